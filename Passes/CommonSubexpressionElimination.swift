@@ -1,0 +1,54 @@
+import IR
+
+/// Merges nodes that compute the same op on the same operands with the same attributes.
+///
+///     before                                   after
+///     %0 = exp(%x) : f32[4]                    %0 = exp(%x) : f32[4]
+///     %1 = exp(%x) : f32[4]                    %2 = add(%0, %0) : f32[4]
+///     %2 = add(%0, %1) : f32[4]
+///
+/// Every op is a pure function of its operands and attributes (dropout masks included: they
+/// are deterministic in seed and stream), so equal keys mean equal values. Nodes with regions
+/// are left alone.
+public let commonSubexpressionElimination = Pass(
+  name: "cse", summary: "merge nodes that compute the same value"
+) { graph in
+  var result = graph
+  var replacements: [ValueID: ValueID] = [:]
+  result.nodes = deduplicated(graph.nodes, replacements: &replacements)
+  result.outputs = graph.outputs.map { output in
+    var copy = output
+    copy.value = replacements[output.value] ?? output.value
+    return copy
+  }
+  return result
+}
+
+private struct NodeKey: Hashable {
+  var op: Op
+  var operands: [ValueID]
+  var attributes: Attributes
+}
+
+private func deduplicated(_ nodes: [Node], replacements: inout [ValueID: ValueID]) -> [Node] {
+  var seen: [NodeKey: ValueID] = [:]
+  var kept: [Node] = []
+  for var node in nodes {
+    node.operands = node.operands.map { replacements[$0] ?? $0 }
+    if var region = node.region {
+      region.nodes = deduplicated(region.nodes, replacements: &replacements)
+      region.yielded = replacements[region.yielded] ?? region.yielded
+      node.region = region
+      kept.append(node)
+      continue
+    }
+    let key = NodeKey(op: node.op, operands: node.operands, attributes: node.attributes)
+    if let existing = seen[key] {
+      replacements[node.result] = existing
+    } else {
+      seen[key] = node.result
+      kept.append(node)
+    }
+  }
+  return kept
+}

@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import IR
+
+/// Reading and writing files for the commands, with errors that name the file and the reason.
+enum IRFile {
+  static func readText(_ path: String) throws(CommandFailure) -> String {
+    guard let data = FileManager.default.contents(atPath: path) else {
+      var isDirectory: ObjCBool = false
+      let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+      throw CommandFailure("cannot read \(path): \(exists ? (isDirectory.boolValue ? "it is a directory" : "permission denied") : "no such file")")
+    }
+    guard let text = String(data: data, encoding: .utf8) else { throw CommandFailure("cannot read \(path): it is not UTF-8 text") }
+    return text
+  }
+
+  /// Parses and verifies an IR file, printing every diagnostic on failure.
+  static func load(_ path: String) throws(CommandFailure) -> Graph {
+    let text = try readText(path)
+    do {
+      return try Parser.parseAndVerify(text, file: path)
+    } catch {
+      throw CommandFailure(error.description, isDiagnostic: true)
+    }
+  }
+
+  /// Writes through a temporary file and a rename, so a failed write never leaves half a file.
+  static func write(_ text: String, to path: String) throws(CommandFailure) {
+    let url = URL(fileURLWithPath: path)
+    do {
+      try Data(text.utf8).write(to: url, options: .atomic)
+    } catch {
+      throw CommandFailure("cannot write \(path): \(error.localizedDescription)")
+    }
+  }
+}
+
+/// A command's failure: a message for standard error and a non-zero exit.
+struct CommandFailure: Error, CustomStringConvertible {
+  var message: String
+  /// Already formatted as `file:line:col: error: ...` lines.
+  var isDiagnostic = false
+  init(_ message: String, isDiagnostic: Bool = false) {
+    self.message = message
+    self.isDiagnostic = isDiagnostic
+  }
+  var description: String { message }
+}
+
+/// Runs a command body, turning failures into stderr text and exit status 1.
+func reportingFailures(_ body: () throws -> Void) throws {
+  do {
+    try body()
+  } catch let failure as CommandFailure {
+    FileHandle.standardError.write(Data(((failure.isDiagnostic ? "" : "asrc: error: ") + failure.message + "\n").utf8))
+    throw ExitCode.failure
+  }
+}
