@@ -27,6 +27,19 @@ public struct DimExpr: Hashable, Sendable {
     self.terms = terms
   }
 
+  /// The largest integer the text format accepts in a dimension or integer attribute (2^30), so
+  /// that shape arithmetic on parsed files cannot overflow.
+  public static let largestLiteral = 1 << 30
+
+  /// Whether every number in the expression is within ``largestLiteral``.
+  public var isWithinLiteralBounds: Bool {
+    Swift.abs(constant) <= Self.largestLiteral && terms.allSatisfy { term in
+      guard Swift.abs(term.coefficient) <= Self.largestLiteral else { return false }
+      if case .floorDiv(let inner, let divisor) = term.atom { return divisor <= Self.largestLiteral && inner.isWithinLiteralBounds }
+      return true
+    }
+  }
+
   /// The integer value when the expression has no symbols.
   public var constantValue: Int? { terms.isEmpty ? constant : nil }
 
@@ -107,10 +120,10 @@ public struct DimExpr: Hashable, Sendable {
     if remainder.isEmpty { return pulledOut }  // 0 <= restConstant < divisor
     // floor((floor(x / m) + c) / d) == floor((x + c·m) / (m·d)) for integer x.
     if remainder.count == 1, let (atom, coefficient) = remainder.first, coefficient == 1,
-      case .floorDiv(let inner, let innerDivisor) = atom
+      case .floorDiv(let inner, let innerDivisor) = atom,
+      case (let merged, false) = innerDivisor.multipliedReportingOverflow(by: divisor)
     {
-      return pulledOut + (inner + DimExpr(restConstant * innerDivisor))
-        .floorDivided(by: innerDivisor * divisor)
+      return pulledOut + (inner + DimExpr(restConstant * innerDivisor)).floorDivided(by: merged)
     }
     let numerator = DimExpr(constant: restConstant, coefficients: remainder)
     return pulledOut + DimExpr(constant: 0, terms: [DimTerm(atom: .floorDiv(numerator, divisor), coefficient: 1)])

@@ -228,8 +228,10 @@ struct SyntaxParser {
       let operatorToken = current
       if accept("*") {
         let factor = try dimUnary()
-        guard let product = value.multiplied(by: factor) else {
-          throw error("dimension product \(value) * \(factor) is not affine: one side must be a constant", at: operatorToken)
+        guard let product = value.multiplied(by: factor), product.isWithinLiteralBounds else {
+          throw error(value.multiplied(by: factor) == nil
+            ? "dimension product \(value) * \(factor) is not affine: one side must be a constant"
+            : "dimension product \(value) * \(factor) is too large", at: operatorToken)
         }
         value = product
       } else if accept("/") {
@@ -248,6 +250,9 @@ struct SyntaxParser {
     if accept("-") { return -(try dimUnary()) }
     switch current.kind {
     case .integer(let value):
+      guard value <= DimExpr.largestLiteral else {
+        throw error("dimension \(value) is too large (at most \(DimExpr.largestLiteral))")
+      }
       advance()
       return DimExpr(value)
     case .identifier(let name):
@@ -267,6 +272,7 @@ struct SyntaxParser {
     let token = current
     switch token.kind {
     case .integer(let value):
+      guard value <= DimExpr.largestLiteral else { throw error("integer \(value) is too large (at most \(DimExpr.largestLiteral))") }
       advance()
       return .int(value)
     case .float(let value):
@@ -290,6 +296,7 @@ struct SyntaxParser {
       advance()
       switch current.kind {
       case .integer(let value):
+        guard value <= DimExpr.largestLiteral else { throw error("integer -\(value) is too large (at most \(DimExpr.largestLiteral) in magnitude)") }
         advance()
         return .int(-value)
       case .float(let value):

@@ -10,12 +10,14 @@ public struct TensorType: Hashable, Sendable, CustomStringConvertible {
 
   public var rank: Int { shape.count }
 
-  /// The element count when every dimension is static.
+  /// The element count when every dimension is static (nil also when it overflows).
   public var staticElementCount: Int? {
     var count = 1
     for dim in shape {
       guard let value = dim.constantValue else { return nil }
-      count *= value
+      let (product, overflow) = count.multipliedReportingOverflow(by: value)
+      if overflow { return nil }
+      count = product
     }
     return count
   }

@@ -547,6 +547,18 @@ def main():
                 "greedy_transcripts_valid_frames": batch_greedy_valid,
                 "max_abs_diff_row_valid_frames_vs_single": row_vs_single,
                 "max_abs_logit": float(batch_logits.abs().max()),
+                "input_values_rows": [
+                    {
+                        "first": float(iv[0]),
+                        "last_real": float(iv[n - 1]),
+                        "first_padding": float(iv[n]) if n < len(iv) else None,
+                        "sum_float64": float(iv.astype(np.float64).sum()),
+                        "max_abs_diff_vs_single_file": float(
+                            np.abs(iv[:n] - np.load(os.path.join(OUT, "audio", f"input_values_{nm}.npy"))).max()
+                        ),
+                    }
+                    for nm, n, iv in zip(names, [len(x) for x in xs], enc["input_values"].numpy())
+                ],
             },
             "ctc": {
                 "label_texts": texts,
@@ -570,8 +582,11 @@ def main():
             "how_made": {
                 "samples": "float32(int16) / 32768.0 of the WAV samples (libsndfile float read)",
                 "input_values": "Wav2Vec2FeatureExtractor: (x - mean) / sqrt(var + 1e-7), population variance, "
-                "numpy float32; in the padded batch each row is normalised over its own length and padded with 0.0 "
-                "(also for models whose extractor returns no attention mask)",
+                "numpy float32. Padded batch: with return_attention_mask True each row is normalised over its own "
+                "length and its padding set to 0.0; with return_attention_mask False (group model) the raw rows are "
+                "zero-padded FIRST and then normalised over the whole padded length, so the padding becomes "
+                "-mean/std (not 0) and the real samples differ from the single-file input_values "
+                "(see batch.input_values_rows)",
                 "audio.*.frames": "floor over the conv stack: L = floor((L - k) / s) + 1 for (k, s) in "
                 "zip((10,3,3,3,3,2,2), (5,2,2,2,2,2,2)) == rows of logits_<x>.npy",
                 "logits_<x>.npy": "model.eval()(processor(x, sampling_rate=16000, return_tensors='pt')), "
@@ -602,6 +617,7 @@ def main():
         with open(path, "w") as f:
             json.dump(expected, f, indent=1, ensure_ascii=False)
             f.write("\n")
+        written.append(path)
         for fn in folder_files:
             p = os.path.join(folder, fn)
             if p not in written:

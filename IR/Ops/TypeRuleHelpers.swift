@@ -56,17 +56,24 @@ func broadcastShapes(_ shapes: [[DimExpr]]) throws(TypeRuleError) -> [DimExpr] {
 /// Element-count equality for reshapes: static factors must multiply to the same number and
 /// the symbolic dimensions must carry over unchanged (as a multiset).
 func sameElementCount(_ a: [DimExpr], _ b: [DimExpr]) -> Bool {
-  func split(_ shape: [DimExpr]) -> (Int, [String]) {
-    var product = 1
+  func split(_ shape: [DimExpr]) -> (Int?, [String]) {
+    var product: Int? = 1
     var symbolic: [String] = []
     for dim in shape {
-      if let value = dim.constantValue { product *= value } else { symbolic.append(dim.description) }
+      if let value = dim.constantValue {
+        if let current = product {
+          let (next, overflow) = current.multipliedReportingOverflow(by: value)
+          product = overflow ? nil : next
+        }
+      } else {
+        symbolic.append(dim.description)
+      }
     }
     return (product, symbolic.sorted())
   }
   let (productA, symbolicA) = split(a)
   let (productB, symbolicB) = split(b)
-  return productA == productB && symbolicA == symbolicB
+  return productA != nil && productA == productB && symbolicA == symbolicB
 }
 
 func shapeText(_ shape: [DimExpr]) -> String { "[" + shape.map(\.description).joined(separator: ", ") + "]" }

@@ -94,3 +94,42 @@ import Testing
     }
   }
 }
+
+/// Random corruption of valid files: every mutant parses or fails with a diagnostic; none crashes.
+@Suite struct ParserMutationTests {
+  @Test func randomMutationsNeverCrash() throws {
+    var generator = RandomGraphGenerator(seed: 99)
+    let seeds = [try String(contentsOfFile: examplePath("conv-block.ir"), encoding: .utf8), Printer.print(try generator.generate())]
+    let alphabet = Array("%@{}[]()=,:^+-*/0123456789 \n\"abfS_.e".unicodeScalars) + ["9", "9", "9"]
+    var rng = SplitMix64(seed: 2024)
+    var rejected = 0
+    for index in 0..<3000 {
+      var scalars = Array(seeds[index % seeds.count].unicodeScalars)
+      for _ in 0..<Int.random(in: 1...4, using: &rng) {
+        let position = Int.random(in: 0..<scalars.count, using: &rng)
+        switch Int.random(in: 0...2, using: &rng) {
+        case 0: scalars[position] = alphabet.randomElement(using: &rng)!
+        case 1: scalars.remove(at: position)
+        default: scalars.insert(contentsOf: Array(String(repeating: "9", count: Int.random(in: 1...25, using: &rng)).unicodeScalars), at: position)
+        }
+      }
+      var view = String.UnicodeScalarView()
+      view.append(contentsOf: scalars)
+      do { _ = try Parser.parseAndVerify(String(view)) } catch { rejected += 1; #expect(!error.diagnostics.isEmpty) }
+    }
+    #expect(rejected > 2000)
+  }
+
+  @Test func hugeNumbersAreRejectedNotOverflowed() {
+    for text in [
+      "graph @g {\n  input %x: f32[99999999999999999999]\n}",
+      "graph @g {\n  input %x: f32[1073741824 * 1073741824]\n  output y = %x\n}",
+      "graph @g {\n  input %x: f32[4]\n  %y = pad(%x) {pads = [1073741824, 1073741824]} : f32[2147483652]\n  output y = %y\n}",
+    ] {
+      #expect(throws: DiagnosticList.self) { try Parser.parseAndVerify(text) }
+    }
+    // Nested divisions whose product would overflow stay nested instead of merging.
+    let nested = "graph @g {\n  input %x: f32[S / 1073741824 / 1073741824 / 1073741824]\n  output y = %x\n}"
+    #expect(throws: Never.self) { try Parser.parseAndVerify(nested) }
+  }
+}
