@@ -13,7 +13,8 @@ let package = Package(
     .library(name: "Passes", targets: ["Passes"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
   ],
   targets: [
     // System libraries (Debian: libopenblas-dev, libsndfile1-dev, libsoxr-dev, libprotobuf-c-dev).
@@ -32,18 +33,31 @@ let package = Package(
 
     .target(name: "IR", path: "IR"),
     .target(name: "Passes", dependencies: ["IR"], path: "Passes"),
+    .target(name: "Tensor", dependencies: ["IR"], path: "Sources/Tensor"),
+    .target(
+      name: "Runtime",
+      dependencies: ["IR", "Tensor", "COpenBLAS", .product(name: "RealModule", package: "swift-numerics")],
+      path: "Sources/Runtime"),
+    .target(name: "Models", dependencies: ["IR"], path: "Sources/Models"),
+    .target(name: "Formats", dependencies: ["IR", "Tensor", "Models"], path: "Sources/Formats"),
+    .target(name: "Audio", dependencies: ["CSndFile", "CSoxr"], path: "Sources/Audio"),
+    .target(name: "Data", dependencies: ["Audio", "Formats", "Tensor"], path: "Sources/Data"),
+    .target(name: "Inference", dependencies: ["Audio", "Data", "Formats", "IR", "Passes", "Runtime"], path: "Sources/Inference"),
     .target(
       name: "SystemInfo", dependencies: ["COpenBLAS", "CSndFile", "CSoxr", "CProtobufC"],
       path: "Sources/SystemInfo"),
     .executableTarget(
       name: "asrc",
       dependencies: [
-        "IR", "Passes", "SystemInfo",
+        "IR", "Passes", "SystemInfo", "Models", "Formats", "Inference", "Runtime", "Audio", "Data",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "Sources/asrc"),
 
     .testTarget(name: "IRTests", dependencies: ["IR"], path: "Tests/IRTests"),
     .testTarget(name: "PassesTests", dependencies: ["IR", "Passes"], path: "Tests/PassesTests"),
+    .testTarget(
+      name: "ModelTests", dependencies: ["IR", "Passes", "Models", "Formats", "Runtime", "Inference", "Audio", "Data"],
+      path: "Tests/ModelTests", exclude: []),
   ]
 )

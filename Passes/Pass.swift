@@ -38,12 +38,14 @@ public enum PassError: Error, CustomStringConvertible {
   case unknownPass(String, known: [String])
   case verificationFailed(pass: String, DiagnosticList)
   case failed(pass: String, any Error)
+  case unknownOutput([String], known: [String])
 
   public var description: String {
     switch self {
     case .unknownPass(let name, let known): "unknown pass '\(name)' (known: \(known.joined(separator: ", ")))"
     case .verificationFailed(let pass, let problems): "the graph does not verify after pass '\(pass)':\n\(problems)"
     case .failed(let pass, let error): "pass '\(pass)' failed: \(error)"
+    case .unknownOutput(let names, let known): "no output named \(names.joined(separator: ", ")) (outputs: \(known.joined(separator: ", ")))"
     }
   }
 }

@@ -1,0 +1,95 @@
+import Foundation
+
+/// Wav2Vec2CTCTokenizer: a flat character vocabulary, a word delimiter for spaces and the pad
+/// token as the CTC blank.
+public struct CTCTokenizer: Equatable, Sendable {
+  public var vocabulary: [String: Int]
+  public var padToken = "<pad>"
+  public var unknownToken = "<unk>"
+  public var wordDelimiterToken = "|"
+  public var replaceWordDelimiterCharacter = " "
+  public var doLowerCase = false
+  public var cleanUpTokenizationSpaces = false
+  /// Tokens by id (vocabulary and added tokens).
+  public private(set) var tokens: [Int: String]
+
+  public init(vocabulary: [String: Int], padToken: String = "<pad>", unknownToken: String = "<unk>", wordDelimiterToken: String = "|") {
+    self.vocabulary = vocabulary
+    self.padToken = padToken
+    self.unknownToken = unknownToken
+    self.wordDelimiterToken = wordDelimiterToken
+    tokens = Dictionary(vocabulary.map { ($0.value, $0.key) }, uniquingKeysWith: { first, _ in first })
+  }
+
+  public var padId: Int? { vocabulary[padToken] }
+
+  /// Reads vocab.json, tokenizer_config.json and added_tokens.json from a Hugging Face folder.
+  public static func read(folder: String) throws(FormatError) -> CTCTokenizer {
+    let vocabPath = folder + "/vocab.json"
+    guard FileManager.default.fileExists(atPath: vocabPath) else { throw FormatError(vocabPath, "missing: the CTC vocabulary is required") }
+    let json = try FileIO.json(vocabPath)
+    var vocabulary: [String: Int] = [:]
+    for (token, id) in json {
+      guard let number = id as? NSNumber, !isJSONBoolean(id) else {
+        throw FormatError(vocabPath, "token \(token) maps to \(id), expected an integer id (multi-language vocabularies are not supported)")
+      }
+      vocabulary[token] = number.intValue
+    }
+    guard !vocabulary.isEmpty else { throw FormatError(vocabPath, "the vocabulary is empty") }
+    var tokenizer = CTCTokenizer(vocabulary: vocabulary)
+    let configPath = folder + "/tokenizer_config.json"
+    if FileManager.default.fileExists(atPath: configPath) {
+      let config = try FileIO.json(configPath)
+      func token(_ key: String) -> String? {
+        if let text = config[key] as? String { return text }
+        return (config[key] as? [String: Any])?["content"] as? String
+      }
+      tokenizer.padToken = token("pad_token") ?? tokenizer.padToken
+      tokenizer.unknownToken = token("unk_token") ?? tokenizer.unknownToken
+      tokenizer.wordDelimiterToken = token("word_delimiter_token") ?? tokenizer.wordDelimiterToken
+      tokenizer.replaceWordDelimiterCharacter = config["replace_word_delimiter_char"] as? String ?? " "
+      tokenizer.doLowerCase = config["do_lower_case"] as? Bool ?? false
+      tokenizer.cleanUpTokenizationSpaces = config["clean_up_tokenization_spaces"] as? Bool ?? false
+    }
+    let addedPath = folder + "/added_tokens.json"
+    if FileManager.default.fileExists(atPath: addedPath) {
+      for (token, id) in try FileIO.json(addedPath) {
+        if let number = id as? NSNumber, tokenizer.tokens[number.intValue] == nil { tokenizer.tokens[number.intValue] = token }
+      }
+    }
+    guard tokenizer.padId != nil else {
+      throw FormatError(vocabPath, "the pad token \(tokenizer.padToken) (the CTC blank) is not in the vocabulary")
+    }
+    return tokenizer
+  }
+
+  /// Greedy CTC decoding exactly as `Wav2Vec2CTCTokenizer.decode`: group repeated ids, drop the
+  /// blank, turn the word delimiter into a space, join, strip.
+  public func decode(_ ids: [Int]) -> String {
+    var grouped: [String] = []
+    var previous: String?
+    for id in ids {
+      let token = tokens[id] ?? unknownToken
+      if token != previous { grouped.append(token) }
+      previous = token
+    }
+    let characters = grouped.filter { $0 != padToken }.map { $0 == wordDelimiterToken ? replaceWordDelimiterCharacter : $0 }
+    var text = characters.joined().trimmingCharacters(in: .whitespacesAndNewlines)
+    if doLowerCase { text = text.lowercased() }
+    if cleanUpTokenizationSpaces {
+      for (from, to) in [(" .", "."), (" ?", "?"), (" !", "!"), (" ,", ","), (" ' ", "'"), (" n't", "n't"), (" 'm", "'m"), (" 's", "'s"), (" 've", "'ve"), (" 're", "'re")] {
+        text = text.replacingOccurrences(of: from, with: to)
+      }
+    }
+    return text
+  }
+
+  /// The tokenizer files of a Hugging Face folder.
+  public var tokenizerConfigJSON: [String: Any] {
+    [
+      "tokenizer_class": "Wav2Vec2CTCTokenizer", "processor_class": "Wav2Vec2Processor", "pad_token": padToken, "unk_token": unknownToken,
+      "word_delimiter_token": wordDelimiterToken, "replace_word_delimiter_char": replaceWordDelimiterCharacter, "do_lower_case": doLowerCase,
+      "clean_up_tokenization_spaces": cleanUpTokenizationSpaces, "bos_token": "<s>", "eos_token": "</s>",
+    ]
+  }
+}

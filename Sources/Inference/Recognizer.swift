@@ -1,0 +1,62 @@
+import Audio
+import Data
+import Formats
+import IR
+import Passes
+import Runtime
+
+/// Speech recognition with a loaded model: audio files to logits and greedy transcripts,
+/// run by the interpreter on the model's forward graph.
+public struct Recognizer {
+  public let model: ModelDirectory
+  /// The model graph without the CTC loss.
+  public let forward: Graph
+  public let extractor: FeatureExtractor
+  let interpreter = Interpreter()
+
+  public init(model: ModelDirectory) throws {
+    self.model = model
+    forward = try PassManager(passes: [selectOutputs(["logits"])]).run(model.graph).graph
+    extractor = FeatureExtractor(settings: model.featureExtractor)
+  }
+
+  /// Reads a file and checks it against the feature extractor's rate and the model's receptive field.
+  public func loadAudio(_ path: String) throws -> [Float] {
+    let audio = try AudioFile.read(path)
+    guard audio.sampleRate == model.featureExtractor.samplingRate else {
+      throw AudioError(path, "is \(audio.sampleRate) Hz; the model expects \(model.featureExtractor.samplingRate) Hz (resample it first, e.g. sox IN -r 16000 OUT)")
+    }
+    let needed = model.configuration.receptiveField
+    guard audio.samples.count >= needed else {
+      throw AudioError(path, "is \(audio.samples.count) samples long, shorter than the model's receptive field of \(needed) samples (\(Double(needed) / 16000) s)")
+    }
+    return audio.samples
+  }
+
+  /// Logits f32[B, T, vocab] for a batch of clips, padded and masked as the feature extractor does.
+  public func logits(_ clips: [[Float]]) throws -> Tensor {
+    let batch = extractor.batch(clips)
+    var inputs: [String: Tensor] = ["input_values": batch.inputValues]
+    if let mask = batch.attentionMask, forward.input(named: "attention_mask") != nil { inputs["attention_mask"] = mask }
+    guard let logits = try interpreter.run(forward, inputs: inputs, parameters: model.weights)["logits"] else {
+      throw InterpreterError.invalidValue("the graph has no logits output")
+    }
+    return logits
+  }
+
+  /// Greedy CTC transcript of each row, over the frames that row's own audio yields.
+  public func transcripts(logits: Tensor, sampleCounts: [Int]) -> [String] {
+    let (frames, vocabulary) = (logits.shape[1], logits.shape[2])
+    let values = logits.pointer(Float.self)
+    return sampleCounts.enumerated().map { row, samples in
+      let valid = Swift.min(frames, model.configuration.frameCount(samples: samples))
+      let ids = (0..<valid).map { frame -> Int in
+        let base = (row * frames + frame) * vocabulary
+        var best = 0
+        for index in 1..<vocabulary where values[base + index] > values[base + best] { best = index }
+        return best
+      }
+      return model.tokenizer.decode(ids)
+    }
+  }
+}

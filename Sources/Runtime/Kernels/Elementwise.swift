@@ -1,0 +1,224 @@
+import IR
+import RealModule
+
+/// Unary, binary, comparison, logical, select and cast kernels.
+enum ElementwiseKernels {
+  static func unary(_ op: Op, _ x: Tensor) throws -> Tensor {
+    let y = Tensor(uninitialized: x.dtype, x.shape)
+    switch x.dtype {
+    case .f32: try unaryFloat(op, x.pointer(Float.self), y.pointer(Float.self), x.count)
+    case .f64: try unaryFloat(op, x.pointer(Double.self), y.pointer(Double.self), x.count)
+    case .i64: try unaryInteger(op, x.pointer(Int64.self), y.pointer(Int64.self), x.count)
+    case .i32: try unaryInteger(op, x.pointer(Int32.self), y.pointer(Int32.self), x.count)
+    case .bool:
+      guard op == .logicalNot else { throw InterpreterError.unsupported("\(op) on bool") }
+      let (input, output) = (x.pointer(UInt8.self), y.pointer(UInt8.self))
+      for index in 0..<x.count { output[index] = input[index] == 0 ? 1 : 0 }
+    case .f16, .bf16: throw InterpreterError.unsupported("\(op) on \(x.dtype) without widening")
+    }
+    return y
+  }
+
+  private static func unaryFloat<T: KernelFloat>(_ op: Op, _ x: UnsafeMutablePointer<T>, _ y: UnsafeMutablePointer<T>, _ n: Int) throws {
+    switch op {
+    case .neg: for i in 0..<n { y[i] = -x[i] }
+    case .abs: for i in 0..<n { y[i] = Swift.abs(x[i]) }
+    case .exp: for i in 0..<n { y[i] = T.exp(x[i]) }
+    case .log: for i in 0..<n { y[i] = T.log(x[i]) }
+    case .sqrt: for i in 0..<n { y[i] = x[i].squareRoot() }
+    case .rsqrt: for i in 0..<n { y[i] = 1 / x[i].squareRoot() }
+    case .tanh: for i in 0..<n { y[i] = T.tanh(x[i]) }
+    case .erf: for i in 0..<n { y[i] = T.erf(x[i]) }
+    case .gelu:
+      let invSqrt2 = 1 / T(2).squareRoot()
+      for i in 0..<n { y[i] = x[i] * (1 + T.erf(x[i] * invSqrt2)) / 2 }
+    case .sigmoid: for i in 0..<n { y[i] = 1 / (1 + T.exp(-x[i])) }
+    case .relu: for i in 0..<n { y[i] = x[i] > 0 ? x[i] : 0 }
+    case .reciprocal: for i in 0..<n { y[i] = 1 / x[i] }
+    default: throw InterpreterError.unsupported("\(op) as a unary float op")
+    }
+  }
+
+  private static func unaryInteger<T: FixedWidthInteger & SignedInteger>(_ op: Op, _ x: UnsafeMutablePointer<T>, _ y: UnsafeMutablePointer<T>, _ n: Int) throws {
+    switch op {
+    case .neg: for i in 0..<n { y[i] = 0 &- x[i] }
+    case .abs: for i in 0..<n { y[i] = x[i] < 0 ? 0 &- x[i] : x[i] }
+    case .relu: for i in 0..<n { y[i] = x[i] > 0 ? x[i] : 0 }
+    default: throw InterpreterError.unsupported("\(op) on integers")
+    }
+  }
+
+  static func binary(_ op: Op, _ a: Tensor, _ b: Tensor, outputShape: [Int], outputDType: DType) throws -> Tensor {
+    let y = Tensor(uninitialized: outputDType, outputShape)
+    let loop = StridedLoop(
+      shape: outputShape,
+      strides: [StridedLoop.broadcastStrides(a.shape, to: outputShape), StridedLoop.broadcastStrides(b.shape, to: outputShape)])
+    switch a.dtype {
+    case .f32: try binaryTyped(op, a.pointer(Float.self), b.pointer(Float.self), y, loop, compute: floatOperation(op))
+    case .f64: try binaryTyped(op, a.pointer(Double.self), b.pointer(Double.self), y, loop, compute: floatOperation(op))
+    case .i64: try binaryTyped(op, a.pointer(Int64.self), b.pointer(Int64.self), y, loop, compute: integerOperation(op))
+    case .i32: try binaryTyped(op, a.pointer(Int32.self), b.pointer(Int32.self), y, loop, compute: integerOperation(op))
+    case .bool: try binaryTyped(op, a.pointer(UInt8.self), b.pointer(UInt8.self), y, loop, compute: boolOperation(op))
+    case .f16, .bf16: throw InterpreterError.unsupported("\(op) on \(a.dtype) without widening")
+    }
+    return y
+  }
+
+  /// A comparison result (bool) or an arithmetic result (same type).
+  enum Computed<T> {
+    case value((T, T) -> T)
+    case predicate((T, T) -> Bool)
+  }
+
+  private static func comparison<T: Comparable>(_ op: Op) -> ((T, T) -> Bool)? {
+    switch op {
+    case .eq: { $0 == $1 }
+    case .ne: { $0 != $1 }
+    case .lt: { $0 < $1 }
+    case .le: { $0 <= $1 }
+    case .gt: { $0 > $1 }
+    case .ge: { $0 >= $1 }
+    default: nil
+    }
+  }
+
+  private static func floatOperation<T: KernelFloat>(_ op: Op) throws -> Computed<T> {
+    if let predicate: (T, T) -> Bool = comparison(op) { return .predicate(predicate) }
+    switch op {
+    case .add: return .value { $0 + $1 }
+    case .sub: return .value { $0 - $1 }
+    case .mul: return .value { $0 * $1 }
+    case .div: return .value { $0 / $1 }
+    case .pow: return .value { T.pow($0, $1) }
+    // NaN propagates, as torch.maximum / torch.minimum do.
+    case .maximum: return .value { $0.isNaN || $1.isNaN ? .nan : Swift.max($0, $1) }
+    case .minimum: return .value { $0.isNaN || $1.isNaN ? .nan : Swift.min($0, $1) }
+    default: throw InterpreterError.unsupported("\(op) on floats")
+    }
+  }
+
+  private static func integerOperation<T: FixedWidthInteger & SignedInteger>(_ op: Op) throws -> Computed<T> {
+    if let predicate: (T, T) -> Bool = comparison(op) { return .predicate(predicate) }
+    switch op {
+    case .add: return .value { $0 &+ $1 }
+    case .sub: return .value { $0 &- $1 }
+    case .mul: return .value { $0 &* $1 }
+    case .div: return .value { $1 == 0 ? 0 : $0 / $1 }
+    case .floorDiv: return .value { $1 == 0 ? 0 : T(floorDivide(Int($0), Int($1))) }
+    case .maximum: return .value { Swift.max($0, $1) }
+    case .minimum: return .value { Swift.min($0, $1) }
+    default: throw InterpreterError.unsupported("\(op) on integers")
+    }
+  }
+
+  private static func boolOperation(_ op: Op) throws -> Computed<UInt8> {
+    switch op {
+    case .logicalAnd: return .value { ($0 != 0 && $1 != 0) ? 1 : 0 }
+    case .logicalOr: return .value { ($0 != 0 || $1 != 0) ? 1 : 0 }
+    case .eq: return .predicate { ($0 != 0) == ($1 != 0) }
+    case .ne: return .predicate { ($0 != 0) != ($1 != 0) }
+    default: throw InterpreterError.unsupported("\(op) on bool")
+    }
+  }
+
+  private static func binaryTyped<T>(
+    _ op: Op, _ a: UnsafeMutablePointer<T>, _ b: UnsafeMutablePointer<T>, _ y: Tensor, _ loop: StridedLoop, compute: Computed<T>
+  ) throws {
+    switch compute {
+    case .value(let function):
+      let out = y.pointer(T.self)
+      loop.run { outOffset, offsets, count, inner in
+        var (ia, ib) = (offsets[0], offsets[1])
+        for index in 0..<count {
+          out[outOffset + index] = function(a[ia], b[ib])
+          ia += inner[0]
+          ib += inner[1]
+        }
+      }
+    case .predicate(let function):
+      let out = y.pointer(UInt8.self)
+      loop.run { outOffset, offsets, count, inner in
+        var (ia, ib) = (offsets[0], offsets[1])
+        for index in 0..<count {
+          out[outOffset + index] = function(a[ia], b[ib]) ? 1 : 0
+          ia += inner[0]
+          ib += inner[1]
+        }
+      }
+    }
+  }
+
+  static func select(_ condition: Tensor, _ onTrue: Tensor, _ onFalse: Tensor, outputShape: [Int]) -> Tensor {
+    let y = Tensor(uninitialized: onTrue.dtype, outputShape)
+    let loop = StridedLoop(shape: outputShape, strides: [condition, onTrue, onFalse].map { StridedLoop.broadcastStrides($0.shape, to: outputShape) })
+    let size = onTrue.dtype.byteSize
+    let (c, t, f, out) = (condition.pointer(UInt8.self), onTrue.storage.data, onFalse.storage.data, y.storage.data)
+    loop.run { outOffset, offsets, count, inner in
+      var (ic, it, iff) = (offsets[0], offsets[1], offsets[2])
+      for index in 0..<count {
+        let source = c[ic] != 0 ? t + it * size : f + iff * size
+        (out + (outOffset + index) * size).copyMemory(from: source, byteCount: size)
+        ic += inner[0]
+        it += inner[1]
+        iff += inner[2]
+      }
+    }
+    return y
+  }
+
+  /// Converts between any two dtypes: floats to integers truncate toward zero, to bool is `!= 0`,
+  /// to half types rounds to nearest even.
+  static func cast(_ x: Tensor, to dtype: DType) -> Tensor {
+    if x.dtype == dtype { return x }
+    let y = Tensor(uninitialized: dtype, x.shape)
+    let n = x.count
+    switch dtype {
+    case .f32:
+      let out = y.pointer(Float.self)
+      switch x.dtype {
+      case .f64: let input = x.pointer(Double.self); for i in 0..<n { out[i] = Float(input[i]) }
+      default: let values = x.floats; for i in 0..<n { out[i] = values[i] }
+      }
+    case .f64:
+      let out = y.pointer(Double.self)
+      let values = x.doubles
+      for i in 0..<n { out[i] = values[i] }
+    case .f16:
+      let out = y.pointer(UInt16.self)
+      if x.dtype == .f64 {
+        let input = x.pointer(Double.self)
+        for i in 0..<n { out[i] = Float16(input[i]).bitPattern }
+      } else {
+        let values = x.floats
+        for i in 0..<n { out[i] = HalfPrecision.floatToF16(values[i]) }
+      }
+    case .bf16:
+      let out = y.pointer(UInt16.self)
+      let values = x.floats
+      for i in 0..<n { out[i] = HalfPrecision.floatToBF16(values[i]) }
+    case .i64:
+      let out = y.pointer(Int64.self)
+      switch x.dtype {
+      case .f64: let input = x.pointer(Double.self); for i in 0..<n { out[i] = saturatingInt64(input[i]) }
+      case .f32, .f16, .bf16: let values = x.floats; for i in 0..<n { out[i] = saturatingInt64(Double(values[i])) }
+      default: let values = x.int64s; for i in 0..<n { out[i] = values[i] }
+      }
+    case .i32:
+      let out = y.pointer(Int32.self)
+      let wide = cast(x, to: .i64).pointer(Int64.self)
+      for i in 0..<n { out[i] = Int32(truncatingIfNeeded: wide[i]) }
+    case .bool:
+      let out = y.pointer(UInt8.self)
+      let values = x.doubles
+      for i in 0..<n { out[i] = values[i] != 0 ? 1 : 0 }
+    }
+    return y
+  }
+
+  private static func saturatingInt64(_ value: Double) -> Int64 {
+    if value.isNaN { return 0 }
+    if value >= 9.2e18 { return .max }
+    if value <= -9.2e18 { return .min }
+    return Int64(value)
+  }
+}
