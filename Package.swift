@@ -6,7 +6,7 @@ import PackageDescription
 // pkg-config module maps under Sources/C*.
 let package = Package(
   name: "asrc",
-  platforms: [.macOS(.v13)],
+  platforms: [.macOS(.v15)],
   products: [
     .executable(name: "asrc", targets: ["asrc"]),
     .library(name: "IR", targets: ["IR"]),
@@ -38,7 +38,8 @@ let package = Package(
       name: "Runtime",
       dependencies: ["IR", "Tensor", "COpenBLAS", .product(name: "RealModule", package: "swift-numerics")],
       path: "Sources/Runtime"),
-    .target(name: "Models", dependencies: ["IR"], path: "Sources/Models"),
+    .target(
+      name: "Models", dependencies: ["IR", "Tensor", .product(name: "RealModule", package: "swift-numerics")], path: "Sources/Models"),
     .target(name: "Formats", dependencies: ["IR", "Tensor", "Models"], path: "Sources/Formats"),
     .target(name: "Audio", dependencies: ["CSndFile", "CSoxr"], path: "Sources/Audio"),
     .target(name: "Data", dependencies: ["Audio", "Formats", "Tensor"], path: "Sources/Data"),

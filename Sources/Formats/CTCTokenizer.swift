@@ -93,3 +93,12 @@ public struct CTCTokenizer: Equatable, Sendable {
     ]
   }
 }
+
+extension CTCTokenizer {
+  /// facebook/wav2vec2-base-960h's 32-token character vocabulary (blank `<pad>` = 0), for
+  /// models made from a preset configuration.
+  public static let facebookCharacters: CTCTokenizer = {
+    let tokens = ["<pad>", "<s>", "</s>", "<unk>", "|"] + "ETAONIHSRDLUMWCFGYPBVK'XJQZ".map(String.init)
+    return CTCTokenizer(vocabulary: Dictionary(uniqueKeysWithValues: tokens.enumerated().map { ($1, $0) }))
+  }()
+}

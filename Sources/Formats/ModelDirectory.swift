@@ -19,6 +19,18 @@ public struct ModelDirectory {
   /// What loading noticed but did not refuse (ignored config fields, converted dtypes).
   public var warnings: [String] = []
 
+  public init(
+    configuration: Wav2Vec2Configuration, featureExtractor: FeatureExtractorSettings, tokenizer: CTCTokenizer, weights: [String: Tensor], graph: Graph,
+    warnings: [String] = []
+  ) {
+    self.configuration = configuration
+    self.featureExtractor = featureExtractor
+    self.tokenizer = tokenizer
+    self.weights = weights
+    self.graph = graph
+    self.warnings = warnings
+  }
+
   /// Loads a Hugging Face or asrc folder, checking every weight the graph needs against the config.
   public static func load(_ folder: String) throws(FormatError) -> ModelDirectory {
     var isDirectory: ObjCBool = false

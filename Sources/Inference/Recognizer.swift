@@ -12,9 +12,10 @@ public struct Recognizer {
   /// The model graph without the CTC loss.
   public let forward: Graph
   public let extractor: FeatureExtractor
-  let interpreter = Interpreter()
+  public var interpreter = Interpreter()
 
-  public init(model: ModelDirectory) throws {
+  public init(model: ModelDirectory, profile: OpProfile? = nil) throws {
+    interpreter = Interpreter(profile: profile)
     self.model = model
     forward = try PassManager(passes: [selectOutputs(["logits"])]).run(model.graph).graph
     extractor = FeatureExtractor(settings: model.featureExtractor)

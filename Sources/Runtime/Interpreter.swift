@@ -1,3 +1,4 @@
+import Foundation
 import IR
 @_exported import Tensor
 
@@ -8,7 +9,10 @@ import IR
 /// each kernel's output is checked against it. Values are released after their last use.
 /// f16 and bf16 operands are widened to f32 for the kernel and its result rounded back.
 public struct Interpreter: Sendable {
-  public init() {}
+  /// When set, collects the time spent in each op.
+  public var profile: OpProfile?
+
+  public init(profile: OpProfile? = nil) { self.profile = profile }
 
   /// Runs `graph` and returns its outputs by name.
   public func run(_ graph: Graph, inputs: [String: Tensor], parameters: [String: Tensor]) throws -> [String: Tensor] {
@@ -30,8 +34,11 @@ public struct Interpreter: Sendable {
       values[parameter.index] = tensor
     }
     let lastUse = lastUses(graph)
+    let clock = ContinuousClock()
     for (position, node) in graph.nodes.enumerated() {
+      let start = clock.now
       values[node.result.index] = try execute(node, in: graph, values: values, bindings: bindings)
+      profile?.record(node.op, clock.now - start)
       for operand in Set(node.operands) where lastUse[operand] == position && graph[operand].role == .result {
         values[operand.index] = nil
       }
@@ -98,4 +105,30 @@ public struct Interpreter: Sendable {
     for output in graph.outputs { last[output.value] = Int.max }
     return last
   }
+}
+
+/// Time per op across interpreter runs (`asrc bench --profile`).
+public final class OpProfile: @unchecked Sendable {
+  private var seconds: [Op: Double] = [:]
+  private var counts: [Op: Int] = [:]
+
+  public init() {}
+
+  func record(_ op: Op, _ duration: Duration) {
+    seconds[op, default: 0] += Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+    counts[op, default: 0] += 1
+  }
+
+  /// One line per op, slowest first: op, calls, seconds, share of the total.
+  public var report: String {
+    let total = seconds.values.reduce(0, +)
+    return seconds.sorted { $0.value > $1.value }.map { op, time in
+      let share = total > 0 ? 100 * time / total : 0
+      return "\(op.rawValue.padding(toLength: 20, withPad: " ", startingAt: 0)) \(String(counts[op]!).leftPadded(6)) calls \(String(format: "%8.3f", time)) s \(String(format: "%5.1f", share)) %"
+    }.joined(separator: "\n")
+  }
+}
+
+extension String {
+  fileprivate func leftPadded(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
 }

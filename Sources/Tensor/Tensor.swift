@@ -108,10 +108,10 @@ public final class TensorStorage: @unchecked Sendable {
 
   public init(byteCount: Int) {
     self.byteCount = byteCount
-    data = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: 64)
+    data = StoragePool.shared.allocate(byteCount: byteCount)
   }
 
-  deinit { data.deallocate() }
+  deinit { StoragePool.shared.release(data, byteCount: byteCount) }
 }
 
 /// Conversions between Float and the 16-bit float formats, rounding to nearest even.

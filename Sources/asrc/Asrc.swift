@@ -6,5 +6,10 @@ struct Asrc: ParsableCommand {
     commandName: "asrc",
     abstract: "A Wav2Vec2 speech-recognition model compiler.",
     discussion: "IR files use the text format described in docs/ir.md.",
-    subcommands: [Verify.self, Print.self, Dot.self, Ops.self, Version.self])
+    subcommands: [Model.self, Import.self, Verify.self, Print.self, Dot.self, Logits.self, Transcribe.self, Bench.self, Ops.self, Version.self])
+
+  static func main() {
+    OpenBLASSpin.shorten()
+    main(nil)
+  }
 }

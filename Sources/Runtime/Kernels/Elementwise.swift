@@ -19,7 +19,20 @@ enum ElementwiseKernels {
     return y
   }
 
+  /// Elements per parallel chunk of elementwise work.
+  static let chunk = 1 << 15
+
   private static func unaryFloat<T: KernelFloat>(_ op: Op, _ x: UnsafeMutablePointer<T>, _ y: UnsafeMutablePointer<T>, _ n: Int) throws {
+    guard floatUnaryOps.contains(op) else { throw InterpreterError.unsupported("\(op) as a unary float op") }
+    parallelFor((n + chunk - 1) / chunk, grain: 2) { index in
+      let start = index * chunk
+      unaryFloatRange(op, x + start, y + start, Swift.min(chunk, n - start))
+    }
+  }
+
+  static let floatUnaryOps: Set<Op> = [.neg, .abs, .exp, .log, .sqrt, .rsqrt, .tanh, .erf, .gelu, .sigmoid, .relu, .reciprocal]
+
+  private static func unaryFloatRange<T: KernelFloat>(_ op: Op, _ x: UnsafeMutablePointer<T>, _ y: UnsafeMutablePointer<T>, _ n: Int) {
     switch op {
     case .neg: for i in 0..<n { y[i] = -x[i] }
     case .abs: for i in 0..<n { y[i] = Swift.abs(x[i]) }
@@ -35,7 +48,7 @@ enum ElementwiseKernels {
     case .sigmoid: for i in 0..<n { y[i] = 1 / (1 + T.exp(-x[i])) }
     case .relu: for i in 0..<n { y[i] = x[i] > 0 ? x[i] : 0 }
     case .reciprocal: for i in 0..<n { y[i] = 1 / x[i] }
-    default: throw InterpreterError.unsupported("\(op) as a unary float op")
+    default: preconditionFailure("\(op) is not in floatUnaryOps")
     }
   }
 
@@ -127,6 +140,15 @@ enum ElementwiseKernels {
     switch compute {
     case .value(let function):
       let out = y.pointer(T.self)
+      let n = y.count
+      // Same shapes (the common case): contiguous chunks over both cores.
+      if loop.strides[0] == loop.strides[1], loop.strides[0] == contiguousStrides(loop.shape) {
+        parallelFor((n + chunk - 1) / chunk, grain: 2) { index in
+          let start = index * chunk
+          for position in start..<Swift.min(start + chunk, n) { out[position] = function(a[position], b[position]) }
+        }
+        return
+      }
       loop.run { outOffset, offsets, count, inner in
         var (ia, ib) = (offsets[0], offsets[1])
         for index in 0..<count {

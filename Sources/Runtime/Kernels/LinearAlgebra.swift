@@ -139,8 +139,8 @@ enum LinearAlgebraKernels {
   private static func conv1d<T: KernelFloat>(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ g: Convolution, as _: T.Type) -> Tensor {
     let y = Tensor(uninitialized: x.dtype, [g.batch, g.filters, g.outputLength])
     let (input, w, out) = (x.pointer(T.self), weight.pointer(T.self), y.pointer(T.self))
-    let columns = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(g.columnRows * g.outputLength, 1))
-    defer { columns.deallocate() }
+    let scratch = TensorStorage(byteCount: g.columnRows * g.outputLength * MemoryLayout<T>.stride)
+    let columns = scratch.data.assumingMemoryBound(to: T.self)
     for n in 0..<g.batch {
       for group in 0..<g.groups {
         g.im2col(input, sample: n, group: group, into: columns)
@@ -169,8 +169,8 @@ enum LinearAlgebraKernels {
   private static func conv1dInputGrad<T: KernelFloat>(_ dy: Tensor, _ weight: Tensor, _ g: Convolution, as _: T.Type) -> Tensor {
     let dx = Tensor.zeros(dy.dtype, [g.batch, g.channels, g.length])
     let (grad, w, out) = (dy.pointer(T.self), weight.pointer(T.self), dx.pointer(T.self))
-    let columns = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(g.columnRows * g.outputLength, 1))
-    defer { columns.deallocate() }
+    let scratch = TensorStorage(byteCount: g.columnRows * g.outputLength * MemoryLayout<T>.stride)
+    let columns = scratch.data.assumingMemoryBound(to: T.self)
     for n in 0..<g.batch {
       for group in 0..<g.groups {
         // columns = W_gᵀ · dy_g
@@ -192,8 +192,8 @@ enum LinearAlgebraKernels {
   private static func conv1dWeightGrad<T: KernelFloat>(_ dy: Tensor, _ x: Tensor, _ g: Convolution, as _: T.Type) -> Tensor {
     let dw = Tensor.zeros(x.dtype, [g.filters, g.channelsPerGroup, g.kernel])
     let (grad, input, out) = (dy.pointer(T.self), x.pointer(T.self), dw.pointer(T.self))
-    let columns = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(g.columnRows * g.outputLength, 1))
-    defer { columns.deallocate() }
+    let scratch = TensorStorage(byteCount: g.columnRows * g.outputLength * MemoryLayout<T>.stride)
+    let columns = scratch.data.assumingMemoryBound(to: T.self)
     for n in 0..<g.batch {
       for group in 0..<g.groups {
         g.im2col(input, sample: n, group: group, into: columns)

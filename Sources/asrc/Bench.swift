@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import Formats
+import IR
+import Inference
+import Models
+import Runtime
+import SystemInfo
+
+struct Bench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Measure interpreter inference speed in seconds per audio-second.",
+    discussion: """
+      Builds the configuration with freshly initialised weights, runs a warm-up pass, then times \
+      --repeat passes over --seconds of audio and prints the median. --save-model writes the model as a \
+      Hugging Face folder so that tools/bench-inference can time PyTorch on the very same weights.
+      """)
+
+  @Option(help: "base, large-lv60, or a config.json path.") var config = "base"
+  @Option(help: "Seconds of audio per pass.") var seconds = 10.0
+  @Option(help: "Batch size.") var batch = 1
+  @Option(help: "Timed passes (the median is reported).") var `repeat` = 3
+  @Option(help: "Also write the benchmarked model to this folder (Hugging Face format).") var saveModel: String?
+  @Flag(help: "Print the time spent in each op over the timed passes.") var profile = false
+
+  func run() throws {
+    try reportingFailures {
+      let configuration = try loadConfiguration(config)
+      let settings = FeatureExtractorSettings(returnAttentionMask: configuration.defaultReturnsAttentionMask)
+      let graph: IR.Graph
+      do { graph = try ModelDirectory.buildGraph(configuration, settings, path: config) } catch { throw CommandFailure("\(error)") }
+      var tokenizer = CTCTokenizer.facebookCharacters
+      if configuration.vocabSize != tokenizer.vocabulary.count || configuration.padTokenId != 0 {
+        tokenizer = CTCTokenizer(vocabulary: Dictionary(uniqueKeysWithValues: (0..<configuration.vocabSize).map { ("t\($0)", $0) }), padToken: "t\(configuration.padTokenId)")
+      }
+      let model = ModelDirectory(
+        configuration: configuration, featureExtractor: settings, tokenizer: tokenizer,
+        weights: Initializer.weights(for: graph, config: configuration, seed: 0), graph: graph)
+      if let saveModel {
+        do { try model.save(to: saveModel) } catch { throw CommandFailure("\(error)") }
+      }
+      var recognizer: Recognizer
+      let opProfile = OpProfile()
+      do { recognizer = try Recognizer(model: model) } catch { throw CommandFailure("\(error)") }
+      var random = SeededRandom(seed: 1)
+      let sampleCount = Int(seconds * 16000)
+      let clips = (0..<batch).map { _ in (0..<sampleCount).map { _ in Float(random.normal() * 0.1) } }
+      let clock = ContinuousClock()
+      do {
+        _ = try recognizer.logits(clips)
+        if profile { recognizer.interpreter.profile = opProfile }
+        var timings: [Double] = []
+        for _ in 0..<max(1, self.repeat) {
+          let elapsed = try clock.measure { _ = try recognizer.logits(clips) }
+          timings.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+        }
+        let median = timings.sorted()[timings.count / 2]
+        let audioSeconds = seconds * Double(batch)
+        print(String(format: "asrc interpreter: %.3f s per audio-second (%@, %d × %.1f s, median of %d: %.2f s; OpenBLAS threads %d)",
+          median / audioSeconds, config, batch, seconds, timings.count, median, LinkedLibraries.openBLASThreads))
+        if profile { print(opProfile.report) }
+      } catch {
+        throw CommandFailure("\(error)")
+      }
+    }
+  }
+}

@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import Formats
+import IR
+import Models
+
+/// `--config base|large-lv60|FILE.json`
+func loadConfiguration(_ name: String) throws(CommandFailure) -> Wav2Vec2Configuration {
+  switch name {
+  case "base": return .base
+  case "large-lv60": return .largeLV60
+  default:
+    do {
+      let result = try Wav2Vec2ConfigFile.read(name)
+      for field in result.ignoredFields { warn("\(name): ignored config field \(field)") }
+      return result.configuration
+    } catch {
+      throw CommandFailure("\(error)")
+    }
+  }
+}
+
+func warn(_ message: String) {
+  FileHandle.standardError.write(Data("asrc: warning: \(message)\n".utf8))
+}
+
+struct Model: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Write the IR of Wav2Vec2ForCTC (logits and CTC loss) for a configuration.",
+    discussion: "Presets: base (facebook/wav2vec2-base) and large-lv60 (facebook/wav2vec2-large-lv60), or a Hugging Face config.json.")
+
+  @Option(help: "base, large-lv60, or a config.json path.") var config: String
+  @Option(name: .shortAndLong, help: "The .ir file to write.") var output: String
+  @Option(help: "Take an attention_mask input: on, off, or auto (on for layer-norm feature encoders, as transformers does).")
+  var attentionMask: String = "auto"
+  @Flag(help: "Leave out the CTC loss (logits only).") var noLoss = false
+  @Flag(help: "Build the training graph: dropout masks from a dropout_seed input and SpecAugment from mask_time_indices.") var training = false
+
+  func run() throws {
+    try reportingFailures {
+      let configuration = try loadConfiguration(config)
+      let usesMask: Bool
+      switch attentionMask {
+      case "auto": usesMask = configuration.defaultReturnsAttentionMask
+      case "on": usesMask = true
+      case "off": usesMask = false
+      default: throw CommandFailure("--attention-mask must be on, off or auto, not \(attentionMask)")
+      }
+      let graph: Graph
+      do {
+        graph = try Wav2Vec2Graph.build(configuration, options: .init(withLoss: !noLoss, usesAttentionMask: usesMask, training: training))
+      } catch {
+        throw CommandFailure("\(config): \(error)")
+      }
+      try IRFile.write(Printer.print(graph), to: output)
+      print("wrote \(output): \(graph.allNodes.count) nodes, \(graph.parameters.count) parameters, outputs \(graph.outputs.map(\.name).joined(separator: ", "))")
+    }
+  }
+}
+
+struct Import: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Import a Hugging Face Wav2Vec2ForCTC folder into an asrc model folder.",
+    discussion: """
+      SRC holds config.json, model.safetensors, vocab.json, tokenizer_config.json and \
+      preprocessor_config.json (transformers 4.x) or processor_config.json (5.x). MODEL_DIR gets the same \
+      files (loadable by transformers) plus model.ir.
+      """)
+
+  @Argument(help: "The Hugging Face folder.") var source: String
+  @Option(name: .shortAndLong, help: "The asrc model folder to write.") var output: String
+
+  func run() throws {
+    try reportingFailures {
+      if source.hasSuffix(".onnx") {
+        throw CommandFailure("\(source): ONNX import is not available in this version; import the Hugging Face folder instead")
+      }
+      let model: ModelDirectory
+      do { model = try ModelDirectory.load(source) } catch { throw CommandFailure("\(error)") }
+      for warning in model.warnings { warn(warning) }
+      do { try model.save(to: output) } catch { throw CommandFailure("\(error)") }
+      let parameterCount = model.graph.parameters.reduce(0) { $0 + (model.graph.type(of: $1).staticElementCount ?? 0) }
+      print("imported \(source) -> \(output): \(model.configuration.numHiddenLayers) layers, hidden \(model.configuration.hiddenSize), \(parameterCount) parameters, vocabulary \(model.configuration.vocabSize), attention mask \(model.featureExtractor.returnAttentionMask ? "on" : "off")")
+    }
+  }
+}
