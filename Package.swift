@@ -59,6 +59,7 @@ let package = Package(
     .testTarget(name: "PassesTests", dependencies: ["IR", "Passes"], path: "Tests/PassesTests"),
     .testTarget(
       name: "ModelTests", dependencies: ["IR", "Passes", "Models", "Formats", "Runtime", "Inference", "Audio", "Data"],
-      path: "Tests/ModelTests", exclude: []),
+      path: "Tests/ModelTests"),
+    .testTarget(name: "CLITests", dependencies: ["asrc"], path: "Tests/CLITests"),
   ]
 )

@@ -1,0 +1,89 @@
+import Foundation
+import Testing
+
+/// The command line as users call it: exit status, standard output and standard error.
+@Suite struct CLITests {
+  struct Run {
+    var status: Int32
+    var output: String
+    var error: String
+  }
+
+  static let executable: URL = {
+    let products = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    let candidates = [products, products.deletingLastPathComponent(), products.deletingLastPathComponent().deletingLastPathComponent()]
+    return candidates.map { $0.appendingPathComponent("asrc") }.first { FileManager.default.isExecutableFile(atPath: $0.path) }
+      ?? products.appendingPathComponent("asrc")
+  }()
+
+  static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/reference")
+
+  func asrc(_ arguments: String...) throws -> Run {
+    let process = Process()
+    process.executableURL = Self.executable
+    process.arguments = arguments
+    let (out, err) = (Pipe(), Pipe())
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    let error = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return Run(status: process.terminationStatus, output: output, error: error)
+  }
+
+  func scratch() -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("asrc-cli-\(UUID().uuidString)").path
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+  }
+
+  @Test func importThenTranscribeAndLogits() throws {
+    let folder = scratch()
+    let model = Self.fixtures.appendingPathComponent("group_postln_evenpos").path
+    let imported = try asrc("import", model, "-o", folder + "/model")
+    #expect(imported.status == 0, "\(imported.error)")
+    for file in ["config.json", "model.safetensors", "vocab.json", "tokenizer_config.json", "preprocessor_config.json", "model.ir"] {
+      #expect(FileManager.default.fileExists(atPath: folder + "/model/" + file), "\(file) missing")
+    }
+    let audio = Self.fixtures.appendingPathComponent("audio")
+    let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.fixtures.appendingPathComponent("group_postln_evenpos/expected.json"))) as! [String: Any]
+    let transcripts = (expected["audio"] as! [String: [String: Any]]).mapValues { $0["greedy_transcript"] as! String }
+    let run = try asrc("transcribe", "--model", folder + "/model", audio.appendingPathComponent("a.wav").path, audio.appendingPathComponent("b.wav").path)
+    #expect(run.status == 0, "\(run.error)")
+    #expect(run.output == "\(audio.appendingPathComponent("a.wav").path)\t\(transcripts["a"]!)\n\(audio.appendingPathComponent("b.wav").path)\t\(transcripts["b"]!)\n")
+    let logits = try asrc("logits", "--model", folder + "/model", audio.appendingPathComponent("c.wav").path, "-o", folder + "/c.npy")
+    #expect(logits.status == 0, "\(logits.error)")
+    #expect(logits.output.contains("[68, 30]"))
+  }
+
+  @Test func transcribeReportsBadFilesAndGoesOn() throws {
+    let model = Self.fixtures.appendingPathComponent("layer_stable_oddpos").path
+    let good = Self.fixtures.appendingPathComponent("audio/a.wav").path
+    let run = try asrc("transcribe", "--model", model, "/nonexistent.wav", good)
+    #expect(run.status != 0)
+    #expect(run.error.contains("/nonexistent.wav: no such file"))
+    #expect(run.output.hasPrefix(good + "\t"))
+  }
+
+  @Test func verifyReportsLocatedErrors() throws {
+    let folder = scratch()
+    try "graph @g {\n  input %x: f32[4]\n  %y = expp(%x) : f32[4]\n  output y = %y\n}\n".write(toFile: folder + "/bad.ir", atomically: true, encoding: .utf8)
+    let run = try asrc("verify", folder + "/bad.ir")
+    #expect(run.status != 0)
+    #expect(run.error.contains("bad.ir:3:8: error: unknown op 'expp' (did you mean 'exp'?)"), "\(run.error)")
+    #expect(try asrc("verify", folder + "/missing.ir").error.contains("missing.ir: no such file"))
+  }
+
+  @Test func presetsWriteVerifiableGraphs() throws {
+    let folder = scratch()
+    for preset in ["base", "large-lv60"] {
+      let run = try asrc("model", "--config", preset, "-o", folder + "/\(preset).ir")
+      #expect(run.status == 0, "\(run.error)")
+      let verified = try asrc("verify", folder + "/\(preset).ir")
+      #expect(verified.status == 0 && verified.output.contains(": ok"), "\(verified.error)")
+    }
+    let bad = try asrc("model", "--config", "nope.json", "-o", folder + "/x.ir")
+    #expect(bad.status != 0 && bad.error.contains("nope.json: no such file"))
+  }
+}
