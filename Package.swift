@@ -42,7 +42,7 @@ let package = Package(
       name: "Models", dependencies: ["IR", "Tensor", .product(name: "RealModule", package: "swift-numerics")], path: "Sources/Models"),
     .target(name: "Formats", dependencies: ["IR", "Tensor", "Models"], path: "Sources/Formats"),
     .target(name: "Audio", dependencies: ["CSndFile", "CSoxr"], path: "Sources/Audio"),
-    .target(name: "Data", dependencies: ["Audio", "Formats", "Tensor"], path: "Sources/Data"),
+    .target(name: "Data", dependencies: ["Audio", "Formats", "Models", "Tensor"], path: "Sources/Data"),
     .target(name: "Inference", dependencies: ["Audio", "Data", "Formats", "IR", "Passes", "Runtime"], path: "Sources/Inference"),
     .target(
       name: "SystemInfo", dependencies: ["COpenBLAS", "CSndFile", "CSoxr", "CProtobufC"],
@@ -61,5 +61,6 @@ let package = Package(
       name: "ModelTests", dependencies: ["IR", "Passes", "Models", "Formats", "Runtime", "Inference", "Audio", "Data"],
       path: "Tests/ModelTests"),
     .testTarget(name: "CLITests", dependencies: ["asrc"], path: "Tests/CLITests"),
+    .testTarget(name: "DataTests", dependencies: ["Audio", "Data", "Formats", "Models"], path: "Tests/DataTests"),
   ]
 )

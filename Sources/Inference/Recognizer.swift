@@ -21,17 +21,15 @@ public struct Recognizer {
     extractor = FeatureExtractor(settings: model.featureExtractor)
   }
 
-  /// Reads a file and checks it against the feature extractor's rate and the model's receptive field.
+  /// Decodes a file at the feature extractor's rate (resampling with soxr when needed) and
+  /// checks it against the model's receptive field.
   public func loadAudio(_ path: String) throws -> [Float] {
-    let audio = try AudioFile.read(path)
-    guard audio.sampleRate == model.featureExtractor.samplingRate else {
-      throw AudioError(path, "is \(audio.sampleRate) Hz; the model expects \(model.featureExtractor.samplingRate) Hz (resample it first, e.g. sox IN -r 16000 OUT)")
-    }
+    let samples = try AudioFile.load(path, rate: model.featureExtractor.samplingRate)
     let needed = model.configuration.receptiveField
-    guard audio.samples.count >= needed else {
-      throw AudioError(path, "is \(audio.samples.count) samples long, shorter than the model's receptive field of \(needed) samples (\(Double(needed) / 16000) s)")
+    guard samples.count >= needed else {
+      throw AudioError(path, "is \(samples.count) samples long, shorter than the model's receptive field of \(needed) samples (\(Double(needed) / 16000) s)")
     }
-    return audio.samples
+    return samples
   }
 
   /// Logits f32[B, T, vocab] for a batch of clips, padded and masked as the feature extractor does.

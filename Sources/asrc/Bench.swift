@@ -6,9 +6,18 @@ import Inference
 import Models
 import Runtime
 import SystemInfo
+import Audio
+import Data
 
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
+    abstract: "Benchmarks: inference speed and audio loading throughput.",
+    subcommands: [InferenceBench.self, AudioBench.self], defaultSubcommand: InferenceBench.self)
+}
+
+struct InferenceBench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "inference",
     abstract: "Measure interpreter inference speed in seconds per audio-second.",
     discussion: """
       Builds the configuration with freshly initialised weights, runs a warm-up pass, then times \
@@ -62,6 +71,39 @@ struct Bench: ParsableCommand {
       } catch {
         throw CommandFailure("\(error)")
       }
+    }
+  }
+}
+
+struct AudioBench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "audio",
+    abstract: "Measure decode + resample to 16 kHz + normalise throughput over a corpus, in utterances per second.")
+
+  @Option(help: "A TIMIT or LibriSpeech folder, or a manifest.") var data: String
+  @Option(help: "At most this many utterances.") var limit: Int?
+
+  func run() throws {
+    try reportingFailures {
+      let corpus = try loadCorpus(data)
+      let utterances = Array(corpus.utterances.prefix(limit ?? corpus.utterances.count))
+      let clock = ContinuousClock()
+      var audioSeconds = 0.0
+      var failures = 0
+      let elapsed = clock.measure {
+        for utterance in utterances {
+          do {
+            let samples = try AudioFile.load(utterance.audioPath)
+            audioSeconds += Double(samples.count) / 16000
+            _ = FeatureExtractor.normalize(samples)
+          } catch {
+            failures += 1
+          }
+        }
+      }
+      let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+      print(String(format: "audio loading: %.0f utterances/s, %.0f× real time (%d utterances, %.1f s of audio in %.2f s, one thread; %d failed)",
+        Double(utterances.count) / seconds, audioSeconds / seconds, utterances.count, audioSeconds, seconds, failures))
     }
   }
 }

@@ -1,0 +1,95 @@
+import Audio
+import Foundation
+import Formats
+import Models
+
+/// A corpus made ready for a model: transcripts normalised and tokenized, durations read from
+/// the audio headers, and every entry that cannot train checked out with its reason.
+public struct Dataset: Sendable {
+  public struct Item: Sendable, Hashable {
+    public var utterance: Utterance
+    public var labels: [Int]
+    /// Samples at 16 kHz (from the header: frames × 16000 / rate, rounded as soxr does).
+    public var sampleCount: Int
+    public var seconds: Double { Double(sampleCount) / 16000 }
+  }
+
+  public struct Options: Sendable {
+    public var normalizer = TextNormalizer()
+    public var minimumSeconds: Double?
+    public var maximumSeconds: Double?
+    /// Keep utterances with characters outside the vocabulary, encoding them as the unknown
+    /// token (transformers' behaviour); by default they are skipped and reported.
+    public var mapUnknownCharacters = false
+    public init() {}
+  }
+
+  public var items: [Item]
+  public var skipped: [SkippedEntry]
+  public var corpus: Corpus
+
+  public var totalSeconds: Double { items.reduce(0) { $0 + $1.seconds } }
+
+  /// Checks every utterance: readable audio header, non-zero length, long enough for the
+  /// model's receptive field, duration filters, vocabulary, and whether CTC can align the
+  /// labels to the frames the audio yields (labels plus one blank between repeated characters).
+  public static func prepare(_ corpus: Corpus, tokenizer: CTCTokenizer, model: Wav2Vec2Configuration, options: Options = Options()) -> Dataset {
+    var items: [Item] = []
+    var skipped = corpus.skipped
+    let characters = tokenizer.characterSet
+    for utterance in corpus.utterances {
+      let path = utterance.audioPath
+      let info: AudioInfo
+      do { info = try AudioFile.info(path) } catch {
+        skipped.append(SkippedEntry(path: path, reason: error.reason))
+        continue
+      }
+      let samples = Int((Double(info.frames) * 16000 / Double(info.sampleRate)).rounded(.up))
+      let seconds = Double(samples) / 16000
+      if let minimum = options.minimumSeconds, seconds < minimum {
+        skipped.append(SkippedEntry(path: path, reason: "shorter than --min-duration (\(format(seconds)) s < \(format(minimum)) s)"))
+        continue
+      }
+      if let maximum = options.maximumSeconds, seconds > maximum {
+        skipped.append(SkippedEntry(path: path, reason: "longer than --max-duration (\(format(seconds)) s > \(format(maximum)) s)"))
+        continue
+      }
+      if samples < model.receptiveField {
+        skipped.append(SkippedEntry(path: path, reason: "audio shorter than the model's receptive field (\(samples) samples < \(model.receptiveField))"))
+        continue
+      }
+      let text = options.normalizer.normalize(utterance.text, vocabulary: characters)
+      guard !text.isEmpty else {
+        skipped.append(SkippedEntry(path: path, reason: "empty transcript after normalisation (\"\(utterance.text)\")"))
+        continue
+      }
+      let (ids, unknown) = tokenizer.encode(text)
+      if !unknown.isEmpty && !options.mapUnknownCharacters {
+        let shown = Set(unknown).sorted().map { "'\($0)'" }.joined(separator: ", ")
+        skipped.append(SkippedEntry(path: path, reason: "characters outside the vocabulary: \(shown)"))
+        continue
+      }
+      let frames = model.frameCount(samples: samples)
+      let needed = ids.count + zip(ids, ids.dropFirst()).filter { $0 == $1 }.count
+      if needed > frames {
+        skipped.append(SkippedEntry(path: path, reason: "transcript too long for the audio: CTC needs \(needed) frames, the audio yields \(frames)"))
+        continue
+      }
+      var prepared = utterance
+      prepared.text = text
+      items.append(Item(utterance: prepared, labels: ids, sampleCount: samples))
+    }
+    return Dataset(items: items, skipped: skipped, corpus: corpus)
+  }
+
+  /// "1,000 utterances, 0.62 h; skipped 3: …"
+  public var summary: String {
+    let hours = totalSeconds / 3600
+    var text = "\(corpus.root) (\(corpus.layout.rawValue)): \(items.count) utterances, \(format(hours, digits: 2)) h"
+    if skipped.isEmpty { return text + ", nothing skipped" }
+    text += ", skipped \(skipped.count):\n" + skipSummary(skipped)
+    return text
+  }
+}
+
+func format(_ value: Double, digits: Int = 2) -> String { String(format: "%.\(digits)f", value) }

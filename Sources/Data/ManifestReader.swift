@@ -1,0 +1,113 @@
+import Foundation
+
+/// Manifests: `.csv` / `.tsv` with a header row, or `.jsonl` with one object per line, each
+/// naming the audio in `path` (or `audio`) and the transcript in `text`.
+enum ManifestReader {
+  static func load(_ path: String) throws(DataError) -> Corpus {
+    let ext = (path as NSString).pathExtension.lowercased()
+    guard ["csv", "tsv", "jsonl"].contains(ext) else {
+      throw DataError(path, "not a corpus: a file must be a .csv, .tsv or .jsonl manifest (folders are read as TIMIT or LibriSpeech trees)")
+    }
+    guard let contents = try? String(contentsOfFile: path, encoding: .utf8) else { throw DataError(path, "cannot read the manifest as UTF-8 text") }
+    let folder = (path as NSString).deletingLastPathComponent
+    let rows: [(line: Int, fields: [String: String])]
+    var skipped: [SkippedEntry] = []
+    if ext == "jsonl" {
+      var parsed: [(Int, [String: String])] = []
+      for (index, line) in contents.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        if trimmed.isEmpty { continue }
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(trimmed.utf8))) as? [String: Any] else {
+          skipped.append(SkippedEntry(path: "\(path):\(index + 1)", reason: "not a JSON object"))
+          continue
+        }
+        parsed.append((index + 1, object.compactMapValues { $0 as? String }))
+      }
+      rows = parsed
+    } else {
+      let table = parseDelimited(contents, separator: ext == "tsv" ? "\t" : ",")
+      guard let header = table.first else { throw DataError(path, "the manifest is empty") }
+      rows = table.dropFirst().enumerated().compactMap { index, cells in
+        if cells.count == 1 && cells[0].isEmpty { return nil }
+        guard cells.count == header.count else {
+          skipped.append(SkippedEntry(path: "\(path):\(index + 2)", reason: "has \(cells.count) fields, the header has \(header.count)"))
+          return nil
+        }
+        return (index + 2, Dictionary(zip(header, cells), uniquingKeysWith: { first, _ in first }))
+      }
+      let columns = Set(header)
+      guard columns.contains("path") || columns.contains("audio"), columns.contains("text") else {
+        throw DataError(path, "the header needs a path (or audio) column and a text column, found \(header.joined(separator: ", "))")
+      }
+    }
+    var utterances: [Utterance] = []
+    for (line, fields) in rows {
+      guard let audio = fields["path"] ?? fields["audio"], !audio.isEmpty else {
+        skipped.append(SkippedEntry(path: "\(path):\(line)", reason: "no path or audio field"))
+        continue
+      }
+      guard let text = fields["text"], !text.trimmingCharacters(in: .whitespaces).isEmpty else {
+        skipped.append(SkippedEntry(path: "\(path):\(line)", reason: "missing transcript (no text field)"))
+        continue
+      }
+      let resolved = audio.hasPrefix("/") ? audio : folder + "/" + audio
+      let id = fields["id"] ?? (audio as NSString).deletingPathExtension
+      utterances.append(Utterance(id: id, audioPath: resolved, text: text, speaker: fields["speaker"]))
+    }
+    return Corpus(root: path, layout: .manifest, utterances: utterances, skipped: skipped)
+  }
+
+  /// RFC 4180 style: quoted fields may hold separators, newlines and doubled quotes.
+  static func parseDelimited(_ text: String, separator: Character) -> [[String]] {
+    var rows: [[String]] = []
+    var row: [String] = []
+    var field = ""
+    var quoted = false
+    var iterator = text.makeIterator()
+    while let character = iterator.next() {
+      if quoted {
+        if character == "\"" {
+          if let next = iterator.next() {
+            if next == "\"" {
+              field.append("\"")
+            } else {
+              quoted = false
+              if next == separator {
+                row.append(field)
+                field = ""
+              } else if next == "\n" || next == "\r\n" {
+                row.append(field)
+                rows.append(row)
+                row = []
+                field = ""
+              } else {
+                field.append(next)
+              }
+            }
+          } else {
+            quoted = false
+          }
+        } else {
+          field.append(character)
+        }
+      } else if character == "\"" && field.isEmpty {
+        quoted = true
+      } else if character == separator {
+        row.append(field)
+        field = ""
+      } else if character == "\n" || character == "\r\n" {
+        row.append(field)
+        rows.append(row)
+        row = []
+        field = ""
+      } else if character != "\r" {
+        field.append(character)
+      }
+    }
+    if !field.isEmpty || !row.isEmpty {
+      row.append(field)
+      rows.append(row)
+    }
+    return rows
+  }
+}

@@ -1,0 +1,60 @@
+import Data
+import Foundation
+import Testing
+
+@Suite struct CorpusReaderTests {
+  @Test func timitTree() throws {
+    let root = TestAudio.scratch() + "/TRAIN"
+    try TestAudio.writeWAV(root + "/DR1/FAKS0/SA1.WAV", seconds: 1)
+    try TestAudio.write("0 16000 She had your dark suit in greasy wash water all year.\n", to: root + "/DR1/FAKS0/SA1.TXT")
+    try TestAudio.writeWAV(root + "/dr2/mabc0/si1.wav", seconds: 0.5)
+    try TestAudio.write("0 8000 Don't ask me.\n", to: root + "/dr2/mabc0/SI1.txt")
+    try TestAudio.writeWAV(root + "/DR2/MABC0/SX9.WAV", seconds: 0.5)
+    let corpus = try CorpusReader.load(root)
+    #expect(corpus.layout == .timit)
+    #expect(corpus.utterances.map(\.text) == ["She had your dark suit in greasy wash water all year.", "Don't ask me."])
+    #expect(corpus.utterances.map(\.speaker) == ["FAKS0", "mabc0"])
+    #expect(corpus.skipped.count == 1)
+    #expect(corpus.skipped[0].path.hasSuffix("SX9.WAV") && corpus.skipped[0].reason.contains("missing transcript"))
+  }
+
+  @Test func librispeechTree() throws {
+    let root = TestAudio.scratch()
+    try TestAudio.writeWAV(root + "/19/198/19-198-0000.flac", seconds: 1)
+    try TestAudio.writeWAV(root + "/19/198/19-198-0001.flac", seconds: 1)
+    try TestAudio.writeWAV(root + "/19/198/19-198-0003.flac", seconds: 1)
+    try TestAudio.write("19-198-0000 NORTHANGER ABBEY\n19-198-0001 CHAPTER ONE\n19-198-0002 MISSING AUDIO\nBROKENLINE\n", to: root + "/19/198/19-198.trans.txt")
+    let corpus = try CorpusReader.load(root)
+    #expect(corpus.layout == .librispeech)
+    #expect(corpus.utterances.map(\.text) == ["NORTHANGER ABBEY", "CHAPTER ONE"])
+    #expect(corpus.utterances.map(\.speaker) == ["19", "19"])
+    let reasons = corpus.skipped.map(\.reason)
+    #expect(reasons.contains { $0.contains("missing audio") })
+    #expect(reasons.contains { $0.contains("malformed line") })
+    #expect(corpus.skipped.contains { $0.path.hasSuffix("19-198-0003.flac") && $0.reason.contains("missing transcript") })
+  }
+
+  @Test func csvTsvAndJsonlManifests() throws {
+    let root = TestAudio.scratch()
+    try TestAudio.writeWAV(root + "/clips/a.wav", seconds: 1)
+    try TestAudio.writeWAV(root + "/clips/b.wav", seconds: 1)
+    try TestAudio.write("path,text\nclips/a.wav,\"hello, world\"\nclips/b.wav,\"she said \"\"hi\"\"\"\nclips/c.wav\n", to: root + "/train.csv")
+    let csv = try CorpusReader.load(root + "/train.csv")
+    #expect(csv.utterances.map(\.text) == ["hello, world", "she said \"hi\""])
+    #expect(csv.utterances[0].audioPath == root + "/clips/a.wav")
+    #expect(csv.skipped.count == 1 && csv.skipped[0].path.hasSuffix("train.csv:4"))
+
+    try TestAudio.write("audio\ttext\n\(root)/clips/a.wav\tabsolute path\n", to: root + "/eval.tsv")
+    #expect(try CorpusReader.load(root + "/eval.tsv").utterances.map(\.audioPath) == [root + "/clips/a.wav"])
+
+    try TestAudio.write("{\"audio\": \"clips/b.wav\", \"text\": \"json line\"}\nnot json\n{\"path\": \"clips/a.wav\"}\n", to: root + "/data.jsonl")
+    let jsonl = try CorpusReader.load(root + "/data.jsonl")
+    #expect(jsonl.utterances.map(\.text) == ["json line"])
+    #expect(jsonl.skipped.map(\.reason).sorted() == ["missing transcript (no text field)", "not a JSON object"])
+
+    try TestAudio.write("file,words\nx.wav,y\n", to: root + "/bad.csv")
+    #expect(throws: DataError.self) { try CorpusReader.load(root + "/bad.csv") }
+    #expect(throws: DataError.self) { try CorpusReader.load(root + "/nothing-here") }
+    #expect(throws: DataError.self) { try CorpusReader.load(root + "/clips/a.wav") }
+  }
+}
