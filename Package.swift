@@ -61,6 +61,7 @@ let package = Package(
       name: "ModelTests", dependencies: ["IR", "Passes", "Models", "Formats", "Runtime", "Inference", "Audio", "Data"],
       path: "Tests/ModelTests"),
     .testTarget(name: "CLITests", dependencies: ["asrc"], path: "Tests/CLITests"),
+    .testTarget(name: "AutodiffTests", dependencies: ["IR", "Passes", "Runtime", "Models", "Formats", "Inference"], path: "Tests/AutodiffTests"),
     .testTarget(name: "DataTests", dependencies: ["Audio", "Data", "Formats", "Models"], path: "Tests/DataTests"),
   ]
 )

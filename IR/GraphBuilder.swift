@@ -14,6 +14,12 @@ public struct GraphBuilder: Sendable {
 
   public init(name: String) { graph = Graph(name: name) }
 
+  /// Continues building on an existing graph (passes that add nodes, such as autodiff).
+  public init(continuing graph: Graph) {
+    self.graph = graph
+    usedNames = Set(graph.values.map(\.name))
+  }
+
   public func type(of value: ValueID) -> TensorType { graph.type(of: value) }
 
   public mutating func input(_ name: String, _ type: TensorType) -> ValueID {

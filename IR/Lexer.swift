@@ -74,7 +74,8 @@ struct Lexer {
       return Token(kind: scalar == "%" ? .value(name) : .graphName(name), location: start)
     }
     if Self.isIdentifierStart(scalar) {
-      let name = takeWhile { Self.isIdentifierStart($0) || ("0"..."9").contains($0) }
+      // Dots may follow the first character, so that output labels can carry parameter names.
+      let name = takeWhile { Self.isIdentifierStart($0) || ("0"..."9").contains($0) || $0 == "." }
       return Token(kind: .identifier(name), location: start)
     }
     if ("0"..."9").contains(scalar) { return Token(kind: try number(start), location: start) }

@@ -29,6 +29,14 @@ What it makes (all deterministic, fixed seeds, CPU, float32 weights):
   <model>/expected.json        frame counts, greedy transcripts, CTC batch case (labels, lengths,
                                losses for mean/sum x zero_infinity False/True, impossible-label
                                case) and a description of how each number was made.
+  <model>/grads.safetensors    autograd gradients (float32, keyed by parameter name) of the CTC loss of
+                               the padded batch with ctc.labels_padded, model.eval(), the config's
+                               ctc_loss_reduction / ctc_zero_infinity; parameters without a gradient
+                               are listed in expected.json "gradients"
+  <model>/grads_frozen_feature_encoder.safetensors
+                               the same after model.freeze_feature_encoder()
+  group_postln_evenpos/grads_f64.safetensors
+                               the same in float64 (model.double(), log_softmax in float64)
 
 How to run (by hand, not in CI), from the repository root:
 
@@ -384,6 +392,238 @@ def check_same(a, b, what):
         raise AssertionError(f"{what}: reloaded model differs, max abs diff {d}")
 
 
+# --------------------------------------------------------------------------- gradients
+
+F64_MODEL = "group_postln_evenpos"  # the one model that also gets float64 gradients
+
+
+def fresh_model(folder, reference_model):
+    """Load the saved folder again (fresh parameters, no .grad) and check it equals the in-memory model."""
+    m = Wav2Vec2ForCTC.from_pretrained(folder)
+    m.eval()  # every dropout off; layerdrop and SpecAugment masking only act in training mode
+    ref = dict(reference_model.named_parameters())
+    got = dict(m.named_parameters())
+    assert sorted(ref) == sorted(got), (sorted(set(ref) ^ set(got)))
+    for k, v in got.items():
+        assert v.grad is None and v.requires_grad, k
+        assert torch.equal(v.detach(), ref[k].detach()), f"reloaded parameter differs: {k}"
+    return m
+
+
+def ctc_loss_like_hf(model, input_values, attention_mask, labels, log_softmax_dtype):
+    """transformers 5.x Wav2Vec2ForCTC.forward + loss_ctc.ForCTCLoss, with the log_softmax dtype as a parameter
+    (HF hard-codes float32; the float64 variant keeps everything in float64)."""
+    out = model(input_values, attention_mask=attention_mask)
+    logits = out.logits
+    am = attention_mask if attention_mask is not None else torch.ones_like(input_values, dtype=torch.long)
+    input_lengths = model._get_feat_extract_output_lengths(am.sum(-1)).to(torch.long)
+    blank = model.config.pad_token_id
+    labels_mask = (labels != -100) & (labels != blank)
+    target_lengths = labels_mask.sum(-1)
+    flat = labels.masked_select(labels_mask)
+    lp = torch.nn.functional.log_softmax(logits, dim=-1, dtype=log_softmax_dtype).transpose(0, 1)
+    loss = torch.nn.functional.ctc_loss(
+        lp,
+        flat,
+        input_lengths,
+        target_lengths,
+        blank=blank,
+        reduction=model.config.ctc_loss_reduction,
+        zero_infinity=model.config.ctc_zero_infinity,
+    )
+    return loss, logits
+
+
+def collect_grads(model):
+    grads, none = {}, []
+    for k, p in model.named_parameters():
+        if p.grad is None:
+            none.append(k)
+        else:
+            grads[k] = p.grad.detach().clone().contiguous()
+    return grads, sorted(none)
+
+
+def global_norm(grads):
+    return math.sqrt(sum(float((g.double() ** 2).sum()) for g in grads.values()))
+
+
+def save_grads(path, grads, dtype):
+    save_file({k: v.to(dtype).contiguous() for k, v in sorted(grads.items())}, path, metadata={"format": "pt"})
+    written.append(path)
+
+
+def make_gradients(model, folder, spec, enc, use_mask, labels, losses):
+    """Autograd gradients of the CTC loss of the padded batch (a, b, c) w.r.t. every parameter."""
+    name = spec["name"]
+    cfg = model.config
+    red, zi = cfg.ctc_loss_reduction, cfg.ctc_zero_infinity
+    assert red == spec["ctc_loss_reduction"] and zi is False
+    iv = enc["input_values"]
+    am = enc["attention_mask"] if use_mask else None
+    assert iv.dtype == torch.float32
+    kw = {"attention_mask": am} if use_mask else {}
+    res = {
+        "reduction": red,
+        "zero_infinity": zi,
+        "labels": "ctc.labels_padded (-100 padded)",
+        "attention_mask_passed": use_mask,
+        "key_names": "model.named_parameters() / state_dict names of the loaded model, i.e. weight norm as "
+        "wav2vec2.encoder.pos_conv_embed.conv.parametrizations.weight.original0 (g, [1, 1, k]) and "
+        ".original1 (v, [H, H / groups, k])"
+        + (
+            "; NOTE this folder's model.safetensors stores them under the legacy names pos_conv_embed.conv.weight_g / "
+            "weight_v, the gradient files use the parametrizations names"
+            if spec["legacy_weight_norm_names"]
+            else ""
+        ),
+    }
+
+    # ---- float32, full model
+    m = fresh_model(folder, model)
+    assert (m.config.ctc_loss_reduction, m.config.ctc_zero_infinity) == (red, zi)
+    m.zero_grad(set_to_none=True)
+    out = m(iv, labels=labels, **kw)
+    loss = out.loss
+    loss.backward()
+    g32, none32 = collect_grads(m)
+    loss32 = loss.item()
+    stored = losses[f"{red}_zero_infinity_{str(zi).lower()}"]
+    assert loss32 == stored, (loss32, stored)
+    # the hand-written copy of the HF loss (used for float64 below) reproduces the HF path bit for bit in float32
+    mc = fresh_model(folder, model)
+    lc, _ = ctc_loss_like_hf(mc, iv, am, labels, torch.float32)
+    lc.backward()
+    gc, nonec = collect_grads(mc)
+    assert lc.item() == loss32 and nonec == none32
+    copy_diff = max(float((gc[k] - g32[k]).abs().max()) for k in g32)
+    assert copy_diff == 0.0, f"hand-written CTC loss gradients differ from the HF path: {copy_diff}"
+    del mc, gc
+    path = os.path.join(folder, "grads.safetensors")
+    save_grads(path, g32, torch.float32)
+    res["float32"] = {
+        "file": "grads.safetensors",
+        "dtype": "float32",
+        "loss": loss32,
+        "loss_equals_ctc_losses_entry": f"{red}_zero_infinity_{str(zi).lower()}",
+        "num_tensors": len(g32),
+        "no_grad_parameters": none32,
+        "global_l2_norm": global_norm(g32),
+        "max_abs_grad": max(float(g.abs().max()) for g in g32.values()),
+    }
+
+    # ---- float32, feature encoder frozen
+    mf = fresh_model(folder, model)
+    mf.freeze_feature_encoder()
+    mf.zero_grad(set_to_none=True)
+    outf = mf(iv, labels=labels, **kw)
+    outf.loss.backward()
+    gf, nonef = collect_grads(mf)
+    lossf = outf.loss.item()
+    assert all(k.startswith("wav2vec2.feature_extractor.") or k in none32 for k in nonef)
+    path = os.path.join(folder, "grads_frozen_feature_encoder.safetensors")
+    save_grads(path, gf, torch.float32)
+    res["float32_frozen_feature_encoder"] = {
+        "file": "grads_frozen_feature_encoder.safetensors",
+        "dtype": "float32",
+        "loss": lossf,
+        "num_tensors": len(gf),
+        "no_grad_parameters": nonef,
+        "global_l2_norm": global_norm(gf),
+        "max_abs_diff_vs_full_grads_on_shared_keys": max(float((gf[k] - g32[k]).abs().max()) for k in gf),
+    }
+    del mf
+
+    # ---- float64 (one model)
+    if name == F64_MODEL:
+        m64 = fresh_model(folder, model).double()
+        m64.zero_grad(set_to_none=True)
+        l64, logits64 = ctc_loss_like_hf(m64, iv.double(), am, labels, torch.float64)
+        assert logits64.dtype == torch.float64
+        l64.backward()
+        g64, none64 = collect_grads(m64)
+        assert none64 == none32 and all(g.dtype == torch.float64 for g in g64.values())
+        # HF's own forward on the float64 model (its ForCTCLoss casts log_softmax to float32)
+        m64.zero_grad(set_to_none=True)
+        with torch.no_grad():
+            hf64 = m64(iv.double(), labels=labels, **kw).loss
+        path = os.path.join(folder, "grads_f64.safetensors")
+        save_grads(path, g64, torch.float64)
+        d = {k: (g32[k].double() - g64[k]) for k in g64}
+        # central finite differences on a few single entries, float64
+        fd = []
+        probe = [
+            ("lm_head.weight", 0),
+            ("lm_head.bias", 1),
+            ("wav2vec2.encoder.pos_conv_embed.conv.parametrizations.weight.original0", 3),
+            ("wav2vec2.encoder.pos_conv_embed.conv.parametrizations.weight.original1", 5),
+            ("wav2vec2.encoder.layers.0.attention.q_proj.weight", 7),
+            ("wav2vec2.feature_projection.layer_norm.weight", 2),
+            ("wav2vec2.feature_extractor.conv_layers.0.conv.weight", 4),
+            ("wav2vec2.feature_extractor.conv_layers.6.conv.weight", 11),
+        ]
+        params = dict(m64.named_parameters())
+        eps = 1e-6
+        with torch.no_grad():
+            for k, idx in probe:
+                flat = params[k].view(-1)
+                old = flat[idx].item()
+                flat[idx] = old + eps
+                lp_, _ = ctc_loss_like_hf(m64, iv.double(), am, labels, torch.float64)
+                flat[idx] = old - eps
+                lm_, _ = ctc_loss_like_hf(m64, iv.double(), am, labels, torch.float64)
+                flat[idx] = old
+                num = (lp_.item() - lm_.item()) / (2 * eps)
+                ana = float(g64[k].view(-1)[idx])
+                fd.append({"parameter": k, "flat_index": idx, "autograd": ana, "central_difference": num})
+        res["float64"] = {
+            "file": "grads_f64.safetensors",
+            "dtype": "float64",
+            "loss": l64.item(),
+            "hf_forward_loss_on_float64_model": hf64.item(),
+            "hf_forward_loss_note": "model(input_values.double(), labels=...).loss: transformers' ForCTCLoss "
+            "computes log_softmax(dtype=torch.float32), so this is NOT a float64 loss; grads_f64 and 'loss' use "
+            "log_softmax in float64 instead (everything else identical to the HF path)",
+            "num_tensors": len(g64),
+            "no_grad_parameters": none64,
+            "global_l2_norm": global_norm(g64),
+            "float32_vs_float64": {
+                "loss_abs_diff": abs(loss32 - l64.item()),
+                "global_l2_norm_of_difference": math.sqrt(sum(float((v**2).sum()) for v in d.values())),
+                "relative_global_difference": math.sqrt(sum(float((v**2).sum()) for v in d.values()))
+                / global_norm(g64),
+                "max_abs_diff": max(float(v.abs().max()) for v in d.values()),
+            },
+            "finite_difference_check": {"eps": eps, "probes": fd},
+        }
+        del m64
+
+    res["how_made"] = (
+        "Batch = processor([a, b, c], sampling_rate=16000, padding=True, return_tensors='pt') exactly as "
+        "batch_logits.npy"
+        + (", attention_mask passed" if use_mask else ", no attention mask (none returned; every row gets CTC input length T)")
+        + "; labels = ctc.labels_padded. For each variant the model is loaded fresh with "
+        "Wav2Vec2ForCTC.from_pretrained(<this folder>) (parameters checked equal to the generating model), put in "
+        "model.eval() (all dropout off, no layerdrop, no SpecAugment masking; there is no batch norm, so this equals "
+        "train mode with every dropout probability 0), then loss = model(input_values, [attention_mask,] "
+        "labels=labels).loss with this config's ctc_loss_reduction and ctc_zero_infinity, loss.backward(); "
+        "CPU, 1 thread, torch.use_deterministic_algorithms(True). Each file holds p.grad for every parameter whose "
+        ".grad is not None, keyed by its named_parameters() name, float32. no_grad_parameters: parameters whose "
+        ".grad stays None (masked_spec_embed is only used by SpecAugment in training). "
+        "grads_frozen_feature_encoder: same after model.freeze_feature_encoder() (requires_grad False on "
+        "wav2vec2.feature_extractor.*, i.e. the conv stack; feature_projection still trains). "
+        + (
+            "grads_f64: model.double(), input_values.double(), same mask and labels, and the CTC loss written out "
+            "as transformers' ForCTCLoss but with log_softmax in float64 (HF forces float32 there); its float32 twin "
+            "was checked to give bit-identical loss and gradients to the HF path. global_l2_norm = sqrt(sum of "
+            "squares of all gradient entries), accumulated in float64."
+            if name == F64_MODEL
+            else "global_l2_norm = sqrt(sum of squares of all gradient entries), accumulated in float64."
+        )
+    )
+    return res
+
+
 def main():
     torch.manual_seed(0)
     torch.set_num_threads(1)
@@ -613,6 +853,10 @@ def main():
                 "is inf (stored as the string 'inf'); with True row 0 contributes 0 (and still counts in the batch mean)",
             },
         }
+        # ---- gradients (added after everything above; files are not in folder_files)
+        expected["gradients"] = make_gradients(model, folder, spec, enc, use_mask, labels, losses)
+        grad_summary = expected["gradients"]
+
         path = os.path.join(folder, "expected.json")
         with open(path, "w") as f:
             json.dump(expected, f, indent=1, ensure_ascii=False)
@@ -633,6 +877,13 @@ def main():
         print(f"  CTC losses: {losses}")
         print(f"  impossible-label losses: {imp_losses}")
         print(f"  {reload_note}")
+        for var in ("float32", "float32_frozen_feature_encoder", "float64"):
+            if var in grad_summary:
+                gs = grad_summary[var]
+                print(
+                    f"  grads {var}: {gs['file']} loss={gs['loss']!r} global_l2_norm={gs['global_l2_norm']!r} "
+                    f"no_grad={gs['no_grad_parameters']}"
+                )
 
     total = sum(os.path.getsize(p) for p in written)
     print(f"== wrote {len(written)} files, {total} bytes, under {rel(OUT)}:")

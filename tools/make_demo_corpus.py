@@ -1,0 +1,486 @@
+#!/usr/bin/env python3
+"""Writes a deterministic synthetic speech corpus in TIMIT layout, spoken by espeak-ng.
+
+    OUT/<part>/<TRAIN|TEST>/DR<n>/<SPEAKER>/<NAME>.WAV   16 kHz mono 16-bit NIST SPHERE
+    OUT/<part>/<TRAIN|TEST>/DR<n>/<SPEAKER>/<NAME>.TXT   "0 <samples> <transcript>"
+    OUT/corpus.json                                      parameters, counts, voices
+
+Parts: "digits" (TIDIGITS-like strings of 2 to 7 digit words) and "sentences" (made from a
+small grammar over a few hundred common words; no TEST sentence occurs in TRAIN).
+
+A voice is an espeak-ng accent plus a voice variant (`-v en-us+m3`). TRAIN and TEST voices are
+disjoint: two accents and six variants never occur in TRAIN. The dialect region DR<n> is the
+accent; the speaker folder is the variant's sex (F/M), two letters for the accent and two for
+the variant, e.g. MUSM3 = en-us+m3. Speaking rate, pitch and word gap vary per utterance.
+
+Everything is driven by --seed (espeak-ng and `sox -R -D` are deterministic), so running twice
+gives identical files. Uses the Python 3 standard library only; needs espeak-ng and sox on PATH
+(tools/make-demo-corpus installs them). Usage: see --help.
+"""
+
+import argparse
+import concurrent.futures
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+
+GENERATOR_VERSION = 1
+SAMPLE_RATE = 16000
+
+# espeak-ng accent -> (dialect region number, two-letter speaker code). Regions follow the order.
+ACCENTS = [
+    ("en-us", "US"),
+    ("en-gb", "GB"),
+    ("en-gb-x-rp", "RP"),
+    ("en-gb-scotland", "SC"),
+    ("en-gb-x-gbclan", "LA"),
+    ("en-029", "CA"),
+    ("en-us-nyc", "NY"),
+    ("en-gb-x-gbcwmd", "WM"),
+]
+TEST_ACCENTS = {"en-us-nyc", "en-gb-x-gbcwmd"}
+
+# espeak-ng variant file (voices/!v/<name>) -> (sex, two-character speaker code).
+VARIANTS = [
+    ("m1", "M", "M1"), ("m2", "M", "M2"), ("m3", "M", "M3"), ("m4", "M", "M4"),
+    ("m5", "M", "M5"), ("m6", "M", "M6"), ("m7", "M", "M7"), ("m8", "M", "M8"),
+    ("Andy", "M", "AY"), ("Mike", "M", "MK"), ("rob", "M", "RB"), ("robert", "M", "RT"),
+    ("klatt", "M", "K1"), ("klatt3", "M", "K3"), ("Michael", "M", "MI"), ("Lee", "M", "LE"),
+    ("f1", "F", "F1"), ("f2", "F", "F2"), ("f3", "F", "F3"), ("f4", "F", "F4"),
+    ("f5", "F", "F5"), ("Andrea", "F", "AN"), ("Annie", "F", "AI"), ("aunty", "F", "AU"),
+    ("linda", "F", "LI"), ("steph", "F", "S1"), ("steph2", "F", "S2"), ("anika", "F", "AK"),
+    ("Alicia", "F", "AL"), ("belinda", "F", "BE"),
+]
+TEST_VARIANTS = {"m6", "Michael", "Lee", "f4", "Alicia", "belinda"}
+
+RATE_WPM = (130, 210)
+PITCH = (25, 75)
+WORD_GAP = (0, 4)  # espeak-ng -g, units of 10 ms at the default speed
+DIGIT_COUNT = (2, 7)
+DIGIT_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "oh"]
+PARTS = ["digits", "sentences"]
+SPLITS = ["TRAIN", "TEST"]
+NAME_PREFIX = {"digits": "DG", "sentences": "SX"}
+
+# ---- the sentence grammar's vocabulary (lower case a-z and apostrophe only) -----------------
+
+NOUNS = """
+dog cat bird horse cow fish mouse rabbit duck goat sheep fox bear lion tiger snake frog
+teacher doctor farmer driver baker child girl boy woman man friend neighbor student artist
+pilot nurse singer writer king queen captain soldier sailor uncle aunt sister brother
+house car boat train plane bridge road river lake garden park school church market store
+table chair window door floor wall roof kitchen room bed lamp clock picture mirror box
+bag book letter paper pen key cup plate bottle basket coat hat shoe shirt dress ring
+apple bread cake cheese egg milk orange soup tea coffee flower tree grass stone hill field
+forest beach island village city town farm ship truck bicycle ladder blanket pillow candle
+""".split()
+
+ADJECTIVES = """
+old new big small little large tiny tall short long young happy sad angry quiet loud
+red blue green yellow black white brown gray pink purple dark bright clean dirty warm
+cold hot cool soft hard heavy light fast slow busy empty full strong weak rich poor
+kind brave calm clever funny gentle proud shy tired lucky strange simple pretty ugly
+wet dry fresh sweet round narrow wide deep
+""".split()
+
+# transitive verbs as (base, past)
+TRANSITIVE = [
+    ("find", "found"), ("see", "saw"), ("carry", "carried"), ("open", "opened"),
+    ("close", "closed"), ("paint", "painted"), ("clean", "cleaned"), ("build", "built"),
+    ("buy", "bought"), ("sell", "sold"), ("bring", "brought"), ("take", "took"),
+    ("move", "moved"), ("push", "pushed"), ("pull", "pulled"), ("wash", "washed"),
+    ("fix", "fixed"), ("drop", "dropped"), ("hold", "held"), ("hide", "hid"),
+    ("watch", "watched"), ("follow", "followed"), ("visit", "visited"), ("help", "helped"),
+    ("lift", "lifted"), ("fill", "filled"), ("touch", "touched"), ("throw", "threw"),
+    ("catch", "caught"), ("keep", "kept"), ("leave", "left"), ("give", "gave"),
+    ("need", "needed"), ("want", "wanted"), ("like", "liked"), ("love", "loved"),
+    ("draw", "drew"), ("cook", "cooked"), ("check", "checked"), ("pick", "picked"),
+]
+
+# intransitive verbs (past) that take a prepositional phrase
+INTRANSITIVE = """
+walked ran sat slept waited stood jumped danced sang played rested stayed worked
+swam climbed hid landed stopped looked smiled laughed fell lay moved hurried
+""".split()
+
+PREPOSITIONS = """
+in on near under behind beside over into from to across through around past along
+""".split()
+
+DETERMINERS = "the a this that my your our his her their one every".split()
+PRONOUNS = "i we you they he she".split()
+NEGATIONS = ["didn't", "can't", "won't", "couldn't", "wouldn't"]
+ADVERBS = """
+today yesterday again quickly slowly carefully quietly early late twice
+""".split() + [
+    "last night", "this morning", "every day", "at noon", "after lunch", "before dinner",
+    "on sunday", "in the evening", "last week", "right away",
+]
+NAMES = """
+john mary peter susan david anna james linda paul emma tom kate mark lucy sam grace
+""".split()
+
+TEMPLATES = [
+    "D A N VI P D N",           # the old dog slept under the green table
+    "D N VT D A N X",           # a farmer found the small key today
+    "R VT D N P D A N",         # we saw the boat near the old bridge
+    "M VT D A N",               # mary carried a heavy box
+    "R G VB D A N X",           # they didn't open the blue door last night
+    "D A N was A and A",        # the new house was big and quiet
+    "there was D A N P D N",    # there was a tiny bird on the roof
+    "M and M VI P D A N",       # john and mary walked to the big park
+    "D N P D N VT D A N",       # the man in the car watched a small bird
+]
+
+
+def make_sentence(rng):
+    words = []
+    for slot in rng.choice(TEMPLATES).split():
+        if slot == "D":
+            words.append(rng.choice(DETERMINERS))
+        elif slot == "A":
+            words.append(rng.choice(ADJECTIVES))
+        elif slot == "N":
+            words.append(rng.choice(NOUNS))
+        elif slot == "VT":
+            words.append(rng.choice(TRANSITIVE)[1])
+        elif slot == "VB":
+            words.append(rng.choice(TRANSITIVE)[0])
+        elif slot == "VI":
+            words.append(rng.choice(INTRANSITIVE))
+        elif slot == "P":
+            words.append(rng.choice(PREPOSITIONS))
+        elif slot == "R":
+            words.append(rng.choice(PRONOUNS))
+        elif slot == "G":
+            words.append(rng.choice(NEGATIONS))
+        elif slot == "X":
+            words.append(rng.choice(ADVERBS))
+        elif slot == "M":
+            words.append(rng.choice(NAMES))
+        else:
+            words.append(slot)
+    # "a" -> "an" before a vowel letter (the vocabulary avoids "an hour" / "a union" cases)
+    for i in range(len(words) - 1):
+        if words[i] == "a" and words[i + 1][0] in "aeiou":
+            words[i] = "an"
+    return " ".join(" ".join(words).split())
+
+
+def make_digits(rng):
+    return " ".join(rng.choice(DIGIT_WORDS) for _ in range(rng.randint(*DIGIT_COUNT)))
+
+
+# ---- voices --------------------------------------------------------------------------------
+
+
+def run_text(args):
+    return subprocess.run(args, check=True, capture_output=True, text=True).stdout
+
+
+def available_voices():
+    """The accents and variants from the tables above that this espeak-ng offers."""
+    accent_lines = run_text(["espeak-ng", "--voices=en"]).splitlines()[1:]
+    have_accents = set()
+    for line in accent_lines:
+        fields = line.split()
+        # mbrola voices (mb/...) need the separate mbrola program and data; only use gmw/ ones
+        if len(fields) >= 5 and fields[4].startswith("gmw/"):
+            have_accents.add(fields[1])
+    variant_lines = run_text(["espeak-ng", "--voices=variant"]).splitlines()[1:]
+    have_variants = set()
+    for line in variant_lines:
+        for field in line.split():
+            if field.startswith("!v/"):
+                have_variants.add(field[3:])
+    accents = [a for a in ACCENTS if a[0] in have_accents]
+    variants = [v for v in VARIANTS if v[0] in have_variants]
+    missing = [a[0] for a in ACCENTS if a[0] not in have_accents]
+    missing += ["+" + v[0] for v in VARIANTS if v[0] not in have_variants]
+    return accents, variants, missing
+
+
+def voice_sets(accents, variants):
+    """(train, test) lists of voices; a voice is a dict with espeak name, speaker and region."""
+    train, test = [], []
+    for region, (accent, accent_code) in enumerate(ACCENTS, start=1):
+        if (accent, accent_code) not in accents:
+            continue
+        for variant, sex, variant_code in variants:
+            voice = {
+                "espeak": f"{accent}+{variant}",
+                "speaker": f"{sex}{accent_code}{variant_code}",
+                "region": f"DR{region}",
+            }
+            if accent in TEST_ACCENTS or variant in TEST_VARIANTS:
+                test.append(voice)
+            else:
+                train.append(voice)
+    return train, test
+
+
+# ---- the plan: every utterance, decided up front in a fixed order --------------------------
+
+
+def plan(parts, counts, seed, train_voices, test_voices):
+    utterances = []
+    for part in parts:
+        seen = set()
+        for split in SPLITS:
+            rng = random.Random(f"asrc-demo-corpus/{seed}/{part}/{split}")
+            voices = list(train_voices if split == "TRAIN" else test_voices)
+            rng.shuffle(voices)
+            count = counts[split]
+            width = max(4, len(str(count)))
+            texts = set()
+            for index in range(count):
+                for _attempt in range(1000):
+                    if part == "digits":
+                        text = make_digits(rng)
+                        break
+                    text = make_sentence(rng)
+                    if text not in seen and text not in texts:
+                        break
+                else:
+                    sys.exit(f"make-demo-corpus: could not find {count} distinct sentences")
+                texts.add(text)
+                voice = voices[index % len(voices)]
+                utterances.append({
+                    "part": part,
+                    "split": split,
+                    "path": os.path.join(part, split, voice["region"], voice["speaker"],
+                                         f"{NAME_PREFIX[part]}{index + 1:0{width}d}"),
+                    "voice": voice["espeak"],
+                    "speaker": voice["speaker"],
+                    "text": text,
+                    "rate": rng.randint(*RATE_WPM),
+                    "pitch": rng.randint(*PITCH),
+                    "gap": rng.randint(*WORD_GAP),
+                })
+            seen |= texts
+    return utterances
+
+
+# ---- rendering -----------------------------------------------------------------------------
+
+
+def sphere_sample_count(path):
+    with open(path, "rb") as f:
+        header = f.read(1024).decode("ascii", "replace")
+    if not header.startswith("NIST_1A"):
+        raise RuntimeError(f"{path}: not a NIST SPHERE file")
+    for line in header.splitlines():
+        fields = line.split()
+        if len(fields) == 3 and fields[0] == "sample_count":
+            return int(fields[2])
+    raise RuntimeError(f"{path}: no sample_count in the SPHERE header")
+
+
+def render(root, utterance):
+    base = os.path.join(root, utterance["path"])
+    wav = base + ".WAV"
+    espeak = subprocess.Popen(
+        ["espeak-ng", "-v", utterance["voice"], "-s", str(utterance["rate"]),
+         "-p", str(utterance["pitch"]), "-g", str(utterance["gap"]), "--stdout", utterance["text"]],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # -R: repeatable, -D: no dither (no random noise), then 22.05 kHz -> 16 kHz SPHERE
+    sox = subprocess.run(
+        ["sox", "-R", "-D", "-t", "wav", "-", "-r", str(SAMPLE_RATE), "-c", "1", "-b", "16",
+         "-t", "sph", wav],
+        stdin=espeak.stdout, capture_output=True)
+    espeak.stdout.close()
+    espeak_err = espeak.stderr.read()
+    espeak.wait()
+    if espeak.returncode != 0 or sox.returncode != 0:
+        raise RuntimeError(f"{utterance['path']}: espeak-ng exit {espeak.returncode} "
+                           f"({espeak_err.decode(errors='replace').strip()}), sox exit "
+                           f"{sox.returncode} ({sox.stderr.decode(errors='replace').strip()})")
+    samples = sphere_sample_count(wav)
+    if samples <= 0:
+        raise RuntimeError(f"{utterance['path']}: empty audio")
+    with open(base + ".TXT", "w", encoding="ascii") as f:
+        f.write(f"0 {samples} {utterance['text']}\n")
+    return samples
+
+
+# ---- main ----------------------------------------------------------------------------------
+
+
+def summary_lines(info, elapsed, skipped):
+    lines = []
+    for part in info["parameters"]["parts"]:
+        for split in SPLITS:
+            c = info["counts"][part][split]
+            lines.append(f"  {part:9s} {split:5s} {c['utterances']:6d} utterances "
+                         f"{c['seconds'] / 60:7.1f} min  ({c['seconds'] / max(c['utterances'], 1):.2f} s avg, "
+                         f"{c['min_seconds']:.2f}-{c['max_seconds']:.2f} s)")
+    lines.append(f"  total audio {info['total_seconds'] / 60:.1f} min")
+    def split_voices(split):
+        accents, variants = [], []
+        for v in info["voices"][split]:
+            accent, variant = v["espeak"].split("+")
+            accents += [accent] if accent not in accents else []
+            variants += [variant] if variant not in variants else []
+        return accents, variants
+
+    train_accents, train_variants = split_voices("TRAIN")
+    test_accents, test_variants = split_voices("TEST")
+    lines.append(f"  train voices ({len(info['voices']['TRAIN'])}): accents {' '.join(train_accents)}"
+                 f" x variants {' '.join(train_variants)}")
+    lines.append(f"  test voices ({len(info['voices']['TEST'])}, none in train): held-out accents "
+                 + " ".join(a for a in test_accents if a not in train_accents)
+                 + " x all variants, and train accents x held-out variants "
+                 + " ".join(v for v in test_variants if v not in train_variants))
+    if info.get("missing_voices"):
+        lines.append("  not offered by this espeak-ng (left out): " + " ".join(info["missing_voices"]))
+    lines.append(f"  {'checked' if skipped else 'made'} in {elapsed:.1f} s")
+    return lines
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        prog="make-demo-corpus",
+        description="Write a deterministic synthetic speech corpus (espeak-ng) in TIMIT layout.")
+    repo_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    parser.add_argument("--out", default=os.path.relpath(os.path.join(repo_root, "demo-corpus")),
+                        help="output folder (default: demo-corpus in the repository root)")
+    parser.add_argument("--parts", default="digits,sentences",
+                        help="comma-separated parts: digits, sentences (default both)")
+    parser.add_argument("--train", type=int, default=1000, help="TRAIN utterances per part (1000)")
+    parser.add_argument("--test", type=int, default=200, help="TEST utterances per part (200)")
+    parser.add_argument("--seed", type=int, default=0, help="seed for every choice (0)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="parallel espeak-ng | sox pipelines (number of cores)")
+    args = parser.parse_args()
+
+    start = time.monotonic()
+    parts = [p.strip() for p in args.parts.split(",") if p.strip()]
+    for part in parts:
+        if part not in PARTS:
+            parser.error(f"unknown part {part!r} (known: {', '.join(PARTS)})")
+    parts = [p for p in PARTS if p in parts]  # canonical order, no duplicates
+    if not parts or args.train < 1 or args.test < 1 or args.jobs < 1:
+        parser.error("need at least one part and positive --train, --test and --jobs")
+    for tool in ("espeak-ng", "sox"):
+        if shutil.which(tool) is None:
+            sys.exit(f"make-demo-corpus: {tool} not found (run tools/make-demo-corpus, which installs it)")
+
+    accents, variants, missing = available_voices()
+    train_voices, test_voices = voice_sets(accents, variants)
+    if not train_voices or not test_voices:
+        sys.exit("make-demo-corpus: this espeak-ng offers too few English voices")
+    parameters = {
+        "generator_version": GENERATOR_VERSION,
+        "parts": parts,
+        "train": args.train,
+        "test": args.test,
+        "seed": args.seed,
+        "espeak_ng": run_text(["espeak-ng", "--version"]).split("Data at")[0].strip(),
+        "sox": run_text(["sox", "--version"]).strip(),
+        "train_voices": [v["espeak"] for v in train_voices],
+        "test_voices": [v["espeak"] for v in test_voices],
+    }
+
+    out = os.path.abspath(args.out)
+    manifest = os.path.join(out, "corpus.json")
+    if os.path.isdir(out):
+        if os.path.isfile(manifest):
+            try:
+                with open(manifest, encoding="utf-8") as f:
+                    existing = json.load(f)
+            except (OSError, ValueError):
+                existing = {}
+            if existing.get("parameters") == parameters:
+                print(f"make-demo-corpus: {args.out} already holds this corpus "
+                      f"(seed {args.seed}, {args.train} train / {args.test} test per part); not regenerating")
+                for line in summary_lines(existing, time.monotonic() - start, skipped=True):
+                    print(line)
+                return
+            print(f"make-demo-corpus: {args.out} holds a corpus made with other parameters; replacing it")
+        elif os.listdir(out):
+            sys.exit(f"make-demo-corpus: {args.out} exists, is not empty and has no corpus.json; "
+                     "refusing to replace it (remove it or choose another --out)")
+    elif os.path.exists(out):
+        sys.exit(f"make-demo-corpus: {args.out} exists and is not a folder")
+
+    utterances = plan(parts, {"TRAIN": args.train, "TEST": args.test}, args.seed,
+                      train_voices, test_voices)
+    partial = out + ".partial"  # a leftover of an interrupted run is thrown away
+    shutil.rmtree(partial, ignore_errors=True)
+    for folder in sorted({os.path.dirname(u["path"]) for u in utterances}):
+        os.makedirs(os.path.join(partial, folder), exist_ok=True)
+
+    print(f"make-demo-corpus: {len(utterances)} utterances ({', '.join(parts)}; "
+          f"{args.train} train + {args.test} test each; {len(train_voices)} train voices, "
+          f"{len(test_voices)} test voices) with {args.jobs} jobs into {args.out}", flush=True)
+    samples = [0] * len(utterances)
+    every = 250
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+            futures = {pool.submit(render, partial, u): i for i, u in enumerate(utterances)}
+            try:
+                for done, future in enumerate(concurrent.futures.as_completed(futures), start=1):
+                    samples[futures[future]] = future.result()
+                    if done % every == 0 or done == len(utterances):
+                        print(f"  {done}/{len(utterances)} utterances, "
+                              f"{time.monotonic() - start:.1f} s", flush=True)
+            except BaseException:
+                for f in futures:
+                    f.cancel()
+                raise
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)  # never leave half a corpus behind
+        raise
+
+    counts = {}
+    for part in parts:
+        counts[part] = {}
+        for split in SPLITS:
+            seconds = [s / SAMPLE_RATE for s, u in zip(samples, utterances)
+                       if u["part"] == part and u["split"] == split]
+            counts[part][split] = {
+                "utterances": len(seconds),
+                "seconds": round(sum(seconds), 3),
+                "min_seconds": round(min(seconds), 3),
+                "max_seconds": round(max(seconds), 3),
+                "speakers": len({u["speaker"] for u in utterances
+                                 if u["part"] == part and u["split"] == split}),
+            }
+    info = {
+        "parameters": parameters,
+        "layout": "<part>/<TRAIN|TEST>/DR<n>/<SPEAKER>/<NAME>.WAV (16 kHz mono 16-bit NIST SPHERE) "
+                  "and <NAME>.TXT ('0 <samples> <transcript>')",
+        "regions": {f"DR{i}": a for i, (a, _) in enumerate(ACCENTS, start=1)},
+        "counts": counts,
+        "total_seconds": round(sum(samples) / SAMPLE_RATE, 3),
+        "voices": {"TRAIN": train_voices, "TEST": test_voices},
+        "missing_voices": missing,
+    }
+    with open(os.path.join(partial, "corpus.json"), "w", encoding="utf-8") as f:
+        json.dump(info, f, indent=2, sort_keys=True)
+        f.write("\n")
+
+    # swap the finished corpus into place; an old corpus is removed only after that
+    old = None
+    if os.path.exists(out):
+        old = out + ".old"
+        shutil.rmtree(old, ignore_errors=True)
+        os.rename(out, old)
+    os.rename(partial, out)
+    if old:
+        shutil.rmtree(old, ignore_errors=True)
+
+    print(f"make-demo-corpus: wrote {args.out}")
+    for line in summary_lines(info, time.monotonic() - start, skipped=False):
+        print(line)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit("make-demo-corpus: interrupted; no corpus written")
