@@ -35,7 +35,7 @@ What it makes (all deterministic, fixed seeds, CPU, float32 weights):
                                are listed in expected.json "gradients"
   <model>/grads_frozen_feature_encoder.safetensors
                                the same after model.freeze_feature_encoder()
-  group_postln_evenpos/grads_f64.safetensors
+  <model>/grads_f64.safetensors
                                the same in float64 (model.double(), log_softmax in float64)
 
 How to run (by hand, not in CI), from the repository root:
@@ -394,7 +394,7 @@ def check_same(a, b, what):
 
 # --------------------------------------------------------------------------- gradients
 
-F64_MODEL = "group_postln_evenpos"  # the one model that also gets float64 gradients
+F64_MODELS = ("group_postln_evenpos", "layer_stable_oddpos", "layer_postln_evenpos")  # every model also gets float64 gradients
 
 
 def fresh_model(folder, reference_model):
@@ -534,8 +534,8 @@ def make_gradients(model, folder, spec, enc, use_mask, labels, losses):
     }
     del mf
 
-    # ---- float64 (one model)
-    if name == F64_MODEL:
+    # ---- float64 (every model)
+    if name in F64_MODELS:
         m64 = fresh_model(folder, model).double()
         m64.zero_grad(set_to_none=True)
         l64, logits64 = ctc_loss_like_hf(m64, iv.double(), am, labels, torch.float64)
@@ -617,7 +617,7 @@ def make_gradients(model, folder, spec, enc, use_mask, labels, losses):
             "as transformers' ForCTCLoss but with log_softmax in float64 (HF forces float32 there); its float32 twin "
             "was checked to give bit-identical loss and gradients to the HF path. global_l2_norm = sqrt(sum of "
             "squares of all gradient entries), accumulated in float64."
-            if name == F64_MODEL
+            if name in F64_MODELS
             else "global_l2_norm = sqrt(sum of squares of all gradient entries), accumulated in float64."
         )
     )

@@ -13,9 +13,16 @@ public struct TextNormalizer: Sendable, Equatable {
 
   public init() {}
 
+  /// Normalises a transcript. With a vocabulary whose letters are all upper case (the facebook
+  /// checkpoints' layout), the text is upper-cased instead of lower-cased.
   public func normalize(_ text: String, vocabulary: Set<Character>? = nil) -> String {
     var result = ""
-    for character in lowercase ? text.lowercased() : text {
+    var cased = text
+    if lowercase {
+      let upperOnly = vocabulary.map { letters in letters.contains(where: \.isUppercase) && !letters.contains(where: \.isLowercase) } ?? false
+      cased = upperOnly ? text.uppercased() : text.lowercased()
+    }
+    for character in cased {
       if charactersToIgnore.contains(character) { continue }
       if stripPunctuationOutsideVocabulary, let vocabulary, character.isPunctuation || character.isSymbol, !vocabulary.contains(character) {
         continue
