@@ -15,7 +15,8 @@ import IR
 ///
 /// Only values that depend on a trainable parameter get gradients: with the feature encoder
 /// frozen, nothing flows back through the convolutions. A trainable parameter the loss does
-/// not reach gets a zero gradient. Gradient rules live in `GradientRules`.
+/// not reach gets a zero gradient. Gradient rules live in `GradientRules`; the gradients no
+/// output needs (of inputs such as the audio) are removed at the end.
 public func autodiff(loss: String = "loss", trainable: @escaping @Sendable (String) -> Bool = { _ in true }) -> Pass {
   Pass(name: "autodiff", summary: "append the backward pass: grad.<parameter> outputs for a scalar loss") { graph in
     try differentiate(graph, loss: loss, trainable: trainable)
@@ -72,5 +73,6 @@ func differentiate(_ graph: Graph, loss lossName: String, trainable: (String) ->
   } catch let error as Diagnostic {
     throw AutodiffError.rule(error)
   }
-  return gradients.builder.graph
+  // Rules write every operand's gradient; those nothing needs (the audio's, a frozen layer's) go.
+  return try deadCodeElimination.run(gradients.builder.graph)
 }
