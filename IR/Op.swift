@@ -7,6 +7,7 @@
 public enum Op: String, CaseIterable, Hashable, Sendable, CustomStringConvertible {
   // Elementwise, unary.
   case neg, abs, exp, log, sqrt, rsqrt, tanh, erf, gelu, sigmoid, relu, reciprocal
+  case geluGrad = "gelu_grad"
   case logicalNot = "not"
   // Elementwise, binary (NumPy broadcasting, equal dtypes).
   case add, sub, mul, div, pow, maximum, minimum
@@ -50,6 +51,7 @@ public enum Op: String, CaseIterable, Hashable, Sendable, CustomStringConvertibl
     case .neg, .abs, .relu: .unary(self, floatOnly: false)
     case .exp, .log, .sqrt, .rsqrt, .tanh, .erf, .gelu, .sigmoid, .reciprocal: .unary(self, floatOnly: true)
     case .logicalNot: .logicalNot
+    case .geluGrad: .geluGrad
     case .add, .sub, .mul, .div, .maximum, .minimum: .binaryArithmetic(self)
     case .pow: .pow
     case .floorDiv: .floorDiv

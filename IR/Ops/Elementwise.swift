@@ -18,6 +18,15 @@ extension OpSignature {
       })
   }
 
+  static let geluGrad = OpSignature(
+    operands: ["x", "grad_output"], summary: "gradient of gelu: grad_output · (Φ(x) + x·φ(x))",
+    typeRuleText: "x: float T, grad_output: T → T",
+    inferType: { operands, _ throws(TypeRuleError) in
+      try requireFloat(operands[0], "x")
+      guard operands[0] == operands[1] else { throw fail("x and grad_output differ: \(operands[0]) and \(operands[1])") }
+      return operands[0]
+    })
+
   static let logicalNot = OpSignature(
     operands: ["x"], summary: "logical negation", typeRuleText: "x: bool[s] → bool[s]",
     inferType: { operands, _ throws(TypeRuleError) in

@@ -34,13 +34,7 @@ enum GradientRules {
         let density = try g.apply(.exp, [try g.neg(try g.mul(x, x))])
         return [try g.mul(dy, try g.scaled(density, 2 / Double.pi.squareRoot()))]
       }
-    case .gelu: { g, n, dy throws(Diagnostic) in
-        // d/dx x·Φ(x) = Φ(x) + x·φ(x)
-        let x = n.operands[0]
-        let cdf = try g.scaled(try g.add(try g.scalar(1, like: x), try g.apply(.erf, [try g.scaled(x, 1 / 2.0.squareRoot())])), 0.5)
-        let pdf = try g.scaled(try g.apply(.exp, [try g.scaled(try g.mul(x, x), -0.5)]), 1 / (2 * Double.pi).squareRoot())
-        return [try g.mul(dy, try g.add(cdf, try g.mul(x, pdf)))]
-      }
+    case .gelu: { g, n, dy throws(Diagnostic) in [try g.apply(.geluGrad, [n.operands[0], dy])] }
     case .sigmoid: { g, n, dy throws(Diagnostic) in
         let one = try g.scalar(1, like: n.result)
         return [try g.mul(dy, try g.mul(n.result, try g.sub(one, n.result)))]
@@ -248,7 +242,7 @@ enum GradientRules {
       { _, n, _ throws(Diagnostic) in n.operands.map { _ in nil } }
 
     // Second-order derivatives and regions are not differentiated (autodiff runs before fusion).
-    case .conv1dInputGrad, .conv1dWeightGrad, .ctcLossGrad, .fused: nil
+    case .conv1dInputGrad, .conv1dWeightGrad, .ctcLossGrad, .geluGrad, .fused: nil
     }
   }
 

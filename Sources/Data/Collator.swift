@@ -15,13 +15,15 @@ public struct TrainingBatch: @unchecked Sendable {
   public var audioSeconds: Double { Double(items.reduce(0) { $0 + $1.sampleCount }) / 16000 }
 }
 
+/// Pads a batch as the fine-tuning guide's DataCollatorCTCWithPadding does: audio normalised
+/// per utterance and padded with zeros, labels padded with -100.
 public struct Collator: Sendable {
   public var featureExtractor: FeatureExtractor
 
   public init(featureExtractor: FeatureExtractor) { self.featureExtractor = featureExtractor }
 
   public func collate(_ items: [Dataset.Item], audio: [[Float]], skipped: [SkippedEntry] = []) -> TrainingBatch {
-    let batch = featureExtractor.batch(audio)
+    let batch = featureExtractor.paddedBatch(audio)
     let width = items.map(\.labels.count).max() ?? 0
     var labels = [Int64](repeating: -100, count: items.count * width)
     for (row, item) in items.enumerated() {

@@ -44,6 +44,17 @@ public struct FeatureExtractor: Sendable {
       attentionMask: settings.returnAttentionMask ? Tensor(mask, shape: [clips.count, width]) : nil, lengths: clips.map(\.count))
   }
 
+  /// The fine-tuning guide's batches: each clip normalised on its own (its `prepare_dataset`),
+  /// then padded with `padding_value` (its DataCollatorCTCWithPadding), with an attention mask
+  /// when the settings ask for one. For models without attention masks this differs from
+  /// ``batch(_:)``, which, like the processor called on a list, normalises the padded rows.
+  public func paddedBatch(_ clips: [[Float]]) -> Batch {
+    let normalized = settings.doNormalize ? clips.map(Self.normalize) : clips
+    var unnormalized = self
+    unnormalized.settings.doNormalize = false
+    return unnormalized.batch(normalized)
+  }
+
   /// (x - mean) / sqrt(var + 1e-7) with the population variance.
   public static func normalize(_ samples: [Float]) -> [Float] {
     guard !samples.isEmpty else { return samples }

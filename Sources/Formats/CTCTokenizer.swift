@@ -25,7 +25,13 @@ public struct CTCTokenizer: Equatable, Sendable {
 
   /// Reads vocab.json, tokenizer_config.json and added_tokens.json from a Hugging Face folder.
   public static func read(folder: String) throws(FormatError) -> CTCTokenizer {
-    let vocabPath = folder + "/vocab.json"
+    try read(vocabularyFile: folder + "/vocab.json", folder: folder)
+  }
+
+  /// Reads a vocabulary file, with the tokenizer settings of `folder` when it has them. A
+  /// vocabulary in the guide's layout (`[PAD]`, `[UNK]`) without settings gets those as the
+  /// pad and unknown tokens.
+  public static func read(vocabularyFile vocabPath: String, folder: String) throws(FormatError) -> CTCTokenizer {
     guard FileManager.default.fileExists(atPath: vocabPath) else { throw FormatError(vocabPath, "missing: the CTC vocabulary is required") }
     let json = try FileIO.json(vocabPath)
     var vocabulary: [String: Int] = [:]
@@ -38,6 +44,10 @@ public struct CTCTokenizer: Equatable, Sendable {
     guard !vocabulary.isEmpty else { throw FormatError(vocabPath, "the vocabulary is empty") }
     var tokenizer = CTCTokenizer(vocabulary: vocabulary)
     let configPath = folder + "/tokenizer_config.json"
+    if vocabulary["[PAD]"] != nil && vocabulary["<pad>"] == nil {
+      tokenizer.padToken = "[PAD]"
+      tokenizer.unknownToken = "[UNK]"
+    }
     if FileManager.default.fileExists(atPath: configPath) {
       let config = try FileIO.json(configPath)
       func token(_ key: String) -> String? {

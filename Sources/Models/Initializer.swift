@@ -12,7 +12,8 @@ public enum Initializer {
     var random = SeededRandom(seed: seed)
     var weights: [String: Tensor] = [:]
     var names = graph.parameters.map { graph.name(of: $0) }
-    if !names.contains("wav2vec2.masked_spec_embed") { names.append("wav2vec2.masked_spec_embed") }
+    // transformers creates masked_spec_embed only when some masking probability is positive.
+    if config.maskTimeProb > 0 && !names.contains("wav2vec2.masked_spec_embed") { names.append("wav2vec2.masked_spec_embed") }
     for name in names.sorted() {
       let shape = graph.parameter(named: name).map { graph.type(of: $0).shape.compactMap(\.constantValue) } ?? [config.hiddenSize]
       let count = shape.reduce(1, *)

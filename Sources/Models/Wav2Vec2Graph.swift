@@ -5,8 +5,9 @@ import IR
 ///
 /// Inputs: `input_values: f32[B, S]`, `attention_mask: i64[B, S]` when the feature extractor
 /// returns one, `labels: i64[B, L]` (padding -100) when the loss is built, and in training
-/// mode `dropout_seed: i64[]` and `mask_time_indices: bool[B, T]` (SpecAugment, computed by
-/// the data pipeline). Outputs: `logits: f32[B, T, vocab]` and `loss: f32[]`.
+/// mode `dropout_seed: i64[]`, `mask_time_indices: bool[B, T]` (SpecAugment, computed by the
+/// data pipeline, when mask_time_prob > 0) and `layer_keep: bool[layers]` (LayerDrop, when
+/// layerdrop > 0). Outputs: `logits: f32[B, T, vocab]` and `loss: f32[]`.
 public struct Wav2Vec2Graph {
   public struct Options: Sendable {
     /// Build the CTC loss from `labels`.
@@ -67,7 +68,7 @@ public struct Wav2Vec2Graph {
       states, parameter("wav2vec2.feature_projection.projection.weight", [config.hiddenSize, config.convDim.last!]),
       parameter("wav2vec2.feature_projection.projection.bias", [config.hiddenSize]), name: "feature_projection")
     states = try dropout(states, config.featProjDropout)
-    if options.training { states = try specAugment(states, frames: frames) }
+    if options.training && config.applySpecAugment && config.maskTimeProb > 0 { states = try specAugment(states, frames: frames) }
 
     states = try encoder(states, frameMask: frameMask)
 
@@ -146,8 +147,17 @@ public struct Wav2Vec2Graph {
     states = try builder.add(states, position)
     if !config.doStableLayerNorm { states = try layerNorm(states, "wav2vec2.encoder.layer_norm", width: config.hiddenSize) }
     states = try dropout(states, config.hiddenDropout)
+    // LayerDrop: in training, `layer_keep[i]` false skips layer i (its input passes through).
+    let keep = options.training && config.layerdrop > 0
+      ? builder.input("layer_keep", TensorType(.bool, [DimExpr(config.numHiddenLayers)])) : nil
     for layer in 0..<config.numHiddenLayers {
-      states = try encoderLayer(layer, states, additiveMask: additiveMask)
+      let output = try encoderLayer(layer, states, additiveMask: additiveMask)
+      if let keep {
+        let flag = try builder.reshape(try builder.slice(keep, axis: 0, start: DimExpr(layer), end: DimExpr(layer + 1)), [])
+        states = try builder.apply(.select, [flag, output, states])
+      } else {
+        states = output
+      }
     }
     if config.doStableLayerNorm { states = try layerNorm(states, "wav2vec2.encoder.layer_norm", width: config.hiddenSize) }
     return states

@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 
 @main
@@ -6,7 +7,7 @@ struct Asrc: ParsableCommand {
     commandName: "asrc",
     abstract: "A Wav2Vec2 speech-recognition model compiler.",
     discussion: "IR files use the text format described in docs/ir.md.",
-    subcommands: [Model.self, Import.self, Vocab.self, DataSummary.self, Verify.self, Print.self, Dot.self, Logits.self, Transcribe.self, Grad.self, Bench.self, Ops.self, Version.self])
+    subcommands: [Model.self, Import.self, InitModel.self, Vocab.self, DataSummary.self, Train.self, Evaluate.self, Verify.self, Print.self, Dot.self, Logits.self, Transcribe.self, Grad.self, Bench.self, Ops.self, Version.self])
 
   static func main() {
     OpenBLASSpin.shorten()

@@ -8,11 +8,12 @@ import Runtime
 import SystemInfo
 import Audio
 import Data
+import Training
 
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Benchmarks: inference speed and audio loading throughput.",
-    subcommands: [InferenceBench.self, AudioBench.self], defaultSubcommand: InferenceBench.self)
+    subcommands: [InferenceBench.self, TrainingBench.self, AudioBench.self], defaultSubcommand: InferenceBench.self)
 }
 
 struct InferenceBench: ParsableCommand {
@@ -104,6 +105,49 @@ struct AudioBench: ParsableCommand {
       let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
       print(String(format: "audio loading: %.0f utterances/s, %.0f× real time (%d utterances, %.1f s of audio in %.2f s, one thread; %d failed)",
         Double(utterances.count) / seconds, audioSeconds / seconds, utterances.count, audioSeconds, seconds, failures))
+    }
+  }
+}
+
+struct TrainingBench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "train",
+    abstract: "Measure training-step time (forward, backward, clipping, AdamW) in seconds per audio-second.",
+    discussion: "Uses the training graph (dropout, SpecAugment and LayerDrop as configured) on random audio and labels. --save-model writes the model so that tools/bench-train can time PyTorch on the same weights.")
+
+  @Option(help: "base, large-lv60, or a config.json path.") var config = "base"
+  @Option(help: "Seconds of audio per utterance.") var seconds = 4.0
+  @Option(help: "Batch size.") var batch = 4
+  @Option(help: "Timed steps (the median is reported).") var `repeat` = 3
+  @Option(help: "Also write the benchmarked model to this folder (Hugging Face format).") var saveModel: String?
+  @Flag(help: "Print the time spent in each op over the timed steps.") var profile = false
+
+  func run() throws {
+    try reportingFailures {
+      let configuration = try loadConfiguration(config)
+      do {
+        let settings = FeatureExtractorSettings(returnAttentionMask: configuration.defaultReturnsAttentionMask)
+        let evalGraph = try ModelDirectory.buildGraph(configuration, settings, path: config)
+        let tokenizer = CTCTokenizer(vocabulary: Dictionary(uniqueKeysWithValues: (0..<configuration.vocabSize).map { ("t\($0)", $0) }), padToken: "t\(configuration.padTokenId)")
+        let model = ModelDirectory(
+          configuration: configuration, featureExtractor: settings, tokenizer: tokenizer,
+          weights: Initializer.weights(for: evalGraph, config: configuration, seed: 0), graph: evalGraph)
+        if let saveModel { try model.save(to: saveModel) }
+        var random = SeededRandom(seed: 1)
+        let samples = Int(seconds * 16000)
+        let frames = configuration.frameCount(samples: samples)
+        let labelLength = max(1, frames / 4)
+        let timings = try TrainingStepBenchmark.run(
+          model: model, batch: batch, samples: samples, labelLength: labelLength, steps: max(1, self.repeat), random: &random, profile: profile ? OpProfile() : nil)
+        let median = timings.seconds.sorted()[timings.seconds.count / 2]
+        print(String(format: "asrc training step: %.3f s per audio-second (%@, batch %d × %.1f s, median of %d: %.2f s per step)",
+          median / (seconds * Double(batch)), config, batch, seconds, timings.seconds.count, median))
+        if let report = timings.profile { print(report) }
+      } catch let failure as CommandFailure {
+        throw failure
+      } catch {
+        throw CommandFailure("\(error)")
+      }
     }
   }
 }

@@ -60,7 +60,8 @@ struct DataSummary: ParsableCommand {
           configuration = directory.configuration
           tokenizer = directory.tokenizer
         } else if let vocab {
-          tokenizer = try CTCTokenizer.read(folder: (vocab as NSString).deletingLastPathComponent.isEmpty ? "." : (vocab as NSString).deletingLastPathComponent)
+          let folder = (vocab as NSString).deletingLastPathComponent
+          tokenizer = try CTCTokenizer.read(vocabularyFile: vocab, folder: folder.isEmpty ? "." : folder)
         } else {
           tokenizer = Vocabulary.blogLayout(from: corpus.utterances.map { TextNormalizer().normalize($0.text) })
         }

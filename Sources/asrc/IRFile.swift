@@ -27,7 +27,9 @@ enum IRFile {
   /// Writes through a temporary file and a rename, so a failed write never leaves half a file.
   static func write(_ text: String, to path: String) throws(CommandFailure) {
     let url = URL(fileURLWithPath: path)
+    let folder = url.deletingLastPathComponent().path
     do {
+      try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
       try Data(text.utf8).write(to: url, options: .atomic)
     } catch {
       throw CommandFailure("cannot write \(path): \(error.localizedDescription)")

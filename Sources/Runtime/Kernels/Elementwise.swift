@@ -61,11 +61,44 @@ enum ElementwiseKernels {
     }
   }
 
+  /// dy · (Φ(x) + x·φ(x)), the exact GELU's derivative, in one pass.
+  static func geluGrad(_ x: Tensor, _ dy: Tensor) throws -> Tensor {
+    let y = Tensor(uninitialized: x.dtype, x.shape)
+    switch x.dtype {
+    case .f32: geluGrad(x.pointer(Float.self), dy.pointer(Float.self), y.pointer(Float.self), x.count)
+    case .f64: geluGrad(x.pointer(Double.self), dy.pointer(Double.self), y.pointer(Double.self), x.count)
+    default: throw InterpreterError.unsupported("gelu_grad on \(x.dtype)")
+    }
+    return y
+  }
+
+  private static func geluGrad<T: KernelFloat>(_ x: UnsafeMutablePointer<T>, _ dy: UnsafeMutablePointer<T>, _ y: UnsafeMutablePointer<T>, _ n: Int) {
+    let invSqrt2 = 1 / T(2).squareRoot()
+    let invSqrt2Pi = 1 / (2 * T.pi).squareRoot()
+    parallelFor((n + chunk - 1) / chunk, grain: 2) { index in
+      let start = index * chunk
+      for i in start..<Swift.min(start + chunk, n) {
+        let v = x[i]
+        let cdf = (1 + T.erf(v * invSqrt2)) / 2
+        let pdf = T.exp(-v * v / 2) * invSqrt2Pi
+        y[i] = dy[i] * (cdf + v * pdf)
+      }
+    }
+  }
+
   static func binary(_ op: Op, _ a: Tensor, _ b: Tensor, outputShape: [Int], outputDType: DType) throws -> Tensor {
     let y = Tensor(uninitialized: outputDType, outputShape)
     let loop = StridedLoop(
       shape: outputShape,
       strides: [StridedLoop.broadcastStrides(a.shape, to: outputShape), StridedLoop.broadcastStrides(b.shape, to: outputShape)])
+    if a.dtype == outputDType, floatArithmetic.contains(op) {
+      switch a.dtype {
+      case .f32: floatBinary(op, a.pointer(Float.self), b.pointer(Float.self), y.pointer(Float.self), loop)
+      case .f64: floatBinary(op, a.pointer(Double.self), b.pointer(Double.self), y.pointer(Double.self), loop)
+      default: break
+      }
+      if a.dtype == .f32 || a.dtype == .f64 { return y }
+    }
     switch a.dtype {
     case .f32: try binaryTyped(op, a.pointer(Float.self), b.pointer(Float.self), y, loop, compute: floatOperation(op))
     case .f64: try binaryTyped(op, a.pointer(Double.self), b.pointer(Double.self), y, loop, compute: floatOperation(op))
@@ -75,6 +108,41 @@ enum ElementwiseKernels {
     case .f16, .bf16: throw InterpreterError.unsupported("\(op) on \(a.dtype) without widening")
     }
     return y
+  }
+
+  static let floatArithmetic: Set<Op> = [.add, .sub, .mul, .div]
+
+  /// The hot float arithmetic, without closures in the inner loops: runs of the innermost axis
+  /// with each operand either contiguous, a repeated scalar, or strided; large same-shape
+  /// operands split over the cores.
+  private static func floatBinary<T: KernelFloat>(_ op: Op, _ a: UnsafeMutablePointer<T>, _ b: UnsafeMutablePointer<T>, _ y: UnsafeMutablePointer<T>, _ loop: StridedLoop) {
+    let n = loop.shape.reduce(1, *)
+    let contiguous = contiguousStrides(loop.shape)
+    func run(_ out: UnsafeMutablePointer<T>, _ x: UnsafeMutablePointer<T>, _ sx: Int, _ z: UnsafeMutablePointer<T>, _ sz: Int, _ count: Int) {
+      switch op {
+      case .add: stridedLoop(count, x, sx, z, sz, out) { $0 + $1 }
+      case .sub: stridedLoop(count, x, sx, z, sz, out) { $0 - $1 }
+      case .mul: stridedLoop(count, x, sx, z, sz, out) { $0 * $1 }
+      default: stridedLoop(count, x, sx, z, sz, out) { $0 / $1 }
+      }
+    }
+    let aStrides = loop.strides[0]
+    let bStrides = loop.strides[1]
+    let aFull = aStrides == contiguous
+    let bFull = bStrides == contiguous
+    let aScalar = aStrides.allSatisfy { $0 == 0 }
+    let bScalar = bStrides.allSatisfy { $0 == 0 }
+    if (aFull || aScalar) && (bFull || bScalar) {
+      parallelFor((n + chunk - 1) / chunk, grain: 2) { index in
+        let start = index * chunk
+        let count = Swift.min(chunk, n - start)
+        run(y + start, aScalar ? a : a + start, aScalar ? 0 : 1, bScalar ? b : b + start, bScalar ? 0 : 1, count)
+      }
+      return
+    }
+    loop.run { outOffset, offsets, count, inner in
+      run(y + outOffset, a + offsets[0], inner[0], b + offsets[1], inner[1], count)
+    }
   }
 
   /// A comparison result (bool) or an arithmetic result (same type).
@@ -242,5 +310,22 @@ enum ElementwiseKernels {
     if value >= 9.2e18 { return .max }
     if value <= -9.2e18 { return .min }
     return Int64(value)
+  }
+}
+
+/// out[i] = f(x[i·sx], z[i·sz]), with the common stride patterns as separate loops so that the
+/// compiler vectorises them.
+@inline(__always)
+func stridedLoop<T>(_ count: Int, _ x: UnsafeMutablePointer<T>, _ sx: Int, _ z: UnsafeMutablePointer<T>, _ sz: Int, _ out: UnsafeMutablePointer<T>, _ f: (T, T) -> T) {
+  if sx == 1 && sz == 1 {
+    for i in 0..<count { out[i] = f(x[i], z[i]) }
+  } else if sx == 1 && sz == 0 {
+    let scalar = z[0]
+    for i in 0..<count { out[i] = f(x[i], scalar) }
+  } else if sx == 0 && sz == 1 {
+    let scalar = x[0]
+    for i in 0..<count { out[i] = f(scalar, z[i]) }
+  } else {
+    for i in 0..<count { out[i] = f(x[i * sx], z[i * sz]) }
   }
 }

@@ -10,6 +10,7 @@ enum Kernels {
     switch op {
     case .neg, .abs, .exp, .log, .sqrt, .rsqrt, .tanh, .erf, .gelu, .sigmoid, .relu, .reciprocal, .logicalNot:
       return try ElementwiseKernels.unary(op, operands[0])
+    case .geluGrad: return try ElementwiseKernels.geluGrad(operands[0], operands[1])
     case .add, .sub, .mul, .div, .pow, .maximum, .minimum, .floorDiv, .eq, .ne, .lt, .le, .gt, .ge, .logicalAnd, .logicalOr:
       return try ElementwiseKernels.binary(op, operands[0], operands[1], outputShape: shape, outputDType: resultType.dtype)
     case .select: return ElementwiseKernels.select(operands[0], operands[1], operands[2], outputShape: shape)

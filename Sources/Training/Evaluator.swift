@@ -1,0 +1,110 @@
+import Data
+import Foundation
+import Formats
+import IR
+import Models
+import Runtime
+
+/// Evaluation as the guide's compute_metrics: the loss over the data, greedy transcripts, and
+/// WER / CER against the normalised references.
+public struct Evaluator {
+  public struct UtteranceResult: Sendable {
+    public var id: String
+    public var path: String
+    public var reference: String
+    public var hypothesis: String
+    public var wordErrors: Int
+    public var words: Int
+    public var characterErrors: Int
+    public var characters: Int
+
+    public var json: [String: Any] {
+      ["id": id, "path": path, "reference": reference, "hypothesis": hypothesis, "word_errors": wordErrors, "words": words,
+       "character_errors": characterErrors, "characters": characters]
+    }
+  }
+
+  public struct Result: Sendable {
+    public var loss: Double
+    public var wordErrorRate: Double
+    public var characterErrorRate: Double
+    public var seconds: Double
+    public var utterances: [UtteranceResult]
+    public var skipped: [SkippedEntry]
+  }
+
+  /// The evaluation graph: forward pass and loss with eval semantics (no dropout, no masking).
+  public let graph: Graph
+  public let configuration: Wav2Vec2Configuration
+  public let tokenizer: CTCTokenizer
+  public let collator: Collator
+
+  public init(model: ModelDirectory) {
+    graph = model.graph
+    configuration = model.configuration
+    tokenizer = model.tokenizer
+    collator = Collator(featureExtractor: FeatureExtractor(settings: model.featureExtractor))
+  }
+
+  public func evaluate(_ dataset: Dataset, weights: [String: Tensor], batchSize: Int, progress: ((Int, Int) -> Void)? = nil) throws -> Result {
+    let clock = ContinuousClock()
+    let start = clock.now
+    let order = Sampler.indices(count: dataset.items.count, lengths: dataset.items.map(\.sampleCount), batchSize: batchSize, order: .sequential, seed: 0, epoch: 0)
+    let batches = Sampler.batches(order, batchSize: batchSize)
+    let loader = BatchLoader(dataset: dataset, collator: collator, batches: batches, prefetch: 2)
+    var weightedLoss = 0.0
+    var counted = 0
+    var words = ErrorRate()
+    var characters = ErrorRate()
+    var utterances: [UtteranceResult] = []
+    var skipped: [SkippedEntry] = []
+    let interpreter = Interpreter()
+    var done = 0
+    while let batch = loader.next() {
+      skipped += batch.skipped
+      done += 1
+      progress?(done, batches.count)
+      guard !batch.items.isEmpty else { continue }
+      var inputs = ["input_values": batch.inputValues, "labels": batch.labels]
+      if let mask = batch.attentionMask, graph.input(named: "attention_mask") != nil { inputs["attention_mask"] = mask }
+      let outputs = try interpreter.run(graph, inputs: inputs, parameters: weights)
+      if let loss = outputs["loss"]?.doubles.first, loss.isFinite {
+        weightedLoss += loss * Double(batch.items.count)
+        counted += batch.items.count
+      }
+      guard let logits = outputs["logits"] else { continue }
+      let hypotheses = Self.greedyTranscripts(logits: logits, sampleCounts: batch.items.map(\.sampleCount), configuration: configuration, tokenizer: tokenizer)
+      for (item, hypothesis) in zip(batch.items, hypotheses) {
+        let reference = item.utterance.text
+        let (referenceWords, hypothesisWords) = (ErrorRate.words(reference), ErrorRate.words(hypothesis))
+        let (referenceCharacters, hypothesisCharacters) = (ErrorRate.characters(reference), ErrorRate.characters(hypothesis))
+        words.add(reference: referenceWords, hypothesis: hypothesisWords)
+        characters.add(reference: referenceCharacters, hypothesis: hypothesisCharacters)
+        utterances.append(UtteranceResult(
+          id: item.utterance.id, path: item.utterance.audioPath, reference: reference, hypothesis: hypothesis,
+          wordErrors: editDistance(referenceWords, hypothesisWords), words: referenceWords.count,
+          characterErrors: editDistance(referenceCharacters, hypothesisCharacters), characters: referenceCharacters.count))
+      }
+    }
+    let elapsed = clock.now - start
+    return Result(
+      loss: counted > 0 ? weightedLoss / Double(counted) : .nan, wordErrorRate: words.rate, characterErrorRate: characters.rate,
+      seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18, utterances: utterances, skipped: skipped)
+  }
+
+  /// Greedy CTC decoding of each row over the frames its own audio yields.
+  public static func greedyTranscripts(logits: Tensor, sampleCounts: [Int], configuration: Wav2Vec2Configuration, tokenizer: CTCTokenizer) -> [String] {
+    let (frames, vocabulary) = (logits.shape[1], logits.shape[2])
+    let values = logits.floats
+    return sampleCounts.enumerated().map { row, samples in
+      let valid = Swift.min(frames, configuration.frameCount(samples: samples))
+      let ids = (0..<valid).map { frame -> Int in
+        let base = (row * frames + frame) * vocabulary
+        var best = 0
+        for index in 1..<vocabulary where values[base + index] > values[base + best] { best = index }
+        return best
+      }
+      return tokenizer.decode(ids)
+    }
+  }
+}

@@ -1,0 +1,253 @@
+import Data
+import Foundation
+import Formats
+import IR
+import Models
+import Passes
+import Runtime
+
+/// Fine-tuning with the guide's recipe, on the graph the autodiff pass derives, run by the
+/// interpreter. See TrainingArguments for the options and their defaults.
+///
+/// Per step: a padded batch (prefetched), the training graph's loss and gradients, a skip if
+/// either is not finite (the scheduler does not advance either), global-norm clipping, AdamW at
+/// the scheduled rate. Logging, evaluation and checkpoints follow the step counts; an
+/// interrupt finishes the step, saves a checkpoint and returns.
+public final class Trainer {
+  public let arguments: TrainingArguments
+  public private(set) var model: ModelDirectory
+  public let train: Dataset
+  public let evaluation: Dataset?
+  public private(set) var state = TrainerState()
+  private var optimizer: AdamW
+  private let schedule: LearningRateSchedule
+  private let trainingGraph: Graph
+  private let evaluator: Evaluator
+  private let stepsPerEpoch: Int
+  private let report: (String) -> Void
+  private let progress: TrainingProgress
+  /// Set from a signal handler; checked between steps.
+  public let stopRequested = StopFlag()
+
+  public init(model: ModelDirectory, train: Dataset, evaluation: Dataset?, arguments: TrainingArguments, report: @escaping (String) -> Void) throws {
+    self.arguments = arguments
+    self.model = model
+    self.train = train
+    self.evaluation = evaluation
+    self.report = report
+    guard !train.items.isEmpty else { throw TrainingError.emptyTrainingSet(train.corpus.root) }
+    stepsPerEpoch = (train.items.count + arguments.perDeviceTrainBatchSize - 1) / arguments.perDeviceTrainBatchSize
+    let totalSteps = arguments.maxSteps > 0 ? arguments.maxSteps : Int((Double(stepsPerEpoch) * arguments.numTrainEpochs).rounded(.up))
+    guard let kind = LearningRateSchedule.Kind(rawValue: arguments.lrSchedulerType) else { throw TrainingError.unknownScheduler(arguments.lrSchedulerType) }
+    schedule = LearningRateSchedule(kind: kind, baseRate: arguments.learningRate, warmupSteps: arguments.warmupSteps, totalSteps: totalSteps)
+    optimizer = AdamW(beta1: arguments.adamBeta1, beta2: arguments.adamBeta2, epsilon: arguments.adamEpsilon, weightDecay: arguments.weightDecay)
+    let forward = try Wav2Vec2Graph.build(model.configuration, options: .init(usesAttentionMask: model.featureExtractor.returnAttentionMask, training: true))
+    let frozen = arguments.freezeFeatureEncoder
+    trainingGraph = try PassManager(passes: [autodiff(trainable: { !(frozen && Wav2Vec2Configuration.isFeatureEncoderParameter($0)) })]).run(forward).graph
+    evaluator = Evaluator(model: model)
+    progress = TrainingProgress(totalSteps: totalSteps)
+    state.maxSteps = totalSteps
+    state.numTrainEpochs = Int(arguments.numTrainEpochs.rounded(.up))
+    state.trainBatchSize = arguments.perDeviceTrainBatchSize
+    state.loggingSteps = arguments.loggingSteps
+    state.evalSteps = arguments.evalSteps
+    state.saveSteps = arguments.saveSteps
+    if !model.weights.keys.contains("wav2vec2.masked_spec_embed"), forward.parameter(named: "wav2vec2.masked_spec_embed") != nil {
+      var random = SeededRandom(seed: UInt64(arguments.seed))
+      self.model.weights["wav2vec2.masked_spec_embed"] = Tensor((0..<model.configuration.hiddenSize).map { _ in Float(random.uniform()) }, shape: [model.configuration.hiddenSize])
+      report("wav2vec2.masked_spec_embed was missing; initialised uniform(0, 1) as transformers does")
+    }
+  }
+
+  /// Continues from a checkpoint folder written by an earlier run.
+  public func resume(from path: String) throws {
+    let loaded = try Checkpoints.load(path, optimizer: optimizer)
+    model.weights = loaded.model.weights
+    optimizer = loaded.optimizer
+    state.globalStep = loaded.state.globalStep
+    state.epoch = loaded.state.epoch
+    state.logHistory = loaded.state.logHistory
+    state.epochIndex = loaded.state.epochIndex
+    state.batchInEpoch = loaded.state.batchInEpoch
+    state.schedulerSteps = loaded.state.schedulerSteps
+    state.skippedSteps = loaded.state.skippedSteps
+    state.bestMetric = loaded.state.bestMetric
+    report("resumed from \(path) at step \(state.globalStep) (epoch \(state.epochIndex + 1), batch \(state.batchInEpoch))")
+  }
+
+  public enum Outcome { case finished, interrupted(checkpoint: String) }
+
+  public func run() throws -> Outcome {
+    try FileManager.default.createDirectory(atPath: arguments.outputDir, withIntermediateDirectories: true)
+    let order: SamplingOrder = arguments.noShuffle ? .sequential : (arguments.groupByLength ? .groupedByLength : .random)
+    let lengths = train.items.map(\.sampleCount)
+    var lossSinceLog = 0.0
+    var stepsSinceLog = 0
+    var lastGradNorm = 0.0
+    var lastLearningRate = schedule.rate(at: state.schedulerSteps)
+    let interpreter = Interpreter()
+    let clock = ContinuousClock()
+    while state.globalStep < state.maxSteps {
+      let indices = Sampler.indices(
+        count: train.items.count, lengths: lengths, batchSize: arguments.perDeviceTrainBatchSize, order: order, seed: UInt64(arguments.seed), epoch: state.epochIndex)
+      let batches = Array(Sampler.batches(indices, batchSize: arguments.perDeviceTrainBatchSize).dropFirst(state.batchInEpoch))
+      let loader = BatchLoader(
+        dataset: train, collator: evaluator.collator, batches: batches, prefetch: Swift.max(1, arguments.dataloaderNumWorkers))
+      while state.globalStep < state.maxSteps, let batch = loader.next() {
+        let started = clock.now
+        for entry in batch.skipped { report("skipped \(entry)") }
+        state.batchInEpoch += 1
+        state.globalStep += 1
+        state.epoch = Double(state.epochIndex) + Double(state.batchInEpoch) / Double(stepsPerEpoch)
+        if batch.items.isEmpty { continue }
+        let (loss, gradients) = try step(batch, interpreter: interpreter)
+        let norm = globalNorm(gradients)
+        lastGradNorm = norm
+        if loss.isFinite && norm.isFinite {
+          let learningRate = schedule.rate(at: state.schedulerSteps)
+          lastLearningRate = learningRate
+          optimizer.update(&model.weights, gradients: clipped(gradients, norm: norm), learningRate: learningRate)
+          state.schedulerSteps += 1
+          lossSinceLog += loss
+        } else {
+          state.skippedSteps += 1
+          report("step \(state.globalStep): skipped, the \(loss.isFinite ? "gradient norm" : "loss") is not finite (loss \(loss), gradient norm \(norm))")
+        }
+        stepsSinceLog += 1
+        progress.update(step: state.globalStep, loss: loss, seconds: (clock.now - started).seconds, audioSeconds: batch.audioSeconds)
+        if state.globalStep % arguments.loggingSteps == 0 || state.globalStep == state.maxSteps {
+          let entry: [String: Double] = [
+            "loss": lossSinceLog / Double(Swift.max(1, stepsSinceLog - 0)), "grad_norm": lastGradNorm,
+            "learning_rate": lastLearningRate, "epoch": state.epoch, "step": Double(state.globalStep),
+          ]
+          state.logHistory.append(entry)
+          progress.log(String(format: "step %d: loss %.4f, grad norm %.3f, learning rate %.3g, epoch %.2f", state.globalStep, entry["loss"]!, lastGradNorm, entry["learning_rate"]!, state.epoch))
+          lossSinceLog = 0
+          stepsSinceLog = 0
+        }
+        if let evaluation, arguments.evalSteps > 0, state.globalStep % arguments.evalSteps == 0 || state.globalStep == state.maxSteps {
+          try evaluate(evaluation)
+        }
+        if arguments.saveSteps > 0 && state.globalStep % arguments.saveSteps == 0 && state.globalStep < state.maxSteps {
+          try saveCheckpoint()
+        }
+        if stopRequested.isSet {
+          loader.cancel()
+          let path = try saveCheckpoint()
+          progress.finish()
+          return .interrupted(checkpoint: path)
+        }
+      }
+      loader.cancel()
+      if state.globalStep < state.maxSteps {
+        state.epochIndex += 1
+        state.batchInEpoch = 0
+      }
+    }
+    progress.finish()
+    try saveFinal()
+    return .finished
+  }
+
+  /// The loss and the gradients of one batch.
+  private func step(_ batch: TrainingBatch, interpreter: Interpreter) throws -> (Double, [String: Tensor]) {
+    var inputs = ["input_values": batch.inputValues, "labels": batch.labels]
+    if let mask = batch.attentionMask, trainingGraph.input(named: "attention_mask") != nil { inputs["attention_mask"] = mask }
+    // Every random choice of a step derives from (seed, step): a resumed run repeats it exactly.
+    var random = SeededRandom(seed: UInt64(arguments.seed) &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(state.globalStep))
+    if trainingGraph.input(named: "dropout_seed") != nil { inputs["dropout_seed"] = .scalar(Int64(bitPattern: random.next())) }
+    let config = model.configuration
+    let frames = config.frameCount(samples: batch.inputValues.shape[1])
+    if trainingGraph.input(named: "mask_time_indices") != nil {
+      let lengths = batch.attentionMask == nil ? Array(repeating: frames, count: batch.items.count) : batch.items.map { config.frameCount(samples: $0.sampleCount) }
+      let mask = SpecAugment.timeMask(
+        frameLengths: lengths, frames: frames, probability: config.maskTimeProb, spanLength: config.maskTimeLength, minimumSpans: config.maskTimeMinMasks,
+        random: &random)
+      inputs["mask_time_indices"] = Tensor(mask, shape: [batch.items.count, frames])
+    }
+    if trainingGraph.input(named: "layer_keep") != nil {
+      inputs["layer_keep"] = Tensor((0..<config.numHiddenLayers).map { _ in random.uniform() >= config.layerdrop }, shape: [config.numHiddenLayers])
+    }
+    let outputs = try interpreter.run(trainingGraph, inputs: inputs, parameters: model.weights)
+    var gradients: [String: Tensor] = [:]
+    for (name, tensor) in outputs where name.hasPrefix("grad.") { gradients[String(name.dropFirst(5))] = tensor }
+    return (outputs["loss"]?.doubles.first ?? .nan, gradients)
+  }
+
+  private func globalNorm(_ gradients: [String: Tensor]) -> Double {
+    var sum = 0.0
+    for tensor in gradients.values {
+      let pointer = tensor.pointer(Float.self)
+      for index in 0..<tensor.count { sum += Double(pointer[index]) * Double(pointer[index]) }
+    }
+    return sum.squareRoot()
+  }
+
+  /// torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6) when that is below 1.
+  private func clipped(_ gradients: [String: Tensor], norm: Double) -> [String: Tensor] {
+    guard arguments.maxGradNorm > 0 else { return gradients }
+    let coefficient = Float(arguments.maxGradNorm / (norm + 1e-6))
+    guard coefficient < 1 else { return gradients }
+    return gradients.mapValues { tensor in
+      let scaled = Tensor(uninitialized: .f32, tensor.shape)
+      let (source, target) = (tensor.pointer(Float.self), scaled.pointer(Float.self))
+      for index in 0..<tensor.count { target[index] = source[index] * coefficient }
+      return scaled
+    }
+  }
+
+  @discardableResult
+  public func evaluate(_ dataset: Dataset) throws -> Evaluator.Result {
+    let result = try evaluator.evaluate(dataset, weights: model.weights, batchSize: arguments.perDeviceEvalBatchSize)
+    state.logHistory.append([
+      "eval_loss": result.loss, "eval_wer": result.wordErrorRate, "eval_cer": result.characterErrorRate, "eval_runtime": result.seconds,
+      "epoch": state.epoch, "step": Double(state.globalStep),
+    ])
+    if state.bestMetric.map({ result.wordErrorRate < $0 }) ?? true { state.bestMetric = result.wordErrorRate }
+    progress.log(String(format: "step %d: eval loss %.4f, WER %.4f, CER %.4f (%d utterances, %.1f s)", state.globalStep, result.loss, result.wordErrorRate, result.characterErrorRate, result.utterances.count, result.seconds))
+    return result
+  }
+
+  @discardableResult
+  private func saveCheckpoint() throws -> String {
+    let path = try Checkpoints.save(
+      step: state.globalStep, model: model, optimizer: optimizer, state: state, arguments: arguments, schedule: schedule, in: arguments.outputDir)
+    for removed in try Checkpoints.rotate(in: arguments.outputDir, keep: arguments.saveTotalLimit) { progress.log("removed \(removed) (save_total_limit \(arguments.saveTotalLimit))") }
+    progress.log("saved \(path)")
+    return path
+  }
+
+  /// The final model, trainer_state.json and the training plot, in the output folder.
+  private func saveFinal() throws {
+    try model.save(to: arguments.outputDir)
+    try Checkpoints.writeJSON(state.json, to: arguments.outputDir + "/trainer_state.json")
+    try Checkpoints.writeJSON(try JSONSerialization.jsonObject(with: JSONEncoder().encode(arguments)), to: arguments.outputDir + "/training_args.json")
+    try TrainingPlot.svg(state.logHistory).write(toFile: arguments.outputDir + "/training.svg", atomically: true, encoding: .utf8)
+    progress.log("saved the model, trainer_state.json and training.svg in \(arguments.outputDir)")
+  }
+}
+
+public enum TrainingError: Error, CustomStringConvertible {
+  case emptyTrainingSet(String)
+  case unknownScheduler(String)
+
+  public var description: String {
+    switch self {
+    case .emptyTrainingSet(let path): "\(path): no usable training utterances (see the skip summary)"
+    case .unknownScheduler(let name): "unknown --lr-scheduler-type \(name) (linear or constant)"
+    }
+  }
+}
+
+/// A flag a signal handler sets and the training loop reads.
+public final class StopFlag: @unchecked Sendable {
+  private let lock = NSLock()
+  private var value = false
+  public init() {}
+  public var isSet: Bool { lock.withLock { value } }
+  public func set() { lock.withLock { value = true } }
+}
+
+extension Duration {
+  var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+}

@@ -1,0 +1,52 @@
+import Data
+import Foundation
+import Formats
+import Models
+import Passes
+import Runtime
+
+/// Times full training steps (graph run, clipping, AdamW) on random audio and labels.
+public enum TrainingStepBenchmark {
+  public static func run(
+    model: ModelDirectory, batch: Int, samples: Int, labelLength: Int, steps: Int, random: inout SeededRandom, profile: OpProfile?
+  ) throws -> (seconds: [Double], profile: String?) {
+    let config = model.configuration
+    let forward = try Wav2Vec2Graph.build(config, options: .init(usesAttentionMask: model.featureExtractor.returnAttentionMask, training: true))
+    let graph = try PassManager(passes: [autodiff()]).run(forward).graph
+    var weights = model.weights
+    if graph.parameter(named: "wav2vec2.masked_spec_embed") != nil, weights["wav2vec2.masked_spec_embed"] == nil {
+      weights["wav2vec2.masked_spec_embed"] = Tensor([Float](repeating: 0.5, count: config.hiddenSize), shape: [config.hiddenSize])
+    }
+    let clips = (0..<batch).map { _ in (0..<samples).map { _ in Float(random.normal() * 0.1) } }
+    let extractor = FeatureExtractor(settings: model.featureExtractor)
+    let padded = extractor.paddedBatch(clips)
+    let nonBlank = (0..<config.vocabSize).filter { $0 != config.padTokenId }
+    let labels = (0..<(batch * labelLength)).map { _ in Int64(nonBlank[Int(random.next() % UInt64(nonBlank.count))]) }
+    var inputs = ["input_values": padded.inputValues, "labels": Tensor(labels, shape: [batch, labelLength])]
+    if let mask = padded.attentionMask, graph.input(named: "attention_mask") != nil { inputs["attention_mask"] = mask }
+    if graph.input(named: "dropout_seed") != nil { inputs["dropout_seed"] = .scalar(Int64(7)) }
+    let frames = config.frameCount(samples: samples)
+    if graph.input(named: "mask_time_indices") != nil {
+      let mask = SpecAugment.timeMask(
+        frameLengths: Array(repeating: frames, count: batch), frames: frames, probability: config.maskTimeProb, spanLength: config.maskTimeLength,
+        minimumSpans: config.maskTimeMinMasks, random: &random)
+      inputs["mask_time_indices"] = Tensor(mask, shape: [batch, frames])
+    }
+    if graph.input(named: "layer_keep") != nil { inputs["layer_keep"] = Tensor([Bool](repeating: true, count: config.numHiddenLayers), shape: [config.numHiddenLayers]) }
+    var optimizer = AdamW(weightDecay: 0.005)
+    let clock = ContinuousClock()
+    var interpreter = Interpreter()
+    var timings: [Double] = []
+    for step in 0...steps {
+      if step == 1 { interpreter.profile = profile }
+      let elapsed = try clock.measure {
+        let outputs = try interpreter.run(graph, inputs: inputs, parameters: weights)
+        var gradients: [String: Tensor] = [:]
+        for (name, tensor) in outputs where name.hasPrefix("grad.") { gradients[String(name.dropFirst(5))] = tensor }
+        optimizer.update(&weights, gradients: gradients, learningRate: 1e-5)
+      }
+      if step > 0 { timings.append(elapsed.seconds) }
+    }
+    return (timings, profile?.report)
+  }
+}
