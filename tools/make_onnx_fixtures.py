@@ -25,7 +25,9 @@ asrc's ONNX importer can be written against real exporter output:
                           nodes (op_type, node name, input index, module scope) and which Hugging
                           Face parameter it holds (found by comparing values) and how
   expected.json           per file: exporter, opset, graph inputs, source model, onnxruntime logits
-                          difference against the transformers logits, and how the weights appear
+                          difference against the transformers logits (clips a, b, c alone; for
+                          layer_stable_oddpos also the zero-padded batch with its attention_mask
+                          against batch_logits.npy), and how the weights appear
                           (naming, layouts, LayerNorm / GroupNorm / weight-norm forms, Conv
                           attributes, attention reshape targets, shared initializers, Constant nodes).
                           Fields named "notes" are prose written from what torch 2.15 / optimum-onnx
@@ -177,6 +179,8 @@ def export_optimum(name, path, python):
                             "task='automatic-speech-recognition'); copied tmp/model.onnx")
             info["python"] = python
             return info
+    if os.path.exists(path):
+        os.remove(path)  # no stale file beside a "skipped" entry
     tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
     return {"skipped": "optimum export failed with %s: %s" % (python, " | ".join(tail))}
 
@@ -529,8 +533,9 @@ NOTES = {
         "Attention (SDPA decomposed): q,k,v = MatMul+Add; Reshape to [B, T, -1, head_dim] where the head_dim is a "
         "Constant in the shape Concat (8 here) and the head count is -1 (heads = hidden / head_dim); q and k are each "
         "multiplied by head_dim**-0.25 (0.5946) before MatMul; Softmax; IsNaN/Where guard in the masked model.",
-        "All initializers are float32 (or int64 shape helpers are Constant nodes, not initializers) stored in raw_data; "
-        "no initializer is shared by two nodes.",
+        "Every initializer is FLOAT in raw_data and is consumed by exactly one node (nothing merged or shared). "
+        "Int64 shape pieces and float scalars are Constant nodes (value attribute tensors), not initializers; the "
+        "only Constant tensors with 8 or more elements are the InstanceNormalization ones/zeros [C].",
     ],
     "dynamo": [
         "Parameters used directly keep their Hugging Face names (Conv weight/bias, LayerNormalization scale/bias, "
@@ -556,8 +561,9 @@ NOTES = {
         "Attention: Reshape (allowzero=1) targets are Concat(batch, T, [-1], [head_dim=8]) for q/k/v and "
         "Concat(batch, [heads=4], T, [head_dim]) after SDPA, so the head count is an explicit constant there; q and k "
         "are scaled by head_dim**-0.25 (a shared scalar initializer) before MatMul.",
-        "Weights are stored inline in raw_data (we saved model_proto without external data; the exporter's own "
-        "save() puts tensors of 1 KiB or more in a .data file by default).",
+        "Weights are stored inline in raw_data (we saved model_proto without external data; "
+        "torch.onnx.export(..., f=path, dynamo=True) itself wrote the larger weights, here every tensor of 640 "
+        "bytes and up, to '<path>.data').",
     ],
     "optimum": [
         "optimum-onnx 0.1.0 calls the TorchScript exporter (dynamo=False) at opset 18 with do_constant_folding=True, "

@@ -28,6 +28,8 @@ public final class Trainer {
   private let progress: TrainingProgress
   /// Set from a signal handler; checked between steps.
   public let stopRequested = StopFlag()
+  /// Stops as an interrupt would once this step is done (tests of interruption and resuming).
+  public var stopAfterStep: Int?
 
   public init(model: ModelDirectory, train: Dataset, evaluation: Dataset?, arguments: TrainingArguments, report: @escaping (String) -> Void) throws {
     self.arguments = arguments
@@ -131,7 +133,7 @@ public final class Trainer {
         if arguments.saveSteps > 0 && state.globalStep % arguments.saveSteps == 0 && state.globalStep < state.maxSteps {
           try saveCheckpoint()
         }
-        if stopRequested.isSet {
+        if stopRequested.isSet || stopAfterStep == state.globalStep {
           loader.cancel()
           let path = try saveCheckpoint()
           progress.finish()

@@ -1,0 +1,123 @@
+import Data
+import Foundation
+import Formats
+import Testing
+import Training
+
+/// A few steps of transformers' Trainer (tools/make_trainer_reference.py): sequential batches
+/// of 2, AdamW at 1e-3 with weight decay 0.005, 2 warm-up steps then linear decay, clipping at
+/// 1.0, dropouts off. asrc's per-step losses and final weights must match.
+@Suite struct TrainerParityTests {
+  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/trainer")
+
+  func expected() throws -> [String: Any] {
+    try JSONSerialization.jsonObject(with: Data(contentsOf: Self.root.appendingPathComponent("expected.json"))) as! [String: Any]
+  }
+
+  func arguments(output: String) -> TrainingArguments {
+    var arguments = TrainingArguments(outputDir: output)
+    arguments.perDeviceTrainBatchSize = 2
+    arguments.learningRate = 1e-3
+    arguments.weightDecay = 0.005
+    arguments.warmupSteps = 2
+    arguments.maxGradNorm = 1.0
+    arguments.numTrainEpochs = 2
+    arguments.loggingSteps = 1
+    arguments.saveSteps = 0
+    arguments.evalSteps = 0
+    arguments.seed = 0
+    arguments.noShuffle = true
+    arguments.groupByLength = false
+    return arguments
+  }
+
+  func makeTrainer(output: String) throws -> Trainer {
+    let model = try ModelDirectory.load(Self.root.appendingPathComponent("initial").path)
+    let corpus = try CorpusReader.load(Self.root.appendingPathComponent("train.csv").path)
+    let dataset = Dataset.prepare(corpus, tokenizer: model.tokenizer, model: model.configuration)
+    #expect(dataset.items.count == 6, "\(dataset.summary)")
+    return try Trainer(model: model, train: dataset, evaluation: nil, arguments: arguments(output: output)) { _ in }
+  }
+
+  @Test func lossesAndFinalWeightsMatchTheTrainer() throws {
+    let output = FileManager.default.temporaryDirectory.appendingPathComponent("asrc-parity-\(UUID().uuidString)").path
+    let trainer = try makeTrainer(output: output)
+    #expect(try trainer.run() == .finished)
+    let steps = try expected()["steps"] as! [[String: Any]]
+    let losses = trainer.state.logHistory.compactMap { $0["loss"] }
+    let rates = trainer.state.logHistory.compactMap { $0["learning_rate"] }
+    let norms = trainer.state.logHistory.compactMap { $0["grad_norm"] }
+    #expect(losses.count == steps.count)
+    for (index, step) in steps.enumerated() where index < losses.count {
+      let reference = (step["loss"] as! NSNumber).doubleValue
+      let relative = abs(losses[index] - reference) / abs(reference)
+      print("trainer parity step \(index + 1): loss \(losses[index]) vs \(reference) (relative \(relative)), grad norm \(norms[index]) vs \(step["grad_norm"]!)")
+      #expect(relative <= 1e-4, "step \(index + 1): loss \(losses[index]) vs \(reference)")
+      #expect(abs(rates[index] - (step["learning_rate"] as! NSNumber).doubleValue) <= 1e-12, "step \(index + 1) learning rate")
+      #expect(abs(norms[index] - (step["grad_norm"] as! NSNumber).doubleValue) / (step["grad_norm"] as! NSNumber).doubleValue <= 1e-3)
+    }
+    let final = try Safetensors.read(Self.root.appendingPathComponent("final.safetensors").path)
+    let ours = try Safetensors.read(output + "/model.safetensors")
+    var worst = 0.0
+    for (name, tensor) in final {
+      let actual = try #require(ours[name], "no weight \(name)").doubles
+      let wanted = tensor.doubles
+      let difference = zip(actual, wanted).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot()
+      let relative = difference / max(wanted.reduce(0) { $0 + $1 * $1 }.squareRoot(), 1e-30)
+      // The attention key biases have an exactly zero gradient (softmax ignores a shift shared
+      // by all scores); both sides see only rounding noise, which Adam's normalisation turns
+      // into steps of about the learning rate. Their final values agree only to ~1e-3.
+      if name.hasSuffix("k_proj.bias") {
+        #expect(relative <= 1e-3, "final \(name): relative L2 \(relative)")
+        continue
+      }
+      worst = max(worst, relative)
+      #expect(relative <= 1e-4, "final \(name): relative L2 \(relative)")
+    }
+    print("trainer parity: final weights, worst relative L2 error \(worst) over \(final.count) tensors")
+  }
+
+  /// An interrupted run resumed from its checkpoint repeats the uninterrupted trajectory.
+  @Test func resumingRepeatsTheTrajectory() throws {
+    let base = FileManager.default.temporaryDirectory.appendingPathComponent("asrc-resume-\(UUID().uuidString)").path
+    let straight = try makeTrainer(output: base + "/straight")
+    _ = try straight.run()
+
+    var interruptedArguments = arguments(output: base + "/interrupted")
+    interruptedArguments.saveSteps = 0
+    let model = try ModelDirectory.load(Self.root.appendingPathComponent("initial").path)
+    let dataset = Dataset.prepare(try CorpusReader.load(Self.root.appendingPathComponent("train.csv").path), tokenizer: model.tokenizer, model: model.configuration)
+    var stoppedAt = 0
+    let first = try Trainer(model: model, train: dataset, evaluation: nil, arguments: interruptedArguments) { _ in }
+    // Ask for a stop during step 4 (as Ctrl-C would): the step finishes, a checkpoint is saved.
+    first.stopAfterStep = 4
+    guard case .interrupted(let checkpoint) = try first.run() else {
+      Issue.record("the run was not interrupted")
+      return
+    }
+    stoppedAt = first.state.globalStep
+    #expect(stoppedAt == 4)
+    #expect(FileManager.default.fileExists(atPath: checkpoint + "/optimizer.safetensors"))
+    let second = try Trainer(model: model, train: dataset, evaluation: nil, arguments: interruptedArguments) { _ in }
+    try second.resume(from: checkpoint)
+    #expect(try second.run() == .finished)
+    let straightLosses = straight.state.logHistory.compactMap { $0["loss"] }
+    let resumedLosses = second.state.logHistory.compactMap { $0["loss"] }
+    // Logged losses before the interruption went through trainer_state.json (JSON keeps ~15 digits).
+    #expect(resumedLosses.count == straightLosses.count)
+    for (resumed, straight) in zip(resumedLosses, straightLosses) { #expect(abs(resumed - straight) <= 1e-12 * abs(straight)) }
+    let a = try Safetensors.read(base + "/straight/model.safetensors")
+    let b = try Safetensors.read(base + "/interrupted/model.safetensors")
+    for (name, tensor) in a { #expect(tensor.floats == b[name]?.floats, "\(name) differs after resuming") }
+  }
+}
+
+extension Trainer.Outcome: Equatable {
+  public static func == (lhs: Trainer.Outcome, rhs: Trainer.Outcome) -> Bool {
+    switch (lhs, rhs) {
+    case (.finished, .finished): true
+    case (.interrupted(let a), .interrupted(let b)): a == b
+    default: false
+    }
+  }
+}
