@@ -696,3 +696,11 @@ def main():
 
 if __name__ == "__main__":
     main()
+
+
+# A valid ONNX model that is not Wav2Vec2ForCTC, for the importer's error test (written by hand
+# once with onnx.helper; kept here so that it can be remade):
+#   w = numpy_helper.from_array(np.arange(6, dtype=np.float32).reshape(2, 3), name="dense.weight")
+#   node = helper.make_node("MatMul", ["x", "dense.weight"], ["y"], name="/dense/MatMul")
+#   graph = helper.make_graph([node], "not_wav2vec2", [x: float [1, 2]], [y: float [1, 3]], [w])
+#   onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), "Tests/Fixtures/onnx/not_wav2vec2.onnx")

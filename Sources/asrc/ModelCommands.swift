@@ -63,20 +63,25 @@ struct Import: ParsableCommand {
     abstract: "Import a Hugging Face Wav2Vec2ForCTC folder into an asrc model folder.",
     discussion: """
       SRC holds config.json, model.safetensors, vocab.json, tokenizer_config.json and \
-      preprocessor_config.json (transformers 4.x) or processor_config.json (5.x). MODEL_DIR gets the same \
-      files (loadable by transformers) plus model.ir.
+      preprocessor_config.json (transformers 4.x) or processor_config.json (5.x), or SRC is an .onnx export \
+      (with --vocab, and --config unless the configuration can be inferred from the graph). MODEL_DIR gets \
+      the Hugging Face files (loadable by transformers) plus model.ir.
       """)
 
-  @Argument(help: "The Hugging Face folder.") var source: String
+  @Argument(help: "The Hugging Face folder, or an .onnx file (legacy or dynamo torch.onnx export, or optimum).") var source: String
   @Option(name: .shortAndLong, help: "The asrc model folder to write.") var output: String
+  @Option(help: "For ONNX: a config.json to use instead of inferring the configuration from the graph.") var config: String?
+  @Option(help: "For ONNX: the vocab.json of the model (ONNX files carry none).") var vocab: String?
 
   func run() throws {
     try reportingFailures {
-      if source.hasSuffix(".onnx") {
-        throw CommandFailure("\(source): ONNX import is not available in this version; import the Hugging Face folder instead")
-      }
       let model: ModelDirectory
-      do { model = try ModelDirectory.load(source) } catch { throw CommandFailure("\(error)") }
+      do {
+        model = source.lowercased().hasSuffix(".onnx")
+          ? try ModelDirectory.importONNX(source, configuration: config, vocabulary: vocab) : try ModelDirectory.load(source)
+      } catch {
+        throw CommandFailure("\(error)")
+      }
       for warning in model.warnings { warn(warning) }
       do { try model.save(to: output) } catch { throw CommandFailure("\(error)") }
       let parameterCount = model.graph.parameters.reduce(0) { $0 + (model.graph.type(of: $1).staticElementCount ?? 0) }
