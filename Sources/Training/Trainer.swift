@@ -26,6 +26,8 @@ public final class Trainer {
   private let stepsPerEpoch: Int
   private let report: (String) -> Void
   private let progress: TrainingProgress
+  /// Decoded audio kept in memory when the training set is small enough (TIMIT-sized).
+  private let audioCache: AudioCache?
   /// Set from a signal handler; checked between steps.
   public let stopRequested = StopFlag()
   /// Stops as an interrupt would once this step is done (tests of interruption and resuming).
@@ -48,6 +50,8 @@ public final class Trainer {
     trainingGraph = try PassManager(passes: [autodiff(trainable: { !(frozen && Wav2Vec2Configuration.isFeatureEncoderParameter($0)) })]).run(forward).graph
     evaluator = Evaluator(model: model)
     progress = TrainingProgress(totalSteps: totalSteps)
+    // Up to 4 h of 16 kHz float audio (about 0.9 GB) is cached after its first epoch.
+    audioCache = train.totalSeconds <= 4 * 3600 ? AudioCache() : nil
     state.maxSteps = totalSteps
     state.numTrainEpochs = Int(arguments.numTrainEpochs.rounded(.up))
     state.trainBatchSize = arguments.perDeviceTrainBatchSize
@@ -94,7 +98,7 @@ public final class Trainer {
         count: train.items.count, lengths: lengths, batchSize: arguments.perDeviceTrainBatchSize, order: order, seed: UInt64(arguments.seed), epoch: state.epochIndex)
       let batches = Array(Sampler.batches(indices, batchSize: arguments.perDeviceTrainBatchSize).dropFirst(state.batchInEpoch))
       let loader = BatchLoader(
-        dataset: train, collator: evaluator.collator, batches: batches, prefetch: Swift.max(1, arguments.dataloaderNumWorkers))
+        dataset: train, collator: evaluator.collator, batches: batches, prefetch: Swift.max(1, arguments.dataloaderNumWorkers), cache: audioCache)
       while state.globalStep < state.maxSteps, let batch = loader.next() {
         let started = clock.now
         for entry in batch.skipped { report("skipped \(entry)") }

@@ -28,12 +28,15 @@ public struct TrainerState: Sendable {
       "log_history": logHistory, "train_batch_size": trainBatchSize, "logging_steps": loggingSteps, "eval_steps": evalSteps,
       "save_steps": saveSteps, "is_local_process_zero": true, "is_world_process_zero": true, "is_hyper_param_search": false,
       "total_flos": 0, "trial_name": NSNull(), "trial_params": NSNull(), "stateful_callbacks": [String: Any](),
-      "best_metric": bestMetric.map { $0 as Any } ?? NSNull(), "best_model_checkpoint": bestModelCheckpoint.map { $0 as Any } ?? NSNull(),
+      "best_metric": bestMetric.flatMap { $0.isFinite ? $0 as Any : nil } ?? NSNull(), "best_model_checkpoint": bestModelCheckpoint.map { $0 as Any } ?? NSNull(),
       "asrc_resume": ["epoch_index": epochIndex, "batch_in_epoch": batchInEpoch, "scheduler_steps": schedulerSteps, "skipped_steps": skippedSteps],
     ]
-    // Steps are integers in transformers' files.
+    // Steps are integers in transformers' files; JSON has no NaN or infinity, so a non-finite
+    // value (a diverged loss or gradient norm) is written as null.
     object["log_history"] = logHistory.map { entry in
-      entry.reduce(into: [String: Any]()) { out, field in out[field.key] = field.key == "step" ? Int(field.value) as Any : field.value as Any }
+      entry.reduce(into: [String: Any]()) { out, field in
+        out[field.key] = field.key == "step" ? Int(field.value) as Any : (field.value.isFinite ? field.value as Any : NSNull())
+      }
     }
     return object
   }

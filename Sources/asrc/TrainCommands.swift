@@ -78,6 +78,8 @@ struct Train: ParsableCommand {
         try runTraining(arguments)
       } catch let failure as CommandFailure {
         throw failure
+      } catch let exit as ExitCode {
+        throw exit
       } catch {
         throw CommandFailure("\(error)")
       }

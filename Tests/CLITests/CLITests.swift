@@ -87,3 +87,49 @@ import Testing
     #expect(bad.status != 0 && bad.error.contains("nope.json: no such file"))
   }
 }
+
+@Suite struct TrainCommandTests {
+  static let trainer = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/trainer")
+
+  /// Ctrl-C during training: the step finishes, a checkpoint is saved, the exit is clean (130),
+  /// and training continues from that checkpoint.
+  @Test func interruptSavesACheckpointAndResumes() throws {
+    let output = FileManager.default.temporaryDirectory.appendingPathComponent("asrc-sigint-\(UUID().uuidString)").path
+    let process = Process()
+    process.executableURL = CLITests.executable
+    let common = [
+      "--model", Self.trainer.appendingPathComponent("initial").path, "--train", Self.trainer.appendingPathComponent("train.csv").path,
+      "--output-dir", output, "--per-device-train-batch-size", "2", "--max-steps", "200", "--logging-steps", "1", "--save-steps", "0",
+    ]
+    process.arguments = ["train"] + common
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = Pipe()
+    try process.run()
+    // Wait for the first logged step, then interrupt.
+    var seen = ""
+    let handle = pipe.fileHandleForReading
+    while !seen.contains("step 2:") {
+      let data = handle.availableData
+      if data.isEmpty { break }
+      seen += String(decoding: data, as: UTF8.self)
+    }
+    process.interrupt()
+    seen += String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 130, "\(seen)")
+    #expect(seen.contains("interrupted: saved"))
+    let checkpoints = try FileManager.default.contentsOfDirectory(atPath: output).filter { $0.hasPrefix("checkpoint-") }
+    #expect(checkpoints.count == 1 && !checkpoints[0].hasSuffix(".partial"))
+    #expect(FileManager.default.fileExists(atPath: output + "/" + checkpoints[0] + "/trainer_state.json"))
+
+    let resumed = try CLITests().asrc(
+      "train", "--model", Self.trainer.appendingPathComponent("initial").path, "--train", Self.trainer.appendingPathComponent("train.csv").path,
+      "--output-dir", output, "--per-device-train-batch-size", "2", "--max-steps", checkpoints[0].dropFirst("checkpoint-".count) == "200" ? "201" : "12",
+      "--logging-steps", "1", "--save-steps", "0", "--resume-from-checkpoint", "last")
+    #expect(resumed.status == 0, "\(resumed.error)")
+    #expect(resumed.output.contains("resumed from"))
+    #expect(FileManager.default.fileExists(atPath: output + "/trainer_state.json"))
+    #expect(FileManager.default.fileExists(atPath: output + "/training.svg"))
+  }
+}

@@ -121,3 +121,63 @@ extension Trainer.Outcome: Equatable {
     }
   }
 }
+
+@Suite struct TrainerReliabilityTests {
+  /// A diverging run (an absurd learning rate) produces non-finite losses: those steps are
+  /// skipped and counted, and the run still finishes.
+  @Test func nonFiniteStepsAreSkipped() throws {
+    let root = TrainerParityTests.root
+    let model = try ModelDirectory.load(root.appendingPathComponent("initial").path)
+    let dataset = Dataset.prepare(try CorpusReader.load(root.appendingPathComponent("train.csv").path), tokenizer: model.tokenizer, model: model.configuration)
+    var arguments = TrainingArguments(outputDir: FileManager.default.temporaryDirectory.appendingPathComponent("asrc-nan-\(UUID().uuidString)").path)
+    arguments.perDeviceTrainBatchSize = 2
+    arguments.learningRate = 1e30
+    arguments.maxSteps = 4
+    arguments.maxGradNorm = 0
+    arguments.weightDecay = 0
+    arguments.saveSteps = 0
+    arguments.noShuffle = true
+    var reports: [String] = []
+    let trainer = try Trainer(model: model, train: dataset, evaluation: nil, arguments: arguments) { reports.append($0) }
+    #expect(try trainer.run() == .finished)
+    #expect(trainer.state.skippedSteps >= 1)
+    #expect(trainer.state.globalStep == 4)
+  }
+
+  /// A save killed half-way leaves a `.partial` folder, which never counts as a checkpoint.
+  @Test func partialCheckpointsAreIgnored() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("asrc-partial-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: folder + "/checkpoint-10", withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(atPath: folder + "/checkpoint-20.partial", withIntermediateDirectories: true)
+    #expect(Checkpoints.list(in: folder).map(\.step) == [10])
+    #expect(!FileManager.default.fileExists(atPath: folder + "/checkpoint-20.partial"))
+  }
+
+  @Test func checkpointLimitKeepsTheNewest() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("asrc-rotate-\(UUID().uuidString)").path
+    for step in [5, 10, 15] { try FileManager.default.createDirectory(atPath: folder + "/checkpoint-\(step)", withIntermediateDirectories: true) }
+    #expect(try Checkpoints.rotate(in: folder, keep: 2).map { ($0 as NSString).lastPathComponent } == ["checkpoint-5"])
+    #expect(Checkpoints.list(in: folder).map(\.step) == [10, 15])
+  }
+
+  @Test func scheduleAndDecayRulesFollowTransformers() {
+    let schedule = LearningRateSchedule(kind: .linear, baseRate: 1e-3, warmupSteps: 2, totalSteps: 6)
+    #expect((0..<6).map { schedule.rate(at: $0) } == [0, 5e-4, 1e-3, 7.5e-4, 5e-4, 2.5e-4])
+    #expect(AdamW.decays("wav2vec2.encoder.layers.0.attention.q_proj.weight"))
+    #expect(!AdamW.decays("wav2vec2.encoder.layers.0.attention.q_proj.bias"))
+    #expect(!AdamW.decays("wav2vec2.feature_extractor.conv_layers.0.layer_norm.weight"))
+    #expect(!AdamW.decays("wav2vec2.encoder.layers.0.final_layer_norm.weight"))
+    #expect(AdamW.decays("wav2vec2.encoder.pos_conv_embed.conv.parametrizations.weight.original0"))
+    #expect(AdamW.decays("wav2vec2.masked_spec_embed"))
+  }
+
+  @Test func errorRatesFollowJiwer() {
+    var words = ErrorRate()
+    words.add(reference: ErrorRate.words("the cat sat"), hypothesis: ErrorRate.words("the cat sat down"))
+    words.add(reference: ErrorRate.words("a dog"), hypothesis: ErrorRate.words("a fog"))
+    #expect(words.rate == 2.0 / 5.0)
+    var characters = ErrorRate()
+    characters.add(reference: ErrorRate.characters("abc"), hypothesis: ErrorRate.characters("abd"))
+    #expect(characters.rate == 1.0 / 3.0)
+  }
+}
