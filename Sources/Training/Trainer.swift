@@ -28,6 +28,8 @@ public final class Trainer {
   private let progress: TrainingProgress
   /// Decoded audio kept in memory when the training set is small enough (TIMIT-sized).
   private let audioCache: AudioCache?
+  /// When this run started (for the wall-clock column of the evaluation log).
+  private let started = ContinuousClock.now
   /// Set from a signal handler; checked between steps.
   public let stopRequested = StopFlag()
   /// Stops as an interrupt would once this step is done (tests of interruption and resuming).
@@ -207,7 +209,7 @@ public final class Trainer {
     let result = try evaluator.evaluate(dataset, weights: model.weights, batchSize: arguments.perDeviceEvalBatchSize)
     state.logHistory.append([
       "eval_loss": result.loss, "eval_wer": result.wordErrorRate, "eval_cer": result.characterErrorRate, "eval_runtime": result.seconds,
-      "epoch": state.epoch, "step": Double(state.globalStep),
+      "epoch": state.epoch, "step": Double(state.globalStep), "elapsed_seconds": (ContinuousClock.now - started).seconds,
     ])
     if state.bestMetric.map({ result.wordErrorRate < $0 }) ?? true { state.bestMetric = result.wordErrorRate }
     progress.log(String(format: "step %d: eval loss %.4f, WER %.4f, CER %.4f (%d utterances, %.1f s)", state.globalStep, result.loss, result.wordErrorRate, result.characterErrorRate, result.utterances.count, result.seconds))
