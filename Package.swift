@@ -48,7 +48,7 @@ let package = Package(
     .target(
       name: "Training", dependencies: ["Audio", "Data", "Formats", "IR", "Models", "Passes", "Runtime", "Tensor", "Inference"],
       path: "Sources/Training"),
-    .target(name: "Inference", dependencies: ["Audio", "Data", "Formats", "IR", "Passes", "Runtime"], path: "Sources/Inference"),
+    .target(name: "Inference", dependencies: ["Audio", "Data", "Formats", "IR", "Models", "Passes", "Runtime"], path: "Sources/Inference"),
     .target(
       name: "SystemInfo", dependencies: ["COpenBLAS", "CSndFile", "CSoxr", "CProtobufC"],
       path: "Sources/SystemInfo"),

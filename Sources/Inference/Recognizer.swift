@@ -2,6 +2,7 @@ import Audio
 import Data
 import Formats
 import IR
+import Models
 import Passes
 import Runtime
 
@@ -45,17 +46,25 @@ public struct Recognizer {
 
   /// Greedy CTC transcript of each row, over the frames that row's own audio yields.
   public func transcripts(logits: Tensor, sampleCounts: [Int]) -> [String] {
+    GreedyDecoding.transcripts(logits: logits, sampleCounts: sampleCounts, configuration: model.configuration, tokenizer: model.tokenizer)
+  }
+}
+
+/// Greedy CTC decoding: the best class per frame, over the frames each row's own audio yields
+/// (padding frames are not decoded), then Wav2Vec2CTCTokenizer.decode.
+public enum GreedyDecoding {
+  public static func transcripts(logits: Tensor, sampleCounts: [Int], configuration: Wav2Vec2Configuration, tokenizer: CTCTokenizer) -> [String] {
     let (frames, vocabulary) = (logits.shape[1], logits.shape[2])
-    let values = logits.pointer(Float.self)
+    let values = logits.floats
     return sampleCounts.enumerated().map { row, samples in
-      let valid = Swift.min(frames, model.configuration.frameCount(samples: samples))
+      let valid = Swift.min(frames, configuration.frameCount(samples: samples))
       let ids = (0..<valid).map { frame -> Int in
         let base = (row * frames + frame) * vocabulary
         var best = 0
         for index in 1..<vocabulary where values[base + index] > values[base + best] { best = index }
         return best
       }
-      return model.tokenizer.decode(ids)
+      return tokenizer.decode(ids)
     }
   }
 }

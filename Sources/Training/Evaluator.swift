@@ -2,6 +2,7 @@ import Data
 import Foundation
 import Formats
 import IR
+import Inference
 import Models
 import Runtime
 
@@ -73,7 +74,7 @@ public struct Evaluator {
         counted += batch.items.count
       }
       guard let logits = outputs["logits"] else { continue }
-      let hypotheses = Self.greedyTranscripts(logits: logits, sampleCounts: batch.items.map(\.sampleCount), configuration: configuration, tokenizer: tokenizer)
+      let hypotheses = GreedyDecoding.transcripts(logits: logits, sampleCounts: batch.items.map(\.sampleCount), configuration: configuration, tokenizer: tokenizer)
       for (item, hypothesis) in zip(batch.items, hypotheses) {
         let reference = item.utterance.text
         let (referenceWords, hypothesisWords) = (ErrorRate.words(reference), ErrorRate.words(hypothesis))
@@ -90,21 +91,5 @@ public struct Evaluator {
     return Result(
       loss: counted > 0 ? weightedLoss / Double(counted) : .nan, wordErrorRate: words.rate, characterErrorRate: characters.rate,
       seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18, utterances: utterances, skipped: skipped)
-  }
-
-  /// Greedy CTC decoding of each row over the frames its own audio yields.
-  public static func greedyTranscripts(logits: Tensor, sampleCounts: [Int], configuration: Wav2Vec2Configuration, tokenizer: CTCTokenizer) -> [String] {
-    let (frames, vocabulary) = (logits.shape[1], logits.shape[2])
-    let values = logits.floats
-    return sampleCounts.enumerated().map { row, samples in
-      let valid = Swift.min(frames, configuration.frameCount(samples: samples))
-      let ids = (0..<valid).map { frame -> Int in
-        let base = (row * frames + frame) * vocabulary
-        var best = 0
-        for index in 1..<vocabulary where values[base + index] > values[base + best] { best = index }
-        return best
-      }
-      return tokenizer.decode(ids)
-    }
   }
 }

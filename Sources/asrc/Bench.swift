@@ -125,29 +125,23 @@ struct TrainingBench: ParsableCommand {
   func run() throws {
     try reportingFailures {
       let configuration = try loadConfiguration(config)
-      do {
-        let settings = FeatureExtractorSettings(returnAttentionMask: configuration.defaultReturnsAttentionMask)
-        let evalGraph = try ModelDirectory.buildGraph(configuration, settings, path: config)
-        let tokenizer = CTCTokenizer(vocabulary: Dictionary(uniqueKeysWithValues: (0..<configuration.vocabSize).map { ("t\($0)", $0) }), padToken: "t\(configuration.padTokenId)")
-        let model = ModelDirectory(
-          configuration: configuration, featureExtractor: settings, tokenizer: tokenizer,
-          weights: Initializer.weights(for: evalGraph, config: configuration, seed: 0), graph: evalGraph)
-        if let saveModel { try model.save(to: saveModel) }
-        var random = SeededRandom(seed: 1)
-        let samples = Int(seconds * 16000)
-        let frames = configuration.frameCount(samples: samples)
-        let labelLength = max(1, frames / 4)
-        let timings = try TrainingStepBenchmark.run(
-          model: model, batch: batch, samples: samples, labelLength: labelLength, steps: max(1, self.repeat), random: &random, profile: profile ? OpProfile() : nil)
-        let median = timings.seconds.sorted()[timings.seconds.count / 2]
-        print(String(format: "asrc training step: %.3f s per audio-second (%@, batch %d × %.1f s, median of %d: %.2f s per step)",
-          median / (seconds * Double(batch)), config, batch, seconds, timings.seconds.count, median))
-        if let report = timings.profile { print(report) }
-      } catch let failure as CommandFailure {
-        throw failure
-      } catch {
-        throw CommandFailure("\(error)")
-      }
+      let settings = FeatureExtractorSettings(returnAttentionMask: configuration.defaultReturnsAttentionMask)
+      let evalGraph = try ModelDirectory.buildGraph(configuration, settings, path: config)
+      let tokenizer = CTCTokenizer(vocabulary: Dictionary(uniqueKeysWithValues: (0..<configuration.vocabSize).map { ("t\($0)", $0) }), padToken: "t\(configuration.padTokenId)")
+      let model = ModelDirectory(
+        configuration: configuration, featureExtractor: settings, tokenizer: tokenizer,
+        weights: Initializer.weights(for: evalGraph, config: configuration, seed: 0), graph: evalGraph)
+      if let saveModel { try model.save(to: saveModel) }
+      var random = SeededRandom(seed: 1)
+      let samples = Int(seconds * 16000)
+      let frames = configuration.frameCount(samples: samples)
+      let labelLength = max(1, frames / 4)
+      let timings = try TrainingStepBenchmark.run(
+        model: model, batch: batch, samples: samples, labelLength: labelLength, steps: max(1, self.repeat), random: &random, profile: profile ? OpProfile() : nil)
+      let median = timings.seconds.sorted()[timings.seconds.count / 2]
+      print(String(format: "asrc training step: %.3f s per audio-second (%@, batch %d × %.1f s, median of %d: %.2f s per step)",
+        median / (seconds * Double(batch)), config, batch, seconds, timings.seconds.count, median))
+      if let report = timings.profile { print(report) }
     }
   }
 }

@@ -25,29 +25,23 @@ struct Grad: ParsableCommand {
       let recognizer = try loadRecognizer(model)
       let directory = recognizer.model
       let frozen = freezeFeatureEncoder
-      do {
-        let samples = try recognizer.loadAudio(audio)
-        let normalized = TextNormalizer().normalize(text, vocabulary: directory.tokenizer.characterSet)
-        let (ids, unknown) = directory.tokenizer.encode(normalized)
-        if !unknown.isEmpty {
-          throw CommandFailure("the transcript has characters outside the vocabulary: \(Set(unknown).sorted().map { "'\($0)'" }.joined(separator: ", "))")
-        }
-        let pass = autodiff(trainable: { !(frozen && Wav2Vec2Configuration.isFeatureEncoderParameter($0)) })
-        let (graph, _) = try PassManager(passes: [pass]).run(directory.graph)
-        if let dumpIR { try IRFile.write(Printer.print(graph), to: dumpIR) }
-        let batch = recognizer.extractor.batch([samples])
-        var inputs = ["input_values": batch.inputValues, "labels": Tensor(ids.map(Int64.init), shape: [1, ids.count])]
-        if let mask = batch.attentionMask, graph.input(named: "attention_mask") != nil { inputs["attention_mask"] = mask }
-        let outputs = try Interpreter().run(graph, inputs: inputs, parameters: directory.weights)
-        var gradients: [String: Tensor] = [:]
-        for (name, tensor) in outputs where name.hasPrefix("grad.") { gradients[String(name.dropFirst(5))] = tensor }
-        try Safetensors.write(gradients, metadata: ["loss": "\(outputs["loss"]!.floats[0])", "text": normalized], to: output)
-        print("loss \(outputs["loss"]!.floats[0]) (\(directory.configuration.ctcLossReduction)); wrote \(gradients.count) gradients to \(output); backward graph \(graph.allNodes.count) nodes")
-      } catch let failure as CommandFailure {
-        throw failure
-      } catch {
-        throw CommandFailure("\(error)")
+      let samples = try recognizer.loadAudio(audio)
+      let normalized = TextNormalizer().normalize(text, vocabulary: directory.tokenizer.characterSet)
+      let (ids, unknown) = directory.tokenizer.encode(normalized)
+      if !unknown.isEmpty {
+        throw CommandFailure("the transcript has characters outside the vocabulary: \(Set(unknown).sorted().map { "'\($0)'" }.joined(separator: ", "))")
       }
+      let pass = autodiff(trainable: { !(frozen && Wav2Vec2Configuration.isFeatureEncoderParameter($0)) })
+      let (graph, _) = try PassManager(passes: [pass]).run(directory.graph)
+      if let dumpIR { try IRFile.write(Printer.print(graph), to: dumpIR) }
+      let batch = recognizer.extractor.batch([samples])
+      var inputs = ["input_values": batch.inputValues, "labels": Tensor(ids.map(Int64.init), shape: [1, ids.count])]
+      if let mask = batch.attentionMask, graph.input(named: "attention_mask") != nil { inputs["attention_mask"] = mask }
+      let outputs = try Interpreter().run(graph, inputs: inputs, parameters: directory.weights)
+      var gradients: [String: Tensor] = [:]
+      for (name, tensor) in outputs where name.hasPrefix("grad.") { gradients[String(name.dropFirst(5))] = tensor }
+      try Safetensors.write(gradients, metadata: ["loss": "\(outputs["loss"]!.floats[0])", "text": normalized], to: output)
+      print("loss \(outputs["loss"]!.floats[0]) (\(directory.configuration.ctcLossReduction)); wrote \(gradients.count) gradients to \(output); backward graph \(graph.allNodes.count) nodes")
     }
   }
 }

@@ -49,12 +49,18 @@ struct CommandFailure: Error, CustomStringConvertible {
   var description: String { message }
 }
 
-/// Runs a command body, turning failures into stderr text and exit status 1.
+/// Runs a command body, turning any failure into one `asrc: error: …` line on standard error
+/// and exit status 1 (an ExitCode passes through unchanged).
 func reportingFailures(_ body: () throws -> Void) throws {
   do {
     try body()
+  } catch let exit as ExitCode {
+    throw exit
   } catch let failure as CommandFailure {
     FileHandle.standardError.write(Data(((failure.isDiagnostic ? "" : "asrc: error: ") + failure.message + "\n").utf8))
+    throw ExitCode.failure
+  } catch {
+    FileHandle.standardError.write(Data("asrc: error: \(error)\n".utf8))
     throw ExitCode.failure
   }
 }

@@ -27,16 +27,10 @@ struct Logits: ParsableCommand {
   func run() throws {
     try reportingFailures {
       let recognizer = try loadRecognizer(model)
-      do {
-        let samples = try recognizer.loadAudio(audio)
-        let logits = try recognizer.logits([samples])
-        try NumPy.write(logits.reshaped(Array(logits.shape.dropFirst())), to: output)
-        print("wrote \(output): [\(logits.shape[1]), \(logits.shape[2])]")
-      } catch let failure as CommandFailure {
-        throw failure
-      } catch {
-        throw CommandFailure("\(error)")
-      }
+      let samples = try recognizer.loadAudio(audio)
+      let logits = try recognizer.logits([samples])
+      try NumPy.write(logits.reshaped(Array(logits.shape.dropFirst())), to: output)
+      print("wrote \(output): [\(logits.shape[1]), \(logits.shape[2])]")
     }
   }
 }

@@ -74,15 +74,7 @@ struct Train: ParsableCommand {
       guard perDeviceTrainBatchSize > 0, perDeviceEvalBatchSize > 0, loggingSteps > 0 else {
         throw CommandFailure("batch sizes and --logging-steps must be positive")
       }
-      do {
-        try runTraining(arguments)
-      } catch let failure as CommandFailure {
-        throw failure
-      } catch let exit as ExitCode {
-        throw exit
-      } catch {
-        throw CommandFailure("\(error)")
-      }
+      try runTraining(arguments)
     }
   }
 
@@ -148,22 +140,16 @@ struct Evaluate: ParsableCommand {
 
   func run() throws {
     try reportingFailures {
-      do {
-        let directory = try ModelDirectory.load(model)
-        let dataset = Dataset.prepare(try loadCorpus(data), tokenizer: directory.tokenizer, model: directory.configuration)
-        print(dataset.summary)
-        let result = try Evaluator(model: directory).evaluate(dataset, weights: directory.weights, batchSize: batchSize)
-        let path = output ?? model + "/eval_results.jsonl"
-        let lines = try result.utterances.map { String(decoding: try JSONSerialization.data(withJSONObject: $0.json, options: [.sortedKeys]), as: UTF8.self) }
-        try IRFile.write(lines.joined(separator: "\n") + "\n", to: path)
-        for entry in result.skipped { warn("skipped \(entry)") }
-        print(String(format: "WER %.4f  CER %.4f  loss %.4f  (%d utterances in %.1f s; per-utterance results in %@)",
-          result.wordErrorRate, result.characterErrorRate, result.loss, result.utterances.count, result.seconds, path))
-      } catch let failure as CommandFailure {
-        throw failure
-      } catch {
-        throw CommandFailure("\(error)")
-      }
+      let directory = try ModelDirectory.load(model)
+      let dataset = Dataset.prepare(try loadCorpus(data), tokenizer: directory.tokenizer, model: directory.configuration)
+      print(dataset.summary)
+      let result = try Evaluator(model: directory).evaluate(dataset, weights: directory.weights, batchSize: batchSize)
+      let path = output ?? model + "/eval_results.jsonl"
+      let lines = try result.utterances.map { String(decoding: try JSONSerialization.data(withJSONObject: $0.json, options: [.sortedKeys]), as: UTF8.self) }
+      try IRFile.write(lines.joined(separator: "\n") + "\n", to: path)
+      for entry in result.skipped { warn("skipped \(entry)") }
+      print(String(format: "WER %.4f  CER %.4f  loss %.4f  (%d utterances in %.1f s; per-utterance results in %@)",
+        result.wordErrorRate, result.characterErrorRate, result.loss, result.utterances.count, result.seconds, path))
     }
   }
 }
@@ -181,25 +167,19 @@ struct InitModel: ParsableCommand {
   func run() throws {
     try reportingFailures {
       var configuration = try loadConfiguration(config)
-      do {
-        let folder = (vocab as NSString).deletingLastPathComponent
-        let tokenizer = try CTCTokenizer.read(vocabularyFile: vocab, folder: folder.isEmpty ? "." : folder)
-        guard let pad = tokenizer.padId else { throw CommandFailure("\(vocab): no pad token (the CTC blank)") }
-        configuration.vocabSize = tokenizer.vocabulary.count
-        configuration.padTokenId = pad
-        let settings = FeatureExtractorSettings(returnAttentionMask: configuration.defaultReturnsAttentionMask)
-        let graph = try ModelDirectory.buildGraph(configuration, settings, path: config)
-        let model = ModelDirectory(
-          configuration: configuration, featureExtractor: settings, tokenizer: tokenizer,
-          weights: Initializer.weights(for: graph, config: configuration, seed: seed), graph: graph)
-        try model.save(to: output)
-        let count = model.weights.values.reduce(0) { $0 + $1.count }
-        print("wrote \(output): \(configuration.numHiddenLayers) layers, hidden \(configuration.hiddenSize), \(count) parameters, \(configuration.vocabSize) tokens (blank \(tokenizer.padToken) = \(pad))")
-      } catch let failure as CommandFailure {
-        throw failure
-      } catch {
-        throw CommandFailure("\(error)")
-      }
+      let folder = (vocab as NSString).deletingLastPathComponent
+      let tokenizer = try CTCTokenizer.read(vocabularyFile: vocab, folder: folder.isEmpty ? "." : folder)
+      guard let pad = tokenizer.padId else { throw CommandFailure("\(vocab): no pad token (the CTC blank)") }
+      configuration.vocabSize = tokenizer.vocabulary.count
+      configuration.padTokenId = pad
+      let settings = FeatureExtractorSettings(returnAttentionMask: configuration.defaultReturnsAttentionMask)
+      let graph = try ModelDirectory.buildGraph(configuration, settings, path: config)
+      let model = ModelDirectory(
+        configuration: configuration, featureExtractor: settings, tokenizer: tokenizer,
+        weights: Initializer.weights(for: graph, config: configuration, seed: seed), graph: graph)
+      try model.save(to: output)
+      let count = model.weights.values.reduce(0) { $0 + $1.count }
+      print("wrote \(output): \(configuration.numHiddenLayers) layers, hidden \(configuration.hiddenSize), \(count) parameters, \(configuration.vocabSize) tokens (blank \(tokenizer.padToken) = \(pad))")
     }
   }
 }
