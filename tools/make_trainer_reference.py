@@ -120,22 +120,8 @@ TRAINING_ARGS = dict(
 # --------------------------------------------------------------------------- audio
 
 
-def make_audio(duration, seed):
-    """Deterministic test tone: three sines with gliding pitch, slow amplitude envelope, noise.
-    (Copy of make_audio in tools/make_reference.py.)"""
-    rng = np.random.default_rng(seed)
-    n = int(round(duration * SR))
-    t = np.arange(n) / SR
-    x = np.zeros(n)
-    for _ in range(3):
-        f0 = rng.uniform(120.0, 900.0)
-        f1 = f0 * rng.uniform(0.6, 1.6)
-        phase = 2 * np.pi * (f0 * t + 0.5 * (f1 - f0) * t * t / duration) + rng.uniform(0, 2 * np.pi)
-        env = 0.6 + 0.4 * np.sin(2 * np.pi * rng.uniform(1.0, 4.0) * t + rng.uniform(0, 2 * np.pi))
-        x += rng.uniform(0.5, 1.0) * env * np.sin(phase)
-    x = 0.45 * x / np.max(np.abs(x))
-    x += 0.01 * rng.standard_normal(n)
-    return np.clip(np.round(x * 32767.0), -32768, 32767).astype(np.int16)
+# The same deterministic test tone as the reference fixtures.
+from make_reference import make_audio  # noqa: E402  (tools/ is on sys.path when run as a script)
 
 
 def write_wav(path, pcm):
