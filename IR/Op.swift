@@ -21,6 +21,7 @@ public enum Op: String, CaseIterable, Hashable, Sendable, CustomStringConvertibl
   case dimSize = "dim_size"
   // Linear algebra and convolution.
   case matmul, linear, conv1d
+  case linearWeightGrad = "linear_weight_grad"
   case conv1dInputGrad = "conv1d_input_grad"
   case conv1dWeightGrad = "conv1d_weight_grad"
   // Normalisation and activations over an axis.
@@ -64,6 +65,7 @@ public enum Op: String, CaseIterable, Hashable, Sendable, CustomStringConvertibl
     case .dimSize: .dimSize
     case .matmul: .matmul
     case .linear: .linear
+    case .linearWeightGrad: .linearWeightGrad
     case .conv1d: .conv1d
     case .conv1dInputGrad: .conv1dInputGrad
     case .conv1dWeightGrad: .conv1dWeightGrad

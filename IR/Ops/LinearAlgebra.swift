@@ -33,6 +33,19 @@ extension OpSignature {
       return TensorType(x.dtype, Array(x.shape.dropLast()) + [weight.shape[0]])
     })
 
+  static let linearWeightGrad = OpSignature(
+    operands: ["grad_output", "x"],
+    summary: "gradient of linear with respect to its weight: Σ over the leading axes of grad_outputᵀ · x (one GEMM)",
+    typeRuleText: "grad_output: float d[…, out], x: d[…, in] (same leading axes) → d[out, in]",
+    inferType: { operands, _ throws(TypeRuleError) in
+      let (gradOutput, x) = (operands[0], operands[1])
+      try requireSameDType(operands)
+      try requireFloat(x, "x")
+      guard gradOutput.rank >= 1, gradOutput.rank == x.rank else { throw fail("grad_output and x need the same rank >= 1, found \(gradOutput) and \(x)") }
+      for axis in 0..<(x.rank - 1) { try requireEqualDims(gradOutput.shape[axis], x.shape[axis], "leading dimension \(axis) differs") }
+      return TensorType(x.dtype, [gradOutput.shape[gradOutput.rank - 1], x.shape[x.rank - 1]])
+    })
+
   static let convolutionAttributes = [
     AttributeSpec("stride", .int, default: .int(1)), AttributeSpec("padding", .int, default: .int(0)),
     AttributeSpec("dilation", .int, default: .int(1)), AttributeSpec("groups", .int, default: .int(1)),

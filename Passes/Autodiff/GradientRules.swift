@@ -98,21 +98,17 @@ enum GradientRules {
         return [try g.sumTo(try g.builder.matmul(dy, bT), g.type(a).shape), try g.sumTo(try g.builder.matmul(aT, dy), g.type(b).shape)]
       }
     case .linear: { g, n, dy throws(Diagnostic) in
-        // y = x·Wᵀ + b: dx = dy·W, dW = Σ dyᵀ·x over the leading axes, db = Σ dy.
+        // y = x·Wᵀ + b: dx = dy·W, dW = Σ dyᵀ·x over the leading axes (one GEMM), db = Σ dy.
         let (x, weight) = (n.operands[0], n.operands[1])
         let rank = g.type(x).rank
-        var dyMatrix = dy
-        var xMatrix = x
+        var dx: ValueID
         if rank == 1 {
-          dyMatrix = try g.builder.reshape(dy, [1] + g.type(dy).shape)
-          xMatrix = try g.builder.reshape(x, [1] + g.type(x).shape)
+          let row = try g.builder.reshape(dy, [1] + g.type(dy).shape)
+          dx = try g.builder.reshape(try g.builder.matmul(row, weight), g.type(x).shape)
+        } else {
+          dx = try g.builder.matmul(dy, weight)
         }
-        var dx = try g.builder.matmul(dyMatrix, weight)
-        if rank == 1 { dx = try g.builder.reshape(dx, g.type(x).shape) }
-        let matrixRank = Swift.max(rank, 2)
-        let products = try g.builder.matmul(try g.builder.transpose(dyMatrix, swapLast(matrixRank)), xMatrix)
-        let dWeight = try g.reduceSum(products, axes: Array(0..<(matrixRank - 2)), keepdims: false)
-        var gradients: [ValueID?] = [dx, dWeight]
+        var gradients: [ValueID?] = [dx, try g.apply(.linearWeightGrad, [dy, x])]
         if n.operands.count == 3 { gradients.append(try g.reduceSum(dy, axes: Array(0..<(rank - 1)), keepdims: false)) }
         return gradients
       }
@@ -242,7 +238,7 @@ enum GradientRules {
       { _, n, _ throws(Diagnostic) in n.operands.map { _ in nil } }
 
     // Second-order derivatives and regions are not differentiated (autodiff runs before fusion).
-    case .conv1dInputGrad, .conv1dWeightGrad, .ctcLossGrad, .geluGrad, .fused: nil
+    case .conv1dInputGrad, .conv1dWeightGrad, .linearWeightGrad, .ctcLossGrad, .geluGrad, .fused: nil
     }
   }
 

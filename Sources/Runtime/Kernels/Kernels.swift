@@ -23,6 +23,7 @@ enum Kernels {
     case .dimSize: return .scalar(Int64(operands[0].shape[try attributes.int("axis")]))
     case .matmul: return LinearAlgebraKernels.matmul(operands[0], operands[1], outputShape: shape)
     case .linear: return LinearAlgebraKernels.linear(operands[0], operands[1], operands.count > 2 ? operands[2] : nil)
+    case .linearWeightGrad: return LinearAlgebraKernels.linearWeightGrad(operands[0], operands[1])
     case .conv1d: return try LinearAlgebraKernels.conv1d(operands[0], operands[1], operands.count > 2 ? operands[2] : nil, attributes: attributes, outputShape: shape)
     case .conv1dInputGrad: return try LinearAlgebraKernels.conv1dInputGrad(operands[0], operands[1], attributes: attributes, outputShape: shape)
     case .conv1dWeightGrad: return try LinearAlgebraKernels.conv1dWeightGrad(operands[0], operands[1], attributes: attributes, outputShape: shape)

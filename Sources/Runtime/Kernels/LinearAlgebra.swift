@@ -73,6 +73,19 @@ enum LinearAlgebraKernels {
     return y
   }
 
+  /// dW[out, in] = Σ_rows dy[row, out] · x[row, in]: the leading axes flattened into one GEMM.
+  static func linearWeightGrad(_ dy: Tensor, _ x: Tensor) -> Tensor {
+    x.dtype == .f64 ? linearWeightGrad(dy, x, as: Double.self) : linearWeightGrad(dy, x, as: Float.self)
+  }
+
+  private static func linearWeightGrad<T: KernelFloat>(_ dy: Tensor, _ x: Tensor, as _: T.Type) -> Tensor {
+    let (outFeatures, inFeatures) = (dy.shape.last ?? 1, x.shape.last ?? 1)
+    let rows = inFeatures == 0 ? 0 : x.count / inFeatures
+    let y = Tensor.zeros(x.dtype, [outFeatures, inFeatures])
+    gemm(T.self, transposeA: true, transposeB: false, m: outFeatures, n: inFeatures, k: rows, dy.pointer(T.self), lda: outFeatures, x.pointer(T.self), ldb: inFeatures, y.pointer(T.self), ldc: inFeatures)
+    return y
+  }
+
   /// Convolution geometry resolved for one call.
   struct Convolution {
     var batch: Int, channels: Int, length: Int, filters: Int, kernel: Int, outputLength: Int
