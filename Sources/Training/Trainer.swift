@@ -125,7 +125,7 @@ public final class Trainer {
         progress.update(step: state.globalStep, loss: loss, seconds: (clock.now - started).seconds, audioSeconds: batch.audioSeconds)
         if state.globalStep % arguments.loggingSteps == 0 || state.globalStep == state.maxSteps {
           let entry: [String: Double] = [
-            "loss": lossSinceLog / Double(Swift.max(1, stepsSinceLog - 0)), "grad_norm": lastGradNorm,
+            "loss": lossSinceLog / Double(Swift.max(1, stepsSinceLog)), "grad_norm": lastGradNorm,
             "learning_rate": lastLearningRate, "epoch": state.epoch, "step": Double(state.globalStep),
           ]
           state.logHistory.append(entry)
