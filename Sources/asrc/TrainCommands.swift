@@ -12,7 +12,7 @@ struct Train: ParsableCommand {
     discussion: """
       Options are named after Hugging Face TrainingArguments. Writes checkpoint-STEP/ folders (at most \
       --save-total-limit) and, at the end, the model, trainer_state.json and training.svg into --output-dir. \
-      Ctrl-C finishes the current step, saves a checkpoint and exits; --resume-from-checkpoint continues.
+      Ctrl-C (or SIGTERM) finishes the current step, saves a checkpoint and exits; --resume-from-checkpoint continues.
       """)
 
   @Option(help: "The model folder to start from (asrc import / init-model output, or a Hugging Face folder).") var model: String
@@ -99,20 +99,23 @@ struct Train: ParsableCommand {
       }
       try trainer.resume(from: path)
     }
-    // Ctrl-C: finish the step, save a checkpoint, exit cleanly.
-    signal(SIGINT, SIG_IGN)
-    let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+    // Ctrl-C (SIGINT) or a job scheduler's SIGTERM: finish the step, save a checkpoint, exit cleanly.
     let flag = trainer.stopRequested
-    interrupt.setEventHandler {
-      FileHandle.standardError.write(Data("\nasrc: interrupt: saving a checkpoint after this step (Ctrl-C again to abort)\n".utf8))
-      flag.set()
-      signal(SIGINT, SIG_DFL)
+    let sources = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in
+      signal(number, SIG_IGN)
+      let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+      source.setEventHandler {
+        FileHandle.standardError.write(Data("\nasrc: \(number == SIGINT ? "interrupt" : "terminate"): saving a checkpoint after this step (send it again to abort)\n".utf8))
+        flag.set()
+        signal(number, SIG_DFL)
+      }
+      source.resume()
+      return source
     }
-    interrupt.resume()
     let clock = ContinuousClock()
     let start = clock.now
     let outcome = try trainer.run()
-    interrupt.cancel()
+    for source in sources { source.cancel() }
     let elapsed = clock.now - start
     switch outcome {
     case .interrupted(let checkpoint):
