@@ -31,12 +31,15 @@ import Training
     return arguments
   }
 
-  func makeTrainer(output: String) throws -> Trainer {
+  func makeTrainer(output: String) throws -> Trainer { try makeTrainer(arguments: arguments(output: output)) }
+
+  /// A trainer on the fixture's initial model and six utterances.
+  func makeTrainer(arguments: TrainingArguments) throws -> Trainer {
     let model = try ModelDirectory.load(Self.root.appendingPathComponent("initial").path)
     let corpus = try CorpusReader.load(Self.root.appendingPathComponent("train.csv").path)
     let dataset = Dataset.prepare(corpus, tokenizer: model.tokenizer, model: model.configuration)
     #expect(dataset.items.count == 6, "\(dataset.summary)")
-    return try Trainer(model: model, train: dataset, evaluation: nil, arguments: arguments(output: output)) { _ in }
+    return try Trainer(model: model, train: dataset, evaluation: nil, arguments: arguments) { _ in }
   }
 
   @Test func lossesAndFinalWeightsMatchTheTrainer() throws {
@@ -83,12 +86,9 @@ import Training
     let straight = try makeTrainer(output: base + "/straight")
     _ = try straight.run()
 
-    var interruptedArguments = arguments(output: base + "/interrupted")
-    interruptedArguments.saveSteps = 0
-    let model = try ModelDirectory.load(Self.root.appendingPathComponent("initial").path)
-    let dataset = Dataset.prepare(try CorpusReader.load(Self.root.appendingPathComponent("train.csv").path), tokenizer: model.tokenizer, model: model.configuration)
+    let interruptedArguments = arguments(output: base + "/interrupted")
     var stoppedAt = 0
-    let first = try Trainer(model: model, train: dataset, evaluation: nil, arguments: interruptedArguments) { _ in }
+    let first = try makeTrainer(arguments: interruptedArguments)
     // Ask for a stop during step 4 (as Ctrl-C would): the step finishes, a checkpoint is saved.
     first.stopAfterStep = 4
     guard case .interrupted(let checkpoint) = try first.run() else {
@@ -98,7 +98,7 @@ import Training
     stoppedAt = first.state.globalStep
     #expect(stoppedAt == 4)
     #expect(FileManager.default.fileExists(atPath: checkpoint + "/optimizer.safetensors"))
-    let second = try Trainer(model: model, train: dataset, evaluation: nil, arguments: interruptedArguments) { _ in }
+    let second = try makeTrainer(arguments: interruptedArguments)
     try second.resume(from: checkpoint)
     #expect(try second.run() == .finished)
     let straightLosses = straight.state.logHistory.compactMap { $0["loss"] }
@@ -126,19 +126,13 @@ extension Trainer.Outcome: Equatable {
   /// A diverging run (an absurd learning rate) produces non-finite losses: those steps are
   /// skipped and counted, and the run still finishes.
   @Test func nonFiniteStepsAreSkipped() throws {
-    let root = TrainerParityTests.root
-    let model = try ModelDirectory.load(root.appendingPathComponent("initial").path)
-    let dataset = Dataset.prepare(try CorpusReader.load(root.appendingPathComponent("train.csv").path), tokenizer: model.tokenizer, model: model.configuration)
-    var arguments = TrainingArguments(outputDir: FileManager.default.temporaryDirectory.appendingPathComponent("asrc-nan-\(UUID().uuidString)").path)
-    arguments.perDeviceTrainBatchSize = 2
+    let parity = TrainerParityTests()
+    var arguments = parity.arguments(output: FileManager.default.temporaryDirectory.appendingPathComponent("asrc-nan-\(UUID().uuidString)").path)
     arguments.learningRate = 1e30
     arguments.maxSteps = 4
     arguments.maxGradNorm = 0
     arguments.weightDecay = 0
-    arguments.saveSteps = 0
-    arguments.noShuffle = true
-    var reports: [String] = []
-    let trainer = try Trainer(model: model, train: dataset, evaluation: nil, arguments: arguments) { reports.append($0) }
+    let trainer = try parity.makeTrainer(arguments: arguments)
     #expect(try trainer.run() == .finished)
     #expect(trainer.state.skippedSteps >= 1)
     #expect(trainer.state.globalStep == 4)
