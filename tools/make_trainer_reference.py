@@ -251,6 +251,44 @@ class StepRecorder(TrainerCallback):
         self._cur = None
 
 
+# --------------------------------------------------------------------------- float64 replay
+
+
+def replay(init_dir, batches, learning_rates, decay, dtype):
+    """The Trainer's steps written out (same batches, AdamW groups, learning rates and clipping)
+    in `dtype`, with the loss as transformers' ForCTCLoss but log_softmax in `dtype`: run in float64
+    it is the exact trajectory asrc's float32 training is measured against."""
+    from make_reference import ctc_loss_like_hf
+
+    model = Wav2Vec2ForCTC.from_pretrained(init_dir).to(dtype)
+    model.train()  # every dropout, layerdrop and SpecAugment probability is 0
+    named = dict(model.named_parameters())
+    groups = [
+        dict(params=[p for n, p in named.items() if n in decay], weight_decay=TRAINING_ARGS["weight_decay"]),
+        dict(params=[p for n, p in named.items() if n not in decay], weight_decay=0.0),
+    ]
+    optimizer = torch.optim.AdamW(
+        groups, lr=TRAINING_ARGS["learning_rate"], betas=(TRAINING_ARGS["adam_beta1"], TRAINING_ARGS["adam_beta2"]),
+        eps=TRAINING_ARGS["adam_epsilon"], foreach=False,
+    )
+    losses = []
+    for batch, lr in zip(batches, learning_rates):
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        optimizer.zero_grad(set_to_none=True)
+        loss, _ = ctc_loss_like_hf(model, batch["input_values"].to(dtype), None, batch["labels"], dtype)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), TRAINING_ARGS["max_grad_norm"])
+        optimizer.step()
+        losses.append(loss.item())
+    return {k: v.detach().clone().contiguous() for k, v in model.state_dict().items()}, losses
+
+
+def relative_errors(weights, reference):
+    """||w - ref|| / ||ref|| per tensor."""
+    return {k: float((weights[k].double() - reference[k].double()).norm()) / float(reference[k].double().norm()) for k in sorted(reference)}
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -508,6 +546,31 @@ def main():
             dtype="float32",
         ),
     )
+
+    # ---- the same steps replayed in float64 (and in float32, to show the replay is the Trainer's)
+    batches = [collator([items[r] for r in s["rows"]]) for s in steps]
+    learning_rates = [s["learning_rate"] for s in steps]
+    replay32, losses32 = replay(init_dir, batches, learning_rates, set(decay), torch.float32)
+    replay64, losses64 = replay(init_dir, batches, learning_rates, set(decay), torch.float64)
+    save_file(replay64, os.path.join(OUT, "final_f64.safetensors"))
+    replay_vs_trainer = relative_errors(replay32, sd)
+    torch32_vs_f64 = relative_errors(sd, replay64)
+    assert max(replay_vs_trainer.values()) < 1e-3, max(replay_vs_trainer.values())
+    expected["float64_replay"] = dict(
+        file="final_f64.safetensors",
+        dtype="float64",
+        how="replay() in tools/make_trainer_reference.py: the steps' batches (collated as the Trainer did), "
+        "torch.optim.AdamW with the Trainer's decay / no-decay groups and each step's learning rate, "
+        "clip_grad_norm_(max_grad_norm), model.to(float64), loss as ForCTCLoss with log_softmax in float64.",
+        losses=losses64,
+        float32_replay_losses=losses32,
+        error_measure="||w - reference|| / ||reference|| per tensor",
+        float32_replay_vs_trainer=replay_vs_trainer,
+        trainer_float32_vs_float64=torch32_vs_f64,
+        trainer_float32_vs_float64_worst=max(torch32_vs_f64.values()),
+    )
+    print(f"float64 replay: PyTorch float32 Trainer vs float64, worst relative L2 {max(torch32_vs_f64.values()):.3g}; "
+          f"float32 replay vs Trainer, worst {max(replay_vs_trainer.values()):.3g}")
 
     s1 = steps[0]
     expected["notes"] = [
