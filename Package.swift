@@ -65,7 +65,7 @@ let package = Package(
     .testTarget(
       name: "ModelTests", dependencies: ["IR", "Passes", "Models", "Formats", "Runtime", "Inference", "Audio", "Data"],
       path: "Tests/ModelTests"),
-    .testTarget(name: "CLITests", dependencies: ["asrc"], path: "Tests/CLITests"),
+    .testTarget(name: "CLITests", dependencies: ["asrc", "Formats"], path: "Tests/CLITests"),
     .testTarget(name: "AutodiffTests", dependencies: ["IR", "Passes", "Runtime", "Models", "Formats", "Inference"], path: "Tests/AutodiffTests"),
     .testTarget(name: "TrainingTests", dependencies: ["Data", "Formats", "Training"], path: "Tests/TrainingTests"),
     .testTarget(name: "DataTests", dependencies: ["Audio", "Data", "Formats", "Models"], path: "Tests/DataTests"),

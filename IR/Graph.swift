@@ -70,6 +70,12 @@ public struct GraphOutput: Hashable, Sendable {
   public var name: String
   public var value: ValueID
   public var location: SourceLocation?
+
+  public init(name: String, value: ValueID, location: SourceLocation? = nil) {
+    self.name = name
+    self.value = value
+    self.location = location
+  }
 }
 
 /// A whole program: named inputs, parameters, nodes in definition order, and named outputs.

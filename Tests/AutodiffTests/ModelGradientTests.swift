@@ -37,14 +37,15 @@ import Testing
     }
     #expect(Set(ours.keys.map { String($0.dropFirst(5)) }) == Set(reference.keys), "\(model): gradient sets differ")
     // PyTorch's float32 gradients carry their own rounding error (up to ~1e-4 relative on the deep
-    // convolution layers); the float64 gradients of the same model are the exact reference. asrc
-    // must be within 1e-4 of float64 and within 1e-4 plus PyTorch's own float32 error of float32.
+    // convolution layers); the float64 gradients of the same model are the exact reference.
+    // Measured: asrc within 3.2e-6 of float64 on every tensor; PyTorch float32 up to 1.2e-4.
     // Gradients that vanish in exact arithmetic (attention key biases: softmax ignores a shift
     // of every score) are compared absolutely against the global gradient norm.
     let exact = try Safetensors.read(folder + "/grads_f64.safetensors")
     let globalNorm = l2(exact.values.flatMap(\.doubles))
     var worst = 0.0
     var worstVersusFloat32 = 0.0
+    var torchWorst = 0.0
     for (name, expectedGradient) in reference {
       let actual = try #require(ours["grad.\(name)"], "\(model): no gradient for \(name)").doubles
       let torch32 = expectedGradient.doubles
@@ -59,9 +60,11 @@ import Testing
       let versusTorch = l2(zip(actual, torch32).map { $0 - $1 }) / l2(torch32)
       worst = Swift.max(worst, versusExact)
       worstVersusFloat32 = Swift.max(worstVersusFloat32, versusTorch)
-      #expect(versusExact <= 1e-4, "\(model) frozen \(frozen): \(name) relative L2 error \(versusExact) against float64")
-      #expect(versusTorch <= 1e-4 + torchError, "\(model) frozen \(frozen): \(name) relative L2 error \(versusTorch) against PyTorch float32 (whose own error is \(torchError))")
+      torchWorst = Swift.max(torchWorst, torchError)
+      #expect(versusExact <= 1e-5, "\(model) frozen \(frozen): \(name) relative L2 error \(versusExact) against float64")
     }
+    // The README's claim: asrc's worst tensor is closer to exact than PyTorch float32's worst.
+    #expect(worst < torchWorst, "\(model) frozen \(frozen): asrc's worst error \(worst) is not below PyTorch float32's \(torchWorst)")
     print("model gradients \(model) frozen \(frozen): \(reference.count) tensors, worst relative L2 error \(worst) against float64 autograd, \(worstVersusFloat32) against float32 autograd")
     // Frozen, no backward work reaches the feature encoder: only the positional convolution's
     // gradients remain. Otherwise every convolution gets a weight gradient and all but the first

@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 import Testing
 
@@ -55,6 +56,13 @@ import Testing
     let logits = try asrc("logits", "--model", folder + "/model", audio.appendingPathComponent("c.wav").path, "-o", folder + "/c.npy")
     #expect(logits.status == 0, "\(logits.error)")
     #expect(logits.output.contains("[68, 30]"))
+    let written = try NumPy.read(folder + "/c.npy")
+    let reference = try NumPy.read(Self.fixtures.appendingPathComponent("group_postln_evenpos/logits_c.npy").path)
+    #expect(written.shape == reference.shape)
+    let scale = reference.floats.map(abs).max() ?? 1
+    let error = zip(written.floats, reference.floats).map { abs($0 - $1) }.max() ?? .infinity
+    // The same computation as HuggingFaceParityTests (measured 9.5e-7 of the largest logit).
+    #expect(error <= 5e-6 * scale, "written logits differ from transformers' by \(error / scale) of the largest")
   }
 
   @Test func transcribeReportsBadFilesAndGoesOn() throws {

@@ -83,14 +83,25 @@ import Testing
 
   @Test func atLeastThirtyCases() { #expect(Self.cases.count >= 30) }
 
-  /// Every prefix of a valid file is either valid or a clean error: no crash, no hang.
+  /// Every proper prefix of a valid file lacks the graph's closing brace, so each must fail
+  /// with a diagnostic that points inside the text: no crash, no hang, no silent success.
   @Test func everyTruncationFailsCleanly() throws {
     let text = try String(contentsOfFile: examplePath("conv-block.ir"), encoding: .utf8)
     let scalars = Array(text.unicodeScalars)
-    for length in stride(from: 0, to: scalars.count, by: 3) {
+    let closing = try #require(scalars.lastIndex(of: "}"))
+    let lines = text.split(separator: "\n", omittingEmptySubsequences: false).count
+    for length in stride(from: 0, through: closing, by: 3) {
       var view = String.UnicodeScalarView()
       view.append(contentsOf: scalars[0..<length])
-      _ = try? Parser.parseAndVerify(String(view))
+      do {
+        _ = try Parser.parseAndVerify(String(view))
+        Issue.record("the first \(length) characters parsed as a complete graph")
+      } catch {
+        #expect(!error.diagnostics.isEmpty, "prefix \(length): no diagnostic")
+        for diagnostic in error.diagnostics {
+          #expect((diagnostic.location?.line ?? 1) <= lines, "prefix \(length): \(diagnostic) points past the text")
+        }
+      }
     }
   }
 }

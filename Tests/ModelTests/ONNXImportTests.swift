@@ -33,7 +33,8 @@ import Testing
       let samples = try recognizer.loadAudio(Fixtures.path("audio/\(clip).wav"))
       let logits = try recognizer.logits([samples])
       let error = relativeMaxDifference(logits.floats, try NumPy.read(Fixtures.path("\(model)/logits_\(clip).npy")).floats)
-      #expect(error <= 1e-4, "\(file) \(clip): \(error)")
+      // Measured: at most 1.6e-6 (the same as the Hugging Face import: the weights are identical).
+      #expect(error <= 5e-6, "\(file) \(clip): \(error)")
       let audio = expected["audio"] as! [String: [String: Any]]
       #expect(recognizer.transcripts(logits: logits, sampleCounts: [samples.count])[0] == audio[clip]!["greedy_transcript"] as! String)
       if clip == "a" { print("onnx \(file): max |Δlogit| / max |logit| = \(error)") }
@@ -109,6 +110,8 @@ import Testing
       }
     }
     print("onnx mutation test: \(failures) clean errors, \(imported) mutants still imported (changes in weight values)")
-    #expect(failures + imported == 10_000)
+    // Measured: 9,178 clean errors. A reader that stopped checking lengths, types or shapes
+    // would import many more of the mutants.
+    #expect(failures >= 8_500, "only \(failures) of 10,000 corrupted files were rejected")
   }
 }

@@ -56,23 +56,25 @@ import Training
       let reference = (step["loss"] as! NSNumber).doubleValue
       let relative = abs(losses[index] - reference) / abs(reference)
       print("trainer parity step \(index + 1): loss \(losses[index]) vs \(reference) (relative \(relative)), grad norm \(norms[index]) vs \(step["grad_norm"]!)")
-      #expect(relative <= 1e-4, "step \(index + 1): loss \(losses[index]) vs \(reference)")
+      // Measured: at most 6.2e-6 (step 6); grad norms at most 2.4e-5 (step 2).
+      #expect(relative <= 2e-5, "step \(index + 1): loss \(losses[index]) vs \(reference)")
       #expect(abs(rates[index] - (step["learning_rate"] as! NSNumber).doubleValue) <= 1e-12, "step \(index + 1) learning rate")
-      #expect(abs(norms[index] - (step["grad_norm"] as! NSNumber).doubleValue) / (step["grad_norm"] as! NSNumber).doubleValue <= 1e-3)
+      #expect(abs(norms[index] - (step["grad_norm"] as! NSNumber).doubleValue) / (step["grad_norm"] as! NSNumber).doubleValue <= 1e-4)
     }
     let ours = try Safetensors.read(output + "/model.safetensors")
     let versusTorch = try finalWeightErrors(ours, reference: "final.safetensors")
     // The attention key biases have an exactly zero gradient (softmax ignores a shift shared
     // by all scores); both sides see only rounding noise, which Adam's normalisation turns
-    // into steps of about the learning rate. Their final values agree only to ~1e-3.
+    // into steps of about the learning rate. Measured: 7.1e-4 for them, 3.6e-7 for the rest.
     for (name, relative) in versusTorch {
-      #expect(relative <= (name.hasSuffix("k_proj.bias") ? 1e-3 : 1e-4), "final \(name): relative L2 \(relative) against PyTorch float32")
+      #expect(relative <= (name.hasSuffix("k_proj.bias") ? 2e-3 : 1.5e-6), "final \(name): relative L2 \(relative) against PyTorch float32")
     }
     // The same steps in float64 (the fixture script's replay): the exact trajectory. PyTorch's own
-    // float32 Trainer ends within 6e-4 of it (the key biases; 3e-7 for the rest).
+    // float32 Trainer ends within 6e-4 of it (the key biases; 3e-7 for the rest). Measured for
+    // asrc: 5.7e-4 for the key biases, 5.3e-7 for the rest.
     let versusExact = try finalWeightErrors(ours, reference: "final_f64.safetensors")
     for (name, relative) in versusExact {
-      #expect(relative <= 1e-3, "final \(name): relative L2 \(relative) against the float64 run")
+      #expect(relative <= (name.hasSuffix("k_proj.bias") ? 1e-3 : 2e-6), "final \(name): relative L2 \(relative) against the float64 run")
     }
     let worst = { (errors: [String: Double]) in errors.filter { !$0.key.hasSuffix("k_proj.bias") }.values.max() ?? 0 }
     print("trainer parity: final weights over \(versusTorch.count) tensors, worst relative L2 error \(worst(versusTorch)) against PyTorch float32 and \(worst(versusExact)) against float64 (key biases: \(versusTorch.filter { $0.key.hasSuffix("k_proj.bias") }.values.max() ?? 0) and \(versusExact.filter { $0.key.hasSuffix("k_proj.bias") }.values.max() ?? 0))")
