@@ -251,10 +251,59 @@ class StepRecorder(TrainerCallback):
         self._cur = None
 
 
+# Weight decay strong enough that applying it to the wrong parameters (or to none) moves the
+# final weights far beyond the parity tolerance: one epoch, no warm-up, lr 1e-2, decay 0.5.
+STRONG_DECAY_OVERRIDES = dict(learning_rate=1e-2, weight_decay=0.5, warmup_steps=0, num_train_epochs=1)
+
+
+def train_strong_decay(init_dir, collator, dataset, processor, decay):
+    """The real Trainer with STRONG_DECAY_OVERRIDES from initial/; also the same run with decay on
+    every parameter and with none, to record how far a wrong decay set lands from the right one."""
+    tmp = tempfile.mkdtemp(prefix="asrc_trainer_decay_")
+    args = TrainingArguments(output_dir=tmp, **dict(TRAINING_ARGS, **STRONG_DECAY_OVERRIDES))
+    trainer = Trainer(
+        model=Wav2Vec2ForCTC.from_pretrained(init_dir), args=args, data_collator=collator, train_dataset=dataset,
+        processing_class=processor.feature_extractor,
+    )
+    trainer._get_train_sampler = lambda train_dataset=None: torch.utils.data.SequentialSampler(dataset)
+    assert sorted(trainer.get_decay_parameter_names(trainer.model)) == sorted(decay)
+    trainer.train()
+    shutil.rmtree(tmp, ignore_errors=True)
+    weights = {k: v.detach().to(torch.float32).contiguous().clone() for k, v in trainer.model.state_dict().items()}
+    logs = [e for e in trainer.state.log_history if "loss" in e and "step" in e and "train_loss" not in e]
+    batches = [collator([dataset[i] for i in range(start, start + 2)]) for start in range(0, len(dataset), 2)]
+    rates = [e["learning_rate"] for e in logs]
+    names = [n for n, _ in trainer.model.named_parameters()]
+    wrong = {}
+    for label, decayed in (("decay_on_every_parameter", set(names)), ("no_decay_at_all", set())):
+        replayed, _ = replay_with(init_dir, batches, rates, decayed, torch.float32, STRONG_DECAY_OVERRIDES)
+        errors = relative_errors(replayed, weights)
+        # the attention key biases follow rounding noise (their exact gradient is zero)
+        wrong[label] = max(v for k, v in errors.items() if not k.endswith("k_proj.bias"))
+    right, _ = replay_with(init_dir, batches, rates, set(decay), torch.float32, STRONG_DECAY_OVERRIDES)
+    right_errors = relative_errors(right, weights)
+    wrong["right_decay_set_replayed"] = max(v for k, v in right_errors.items() if not k.endswith("k_proj.bias"))
+    return weights, dict(
+        overrides=STRONG_DECAY_OVERRIDES,
+        losses=[e["loss"] for e in logs],
+        learning_rates=rates,
+        grad_norms=[e["grad_norm"] for e in logs],
+        file="final_strong_decay.safetensors",
+        wrong_decay_sets_worst_relative_l2=wrong,
+        how="transformers.Trainer with TRAINING_ARGS updated by STRONG_DECAY_OVERRIDES, sequential batches (0,1) "
+        "(2,3) (4,5); wrong_decay_sets_worst_relative_l2: the worst per-tensor ||w - final|| / ||final|| of the "
+        "same steps replayed (replay()) with decay on every parameter or on none",
+    )
+
+
 # --------------------------------------------------------------------------- float64 replay
 
 
 def replay(init_dir, batches, learning_rates, decay, dtype):
+    return replay_with(init_dir, batches, learning_rates, decay, dtype, {})
+
+
+def replay_with(init_dir, batches, learning_rates, decay, dtype, overrides):
     """The Trainer's steps written out (same batches, AdamW groups, learning rates and clipping)
     in `dtype`, with the loss as transformers' ForCTCLoss but log_softmax in `dtype`: run in float64
     it is the exact trajectory asrc's float32 training is measured against."""
@@ -264,7 +313,7 @@ def replay(init_dir, batches, learning_rates, decay, dtype):
     model.train()  # every dropout, layerdrop and SpecAugment probability is 0
     named = dict(model.named_parameters())
     groups = [
-        dict(params=[p for n, p in named.items() if n in decay], weight_decay=TRAINING_ARGS["weight_decay"]),
+        dict(params=[p for n, p in named.items() if n in decay], weight_decay=dict(TRAINING_ARGS, **overrides)["weight_decay"]),
         dict(params=[p for n, p in named.items() if n not in decay], weight_decay=0.0),
     ]
     optimizer = torch.optim.AdamW(
@@ -569,6 +618,10 @@ def main():
         trainer_float32_vs_float64=torch32_vs_f64,
         trainer_float32_vs_float64_worst=max(torch32_vs_f64.values()),
     )
+    strong_weights, strong = train_strong_decay(init_dir, collator, dataset, processor, decay)
+    save_file(strong_weights, os.path.join(OUT, "final_strong_decay.safetensors"))
+    expected["strong_decay"] = strong
+    print(f"strong decay: losses {strong['losses']}; wrong decay sets land {strong['wrong_decay_sets_worst_relative_l2']} away")
     print(f"float64 replay: PyTorch float32 Trainer vs float64, worst relative L2 {max(torch32_vs_f64.values()):.3g}; "
           f"float32 replay vs Trainer, worst {max(replay_vs_trainer.values()):.3g}")
 
