@@ -136,12 +136,14 @@ public final class Trainer {
         if let evaluation, arguments.evalSteps > 0, state.globalStep % arguments.evalSteps == 0 || state.globalStep == state.maxSteps {
           try evaluate(evaluation)
         }
-        if arguments.saveSteps > 0 && state.globalStep % arguments.saveSteps == 0 && state.globalStep < state.maxSteps {
-          try saveCheckpoint()
+        // As transformers' step strategy: every save_steps, and after the last step too.
+        var saved: String?
+        if arguments.saveSteps > 0 && (state.globalStep % arguments.saveSteps == 0 || state.globalStep == state.maxSteps) {
+          saved = try saveCheckpoint()
         }
         if stopRequested.isSet || stopAfterStep == state.globalStep {
           loader.cancel()
-          let path = try saveCheckpoint()
+          let path = try saved ?? saveCheckpoint()
           progress.finish()
           return .interrupted(checkpoint: path)
         }
@@ -217,7 +219,7 @@ public final class Trainer {
   }
 
   @discardableResult
-  private func saveCheckpoint() throws -> String {
+  @discardableResult private func saveCheckpoint() throws -> String {
     let path = try Checkpoints.save(
       step: state.globalStep, model: model, optimizer: optimizer, state: state, arguments: arguments, schedule: schedule, in: arguments.outputDir)
     for removed in try Checkpoints.rotate(in: arguments.outputDir, keep: arguments.saveTotalLimit) { progress.log("removed \(removed) (save_total_limit \(arguments.saveTotalLimit))") }

@@ -12,7 +12,7 @@ struct Train: ParsableCommand {
     discussion: """
       Options are named after Hugging Face TrainingArguments. Writes checkpoint-STEP/ folders (at most \
       --save-total-limit) and, at the end, the model, trainer_state.json and training.svg into --output-dir. \
-      Ctrl-C (or SIGTERM) finishes the current step, saves a checkpoint and exits; --resume-from-checkpoint continues.
+      Ctrl-C (or SIGTERM) finishes the current step, saves a checkpoint and exits with status 130 (143 for SIGTERM); --resume-from-checkpoint continues.
       """)
 
   @Option(help: "The model folder to start from (asrc import / init-model output, or a Hugging Face folder).") var model: String
@@ -101,11 +101,14 @@ struct Train: ParsableCommand {
     }
     // Ctrl-C (SIGINT) or a job scheduler's SIGTERM: finish the step, save a checkpoint, exit cleanly.
     let flag = trainer.stopRequested
+    // The exit status after the checkpoint is the shell's for the signal: 130 or 143.
+    let received = SignalNumber()
     let sources = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in
       signal(number, SIG_IGN)
       let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
       source.setEventHandler {
         FileHandle.standardError.write(Data("\nasrc: \(number == SIGINT ? "interrupt" : "terminate"): saving a checkpoint after this step (send it again to abort)\n".utf8))
+        received.value = number
         flag.set()
         signal(number, SIG_DFL)
       }
@@ -120,7 +123,7 @@ struct Train: ParsableCommand {
     switch outcome {
     case .interrupted(let checkpoint):
       print("interrupted: saved \(checkpoint); continue with --resume-from-checkpoint \(checkpoint)")
-      throw ExitCode(130)
+      throw ExitCode(128 + (received.value ?? SIGINT))
     case .finished:
       let last = trainer.state.logHistory.last { $0["eval_wer"] != nil }
       var summary = String(format: "trained %d steps in %.0f s", trainer.state.globalStep, Double(elapsed.components.seconds))
@@ -184,5 +187,15 @@ struct InitModel: ParsableCommand {
       let count = model.weights.values.reduce(0) { $0 + $1.count }
       print("wrote \(output): \(configuration.numHiddenLayers) layers, hidden \(configuration.hiddenSize), \(count) parameters, \(configuration.vocabSize) tokens (blank \(tokenizer.padToken) = \(pad))")
     }
+  }
+}
+
+/// The signal that asked a run to stop, set from the signal source's queue.
+private final class SignalNumber: @unchecked Sendable {
+  private let lock = NSLock()
+  private var number: Int32?
+  var value: Int32? {
+    get { lock.withLock { number } }
+    set { lock.withLock { number = newValue } }
   }
 }

@@ -19,7 +19,9 @@ import Testing
 
   static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/reference")
 
-  func asrc(_ arguments: String...) throws -> Run {
+  func asrc(_ arguments: String...) throws -> Run { try asrc(arguments) }
+
+  func asrc(_ arguments: [String]) throws -> Run {
     let process = Process()
     process.executableURL = Self.executable
     process.arguments = arguments
@@ -99,45 +101,78 @@ import Testing
 @Suite struct TrainCommandTests {
   static let trainer = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/trainer")
 
-  /// Ctrl-C during training: the step finishes, a checkpoint is saved, the exit is clean (130),
-  /// and training continues from that checkpoint.
-  @Test func interruptSavesACheckpointAndResumes() throws {
-    let output = FileManager.default.temporaryDirectory.appendingPathComponent("asrc-sigint-\(UUID().uuidString)").path
+  /// Ctrl-C (or a scheduler's SIGTERM) during training: the step finishes, a checkpoint is
+  /// saved, the exit status is the shell's for the signal, and a resumed run continues from
+  /// the saved step rather than starting again.
+  @Test(arguments: [SIGINT, SIGTERM])
+  func signalSavesACheckpointAndTrainingContinues(_ signalNumber: Int32) throws {
+    let output = FileManager.default.temporaryDirectory.appendingPathComponent("asrc-signal-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: output) }
+    let common = [
+      "train", "--model", Self.trainer.appendingPathComponent("initial").path, "--train", Self.trainer.appendingPathComponent("train.csv").path,
+      "--output-dir", output, "--per-device-train-batch-size", "2", "--logging-steps", "1", "--save-steps", "0",
+    ]
     let process = Process()
     process.executableURL = CLITests.executable
-    let common = [
-      "--model", Self.trainer.appendingPathComponent("initial").path, "--train", Self.trainer.appendingPathComponent("train.csv").path,
-      "--output-dir", output, "--per-device-train-batch-size", "2", "--max-steps", "200", "--logging-steps", "1", "--save-steps", "0",
-    ]
-    process.arguments = ["train"] + common
+    process.arguments = common + ["--max-steps", "200"]
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = Pipe()
     try process.run()
-    // Wait for the first logged step, then interrupt.
-    var seen = ""
-    let handle = pipe.fileHandleForReading
-    while !seen.contains("step 2:") {
-      let data = handle.availableData
-      if data.isEmpty { break }
-      seen += String(decoding: data, as: UTF8.self)
+    // Wait for the second logged step (at most two minutes), then send the signal.
+    let seen = Transcript()
+    let reader = Thread {
+      let handle = pipe.fileHandleForReading
+      while true {
+        let data = handle.availableData
+        if data.isEmpty { break }
+        seen.append(String(decoding: data, as: UTF8.self))
+      }
     }
-    process.interrupt()
-    seen += String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+    reader.start()
+    let deadline = Date().addingTimeInterval(120)
+    while !seen.text.contains("step 2:") && process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+    guard seen.text.contains("step 2:") else {
+      process.terminate()
+      process.waitUntilExit()
+      Issue.record("no second step within two minutes:\n\(seen.text)")
+      return
+    }
+    kill(process.processIdentifier, signalNumber)
+    let exitDeadline = Date().addingTimeInterval(120)
+    while process.isRunning && Date() < exitDeadline { Thread.sleep(forTimeInterval: 0.05) }
+    if process.isRunning {
+      kill(process.processIdentifier, SIGKILL)
+      Issue.record("asrc train did not stop within two minutes of the signal")
+    }
     process.waitUntilExit()
-    #expect(process.terminationStatus == 130, "\(seen)")
-    #expect(seen.contains("interrupted: saved"))
+    while !reader.isFinished { Thread.sleep(forTimeInterval: 0.01) }
+    #expect(process.terminationStatus == 128 + signalNumber, "\(seen.text)")
+    #expect(seen.text.contains("interrupted: saved"))
     let checkpoints = try FileManager.default.contentsOfDirectory(atPath: output).filter { $0.hasPrefix("checkpoint-") }
-    #expect(checkpoints.count == 1 && !checkpoints[0].hasSuffix(".partial"))
+    try #require(checkpoints.count == 1, "checkpoints: \(checkpoints)")
+    #expect(!checkpoints[0].hasSuffix(".partial"))
     #expect(FileManager.default.fileExists(atPath: output + "/" + checkpoints[0] + "/trainer_state.json"))
+    let saved = try #require(Int(checkpoints[0].dropFirst("checkpoint-".count)))
+    #expect(saved >= 2 && saved < 200)
 
-    let resumed = try CLITests().asrc(
-      "train", "--model", Self.trainer.appendingPathComponent("initial").path, "--train", Self.trainer.appendingPathComponent("train.csv").path,
-      "--output-dir", output, "--per-device-train-batch-size", "2", "--max-steps", checkpoints[0].dropFirst("checkpoint-".count) == "200" ? "201" : "12",
-      "--logging-steps", "1", "--save-steps", "0", "--resume-from-checkpoint", "last")
+    let resumed = try CLITests().asrc(common + ["--max-steps", "\(saved + 2)", "--resume-from-checkpoint", "last"])
     #expect(resumed.status == 0, "\(resumed.error)")
-    #expect(resumed.output.contains("resumed from"))
-    #expect(FileManager.default.fileExists(atPath: output + "/trainer_state.json"))
+    #expect(resumed.output.contains("resumed from") && resumed.output.contains("at step \(saved)"), "\(resumed.output)")
+    // The resumed run logs only the steps after the checkpoint.
+    #expect(!resumed.output.contains("step \(saved):") && resumed.output.contains("step \(saved + 1):") && resumed.output.contains("step \(saved + 2):"), "\(resumed.output)")
+    let state = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: output + "/trainer_state.json"))) as! [String: Any]
+    #expect(state["global_step"] as? Int == saved + 2)
+    let logged = (state["log_history"] as! [[String: Any]]).compactMap { $0["loss"] != nil ? $0["step"] as? Int : nil }
+    #expect(logged == Array(1...(saved + 2)), "log history steps \(logged)")
     #expect(FileManager.default.fileExists(atPath: output + "/training.svg"))
   }
+}
+
+/// Standard output collected on a reader thread while the test polls it.
+final class Transcript: @unchecked Sendable {
+  private let lock = NSLock()
+  private var collected = ""
+  var text: String { lock.withLock { collected } }
+  func append(_ piece: String) { lock.withLock { collected += piece } }
 }

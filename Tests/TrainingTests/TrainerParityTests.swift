@@ -234,6 +234,54 @@ extension Trainer.Outcome: Equatable {
     #expect(trainer.state.globalStep == 4)
   }
 
+  /// save_steps with save_total_limit inside a run: a checkpoint every 2 steps, the newest 2 kept
+  /// (transformers' rotation without a best model), each a complete folder.
+  @Test func checkpointsRotateDuringTraining() throws {
+    let parity = TrainerParityTests()
+    let output = FileManager.default.temporaryDirectory.appendingPathComponent("asrc-rotation-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: output) }
+    var arguments = parity.arguments(output: output)
+    arguments.saveSteps = 2
+    arguments.saveTotalLimit = 2
+    let trainer = try parity.makeTrainer(arguments: arguments)
+    #expect(try trainer.run() == .finished)
+    #expect(trainer.state.globalStep == 6)
+    #expect(Checkpoints.list(in: output).map(\.step) == [4, 6])
+    let folders = try FileManager.default.contentsOfDirectory(atPath: output).filter { $0.hasPrefix("checkpoint-") }.sorted()
+    #expect(folders == ["checkpoint-4", "checkpoint-6"], "\(folders)")
+    for folder in folders {
+      for file in ["model.safetensors", "config.json", "optimizer.safetensors", "trainer_state.json"] {
+        #expect(FileManager.default.fileExists(atPath: "\(output)/\(folder)/\(file)"), "\(folder)/\(file) missing")
+      }
+    }
+  }
+
+  /// --freeze-feature-encoder: the convolution stack does not move; everything else does.
+  @Test func frozenFeatureEncoderStaysPut() throws {
+    let parity = TrainerParityTests()
+    let output = FileManager.default.temporaryDirectory.appendingPathComponent("asrc-frozen-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: output) }
+    var arguments = parity.arguments(output: output)
+    arguments.freezeFeatureEncoder = true
+    arguments.maxSteps = 3
+    let trainer = try parity.makeTrainer(arguments: arguments)
+    #expect(try trainer.run() == .finished)
+    let initial = try Safetensors.read(TrainerParityTests.root.appendingPathComponent("initial/model.safetensors").path)
+    let final = try Safetensors.read(output + "/model.safetensors")
+    var moved = 0
+    for (name, tensor) in final {
+      let before = try #require(initial[name], "\(name) not in the initial model").floats
+      if Wav2Vec2Configuration.isFeatureEncoderParameter(name) {
+        #expect(tensor.floats == before, "\(name) moved although the feature encoder is frozen")
+      } else if tensor.floats != before {
+        moved += 1
+      }
+    }
+    #expect(final.keys.contains { Wav2Vec2Configuration.isFeatureEncoderParameter($0) })
+    // Every other tensor trains (steps 2 and 3 run at a non-zero learning rate).
+    #expect(moved == final.keys.filter { !Wav2Vec2Configuration.isFeatureEncoderParameter($0) }.count)
+  }
+
   /// A save killed half-way leaves a `.partial` folder, which never counts as a checkpoint.
   @Test func partialCheckpointsAreIgnored() throws {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("asrc-partial-\(UUID().uuidString)").path
