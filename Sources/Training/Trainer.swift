@@ -219,7 +219,7 @@ public final class Trainer {
   }
 
   @discardableResult
-  @discardableResult private func saveCheckpoint() throws -> String {
+  private func saveCheckpoint() throws -> String {
     let path = try Checkpoints.save(
       step: state.globalStep, model: model, optimizer: optimizer, state: state, arguments: arguments, schedule: schedule, in: arguments.outputDir)
     for removed in try Checkpoints.rotate(in: arguments.outputDir, keep: arguments.saveTotalLimit) { progress.log("removed \(removed) (save_total_limit \(arguments.saveTotalLimit))") }
