@@ -60,14 +60,16 @@ let package = Package(
       ],
       path: "Sources/asrc"),
 
+    // Helpers shared by the test targets (temporary folders removed after each test).
+    .target(name: "TestSupport", path: "Tests/TestSupport"),
     .testTarget(name: "IRTests", dependencies: ["IR"], path: "Tests/IRTests"),
     .testTarget(name: "PassesTests", dependencies: ["IR", "Passes"], path: "Tests/PassesTests"),
     .testTarget(
-      name: "ModelTests", dependencies: ["IR", "Passes", "Models", "Formats", "Runtime", "Inference", "Audio", "Data"],
+      name: "ModelTests", dependencies: ["TestSupport", "IR", "Passes", "Models", "Formats", "Runtime", "Inference", "Audio", "Data"],
       path: "Tests/ModelTests"),
-    .testTarget(name: "CLITests", dependencies: ["asrc", "Formats"], path: "Tests/CLITests"),
+    .testTarget(name: "CLITests", dependencies: ["TestSupport", "asrc", "Formats"], path: "Tests/CLITests"),
     .testTarget(name: "AutodiffTests", dependencies: ["IR", "Passes", "Runtime", "Models", "Formats", "Inference"], path: "Tests/AutodiffTests"),
-    .testTarget(name: "TrainingTests", dependencies: ["Data", "Formats", "Models", "Tensor", "Training"], path: "Tests/TrainingTests"),
-    .testTarget(name: "DataTests", dependencies: ["Audio", "Data", "Formats", "Models"], path: "Tests/DataTests"),
+    .testTarget(name: "TrainingTests", dependencies: ["TestSupport", "Data", "Formats", "Models", "Tensor", "Training"], path: "Tests/TrainingTests"),
+    .testTarget(name: "DataTests", dependencies: ["TestSupport", "Audio", "Data", "Formats", "Models"], path: "Tests/DataTests"),
   ]
 )

@@ -1,5 +1,6 @@
 import Formats
 import Foundation
+import TestSupport
 import Testing
 
 /// The command line as users call it: exit status, standard output and standard error.
@@ -35,11 +36,10 @@ import Testing
     return Run(status: process.terminationStatus, output: output, error: error)
   }
 
-  func scratch() -> String {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("asrc-cli-\(UUID().uuidString)").path
-    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-  }
+  let scratchSpace = ScratchSpace()
+
+  /// A new folder, removed after the test.
+  func scratch() -> String { scratchSpace.folder("asrc-cli") }
 
   @Test func importThenTranscribeAndLogits() throws {
     let folder = scratch()

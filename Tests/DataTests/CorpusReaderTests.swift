@@ -1,10 +1,13 @@
 import Data
 import Foundation
+import TestSupport
 import Testing
 
 @Suite struct CorpusReaderTests {
+  let scratch = ScratchSpace()
+
   @Test func timitTree() throws {
-    let root = TestAudio.scratch() + "/TRAIN"
+    let root = scratch.folder("asrc-data") + "/TRAIN"
     try TestAudio.writeWAV(root + "/DR1/FAKS0/SA1.WAV", seconds: 1)
     try TestAudio.write("0 16000 She had your dark suit in greasy wash water all year.\n", to: root + "/DR1/FAKS0/SA1.TXT")
     try TestAudio.writeWAV(root + "/dr2/mabc0/si1.wav", seconds: 0.5)
@@ -19,7 +22,7 @@ import Testing
   }
 
   @Test func librispeechTree() throws {
-    let root = TestAudio.scratch()
+    let root = scratch.folder("asrc-data")
     try TestAudio.writeWAV(root + "/19/198/19-198-0000.flac", seconds: 1)
     try TestAudio.writeWAV(root + "/19/198/19-198-0001.flac", seconds: 1)
     try TestAudio.writeWAV(root + "/19/198/19-198-0003.flac", seconds: 1)
@@ -35,7 +38,7 @@ import Testing
   }
 
   @Test func csvTsvAndJsonlManifests() throws {
-    let root = TestAudio.scratch()
+    let root = scratch.folder("asrc-data")
     try TestAudio.writeWAV(root + "/clips/a.wav", seconds: 1)
     try TestAudio.writeWAV(root + "/clips/b.wav", seconds: 1)
     try TestAudio.write("path,text\nclips/a.wav,\"hello, world\"\nclips/b.wav,\"she said \"\"hi\"\"\"\nclips/c.wav\n", to: root + "/train.csv")

@@ -3,16 +3,19 @@ import Data
 import Formats
 import Foundation
 import Models
+import TestSupport
 import Testing
 
 @Suite struct DatasetTests {
+  let scratch = ScratchSpace()
+
   /// A tiny model config: total stride 320, receptive field 400 as in the real model.
   let config = Wav2Vec2Configuration.base
 
   func tokenizer() -> CTCTokenizer { Vocabulary.blogLayout(from: ["abcdefghijklmnopqrstuvwxyz'"]) }
 
   @Test func badEntriesAreSkippedWithReasons() throws {
-    let root = TestAudio.scratch()
+    let root = scratch.folder("asrc-data")
     try TestAudio.writeWAV(root + "/good.wav", seconds: 1)
     try TestAudio.writeWAV(root + "/short.wav", seconds: 0.02)
     try TestAudio.writeWAV(root + "/empty.wav", seconds: 0)
@@ -71,7 +74,7 @@ import Testing
   }
 
   @Test func collatorPadsLikeTheGuide() throws {
-    let root = TestAudio.scratch()
+    let root = scratch.folder("asrc-data")
     try TestAudio.writeWAV(root + "/a.wav", seconds: 1)
     try TestAudio.writeWAV(root + "/b.wav", seconds: 0.5)
     try TestAudio.write("path,text\na.wav,abc\nb.wav,de\n", to: root + "/d.csv")
@@ -90,7 +93,7 @@ import Testing
   }
 
   @Test func loaderReportsAudioThatFailsLate() throws {
-    let root = TestAudio.scratch()
+    let root = scratch.folder("asrc-data")
     try TestAudio.writeWAV(root + "/a.wav", seconds: 1)
     try TestAudio.writeWAV(root + "/b.wav", seconds: 1)
     try TestAudio.write("path,text\na.wav,abc\nb.wav,de\n", to: root + "/d.csv")

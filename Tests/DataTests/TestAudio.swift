@@ -30,10 +30,4 @@ enum TestAudio {
     try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
     try text.write(toFile: path, atomically: true, encoding: .utf8)
   }
-
-  static func scratch() -> String {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("asrc-data-\(UUID().uuidString)").path
-    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-  }
 }

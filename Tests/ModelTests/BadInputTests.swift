@@ -1,14 +1,24 @@
 import Foundation
 import Formats
 import Inference
+import TestSupport
 import Testing
 
 /// Broken model folders and files: each must fail with an error naming the file and the reason.
 @Suite struct BadInputTests {
-  /// A scratch copy of a fixture model folder.
+  let scratch = ScratchSpace()
+
+  /// A scratch copy of a fixture's model folder: the files a model folder holds, not the
+  /// reference outputs beside them.
   func copyOfFixture(_ model: String = "layer_stable_oddpos") throws -> String {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("asrc-bad-\(UUID().uuidString)").path
-    try FileManager.default.copyItem(atPath: Fixtures.path(model), toPath: folder)
+    let folder = scratch.folder("asrc-bad")
+    let modelFiles: Set = [
+      "config.json", "model.safetensors", "vocab.json", "tokenizer_config.json", "processor_config.json", "preprocessor_config.json",
+      "added_tokens.json", "special_tokens_map.json",
+    ]
+    for file in try FileManager.default.contentsOfDirectory(atPath: Fixtures.path(model)) where modelFiles.contains(file) {
+      try FileManager.default.copyItem(atPath: Fixtures.path("\(model)/\(file)"), toPath: "\(folder)/\(file)")
+    }
     return folder
   }
 

@@ -2,11 +2,14 @@ import Foundation
 import Formats
 import Inference
 import Models
+import TestSupport
 import Testing
 
 /// ONNX exports by the legacy and dynamo torch.onnx exporters, optimum, and with external
 /// data (tools/make_onnx_fixtures.py): imported logits must equal transformers'.
 @Suite struct ONNXImportTests {
+  let scratch = ScratchSpace()
+
   static let files = [
     "group_postln_evenpos.legacy", "group_postln_evenpos.dynamo", "group_postln_evenpos.optimum", "layer_stable_oddpos.legacy",
     "layer_stable_oddpos.dynamo", "layer_stable_oddpos.optimum", "layer_stable_oddpos.external",
@@ -58,8 +61,7 @@ import Testing
   }
 
   @Test func badFilesAreClearErrors() throws {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("asrc-onnx-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    let folder = scratch.folder("asrc-onnx")
     let original = try Data(contentsOf: URL(fileURLWithPath: Self.onnx("group_postln_evenpos.legacy.onnx")))
     try original.prefix(original.count / 2).write(to: URL(fileURLWithPath: folder + "/truncated.onnx"))
     #expect(importError(folder + "/truncated.onnx").contains("not a valid ONNX protobuf"))
@@ -83,7 +85,7 @@ import Testing
   /// imports or fails with an error; nothing crashes or hangs.
   @Test func mutationsNeverCrash() throws {
     let original = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Self.onnx("group_postln_evenpos.legacy.onnx"))))
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("asrc-mutant-\(UUID().uuidString).onnx").path
+    let path = scratch.folder("asrc-mutant") + "/mutant.onnx"
     var random = SeededRandom(seed: 11)
     var failures = 0
     var imported = 0

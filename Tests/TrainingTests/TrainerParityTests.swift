@@ -3,6 +3,7 @@ import Foundation
 import Formats
 import Models
 import Tensor
+import TestSupport
 import Testing
 import Training
 
@@ -10,6 +11,7 @@ import Training
 /// of 2, AdamW at 1e-3 with weight decay 0.005, 2 warm-up steps then linear decay, clipping at
 /// 1.0, dropouts off. asrc's per-step losses and final weights must match.
 @Suite struct TrainerParityTests {
+  let scratch = ScratchSpace()
   static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/trainer")
 
   func expected() throws -> [String: Any] {
@@ -46,7 +48,7 @@ import Training
   }
 
   @Test func lossesAndFinalWeightsMatchTheTrainer() throws {
-    let output = FileManager.default.temporaryDirectory.appendingPathComponent("asrc-parity-\(UUID().uuidString)").path
+    let output = scratch.path("asrc-parity")
     let trainer = try makeTrainer(output: output)
     #expect(try trainer.run() == .finished)
     let steps = try expected()["steps"] as! [[String: Any]]
@@ -97,8 +99,7 @@ import Training
   @Test func strongDecayMatchesTheTrainer() throws {
     let facts = try expected()["strong_decay"] as! [String: Any]
     let overrides = facts["overrides"] as! [String: NSNumber]
-    let output = FileManager.default.temporaryDirectory.appendingPathComponent("asrc-decay-\(UUID().uuidString)").path
-    defer { try? FileManager.default.removeItem(atPath: output) }
+    let output = scratch.path("asrc-decay")
     var arguments = arguments(output: output)
     arguments.learningRate = overrides["learning_rate"]!.doubleValue
     arguments.weightDecay = overrides["weight_decay"]!.doubleValue
@@ -159,8 +160,7 @@ import Training
     }
     let losses = try resumedRunRepeatsTheStraightOne(arguments: shuffled, configure: noisy)
     // The randomness is real: the same run without it, or with another seed, goes elsewhere.
-    let base = FileManager.default.temporaryDirectory.appendingPathComponent("asrc-noise-\(UUID().uuidString)").path
-    defer { try? FileManager.default.removeItem(atPath: base) }
+    let base = scratch.path("asrc-noise")
     let quiet = try makeTrainer(arguments: shuffled(base + "/quiet"))
     _ = try quiet.run()
     var reseeded = shuffled(base + "/reseeded")
@@ -176,8 +176,7 @@ import Training
   func resumedRunRepeatsTheStraightOne(
     arguments makeArguments: (String) -> TrainingArguments, configure: (inout Wav2Vec2Configuration) -> Void = { _ in }
   ) throws -> [Double] {
-    let base = FileManager.default.temporaryDirectory.appendingPathComponent("asrc-resume-\(UUID().uuidString)").path
-    defer { try? FileManager.default.removeItem(atPath: base) }
+    let base = scratch.path("asrc-resume")
     let straight = try makeTrainer(arguments: makeArguments(base + "/straight"), configure: configure)
     _ = try straight.run()
 
@@ -219,11 +218,12 @@ extension Trainer.Outcome: Equatable {
 }
 
 @Suite struct TrainerReliabilityTests {
+  let scratch = ScratchSpace()
   /// A diverging run (an absurd learning rate) produces non-finite losses: those steps are
   /// skipped and counted, and the run still finishes.
   @Test func nonFiniteStepsAreSkipped() throws {
     let parity = TrainerParityTests()
-    var arguments = parity.arguments(output: FileManager.default.temporaryDirectory.appendingPathComponent("asrc-nan-\(UUID().uuidString)").path)
+    var arguments = parity.arguments(output: scratch.path("asrc-nan"))
     arguments.learningRate = 1e30
     arguments.maxSteps = 4
     arguments.maxGradNorm = 0
@@ -238,8 +238,7 @@ extension Trainer.Outcome: Equatable {
   /// (transformers' rotation without a best model), each a complete folder.
   @Test func checkpointsRotateDuringTraining() throws {
     let parity = TrainerParityTests()
-    let output = FileManager.default.temporaryDirectory.appendingPathComponent("asrc-rotation-\(UUID().uuidString)").path
-    defer { try? FileManager.default.removeItem(atPath: output) }
+    let output = scratch.path("asrc-rotation")
     var arguments = parity.arguments(output: output)
     arguments.saveSteps = 2
     arguments.saveTotalLimit = 2
@@ -259,8 +258,7 @@ extension Trainer.Outcome: Equatable {
   /// --freeze-feature-encoder: the convolution stack does not move; everything else does.
   @Test func frozenFeatureEncoderStaysPut() throws {
     let parity = TrainerParityTests()
-    let output = FileManager.default.temporaryDirectory.appendingPathComponent("asrc-frozen-\(UUID().uuidString)").path
-    defer { try? FileManager.default.removeItem(atPath: output) }
+    let output = scratch.path("asrc-frozen")
     var arguments = parity.arguments(output: output)
     arguments.freezeFeatureEncoder = true
     arguments.maxSteps = 3
@@ -284,7 +282,7 @@ extension Trainer.Outcome: Equatable {
 
   /// A save killed half-way leaves a `.partial` folder, which never counts as a checkpoint.
   @Test func partialCheckpointsAreIgnored() throws {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("asrc-partial-\(UUID().uuidString)").path
+    let folder = scratch.path("asrc-partial")
     try FileManager.default.createDirectory(atPath: folder + "/checkpoint-10", withIntermediateDirectories: true)
     try FileManager.default.createDirectory(atPath: folder + "/checkpoint-20.partial", withIntermediateDirectories: true)
     #expect(Checkpoints.list(in: folder).map(\.step) == [10])
@@ -292,7 +290,7 @@ extension Trainer.Outcome: Equatable {
   }
 
   @Test func checkpointLimitKeepsTheNewest() throws {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("asrc-rotate-\(UUID().uuidString)").path
+    let folder = scratch.path("asrc-rotate")
     for step in [5, 10, 15] { try FileManager.default.createDirectory(atPath: folder + "/checkpoint-\(step)", withIntermediateDirectories: true) }
     #expect(try Checkpoints.rotate(in: folder, keep: 2).map { ($0 as NSString).lastPathComponent } == ["checkpoint-5"])
     #expect(Checkpoints.list(in: folder).map(\.step) == [10, 15])
