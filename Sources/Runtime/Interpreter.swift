@@ -11,8 +11,13 @@ import IR
 public struct Interpreter: Sendable {
   /// When set, collects the time spent in each op.
   public var profile: OpProfile?
+  /// When set, sees every top-level node's result as it is computed (precision reports).
+  public var observer: (@Sendable (Node, Tensor) -> Void)?
 
-  public init(profile: OpProfile? = nil) { self.profile = profile }
+  public init(profile: OpProfile? = nil, observer: (@Sendable (Node, Tensor) -> Void)? = nil) {
+    self.profile = profile
+    self.observer = observer
+  }
 
   /// Runs `graph` and returns its outputs by name.
   public func run(_ graph: Graph, inputs: [String: Tensor], parameters: [String: Tensor]) throws -> [String: Tensor] {
@@ -39,6 +44,7 @@ public struct Interpreter: Sendable {
       let start = clock.now
       values[node.result.index] = try execute(node, in: graph, values: values, bindings: bindings)
       profile?.record(node.op, clock.now - start)
+      observer?(node, values[node.result.index]!)
       for operand in Set(node.operands) where lastUse[operand] == position && graph[operand].role == .result {
         values[operand.index] = nil
       }

@@ -19,6 +19,11 @@ struct Grad: ParsableCommand {
   @Option(name: .shortAndLong, help: "The .safetensors file to write.") var output: String
   @Flag(help: "No gradients for the convolutional feature encoder (freeze_feature_encoder).") var freezeFeatureEncoder = false
   @Option(help: "Also write the backward graph's IR here.") var dumpIR: String?
+  @Option(
+    help: ArgumentHelp(
+      "Also print a precision report: every node against the same graph run in f64 (widen-to-f64), the N nodes that add the most error, and the outputs.",
+      valueName: "N"))
+  var precisionReport: Int?
 
   func run() throws {
     try reportingFailures {
@@ -40,6 +45,12 @@ struct Grad: ParsableCommand {
       let outputs = try Interpreter().run(graph, inputs: inputs, parameters: directory.weights)
       var gradients: [String: Tensor] = [:]
       for (name, tensor) in outputs where name.hasPrefix("grad.") { gradients[String(name.dropFirst(5))] = tensor }
+      if let precisionReport {
+        guard precisionReport > 0 else { throw CommandFailure("--precision-report takes a positive number of nodes, not \(precisionReport)") }
+        let reference = try PassManager(passes: [widenToF64]).run(graph).graph
+        let report = try PrecisionReport.measure(graph, reference: reference, inputs: inputs, parameters: directory.weights)
+        print(report.table(worst: precisionReport, outputs: graph.outputs))
+      }
       try Safetensors.write(gradients, metadata: ["loss": "\(outputs["loss"]!.floats[0])", "text": normalized], to: output)
       print("loss \(outputs["loss"]!.floats[0]) (\(directory.configuration.ctcLossReduction)); wrote \(gradients.count) gradients to \(output); backward graph \(graph.allNodes.count) nodes")
     }
