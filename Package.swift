@@ -67,7 +67,7 @@ let package = Package(
       path: "Tests/ModelTests"),
     .testTarget(name: "CLITests", dependencies: ["asrc"], path: "Tests/CLITests"),
     .testTarget(name: "AutodiffTests", dependencies: ["IR", "Passes", "Runtime", "Models", "Formats", "Inference"], path: "Tests/AutodiffTests"),
-    .testTarget(name: "TrainingTests", dependencies: ["Data", "Formats", "Training"], path: "Tests/TrainingTests"),
+    .testTarget(name: "TrainingTests", dependencies: ["Data", "Formats", "IR", "Models", "Runtime", "Training"], path: "Tests/TrainingTests"),
     .testTarget(name: "DataTests", dependencies: ["Audio", "Data", "Formats", "Models"], path: "Tests/DataTests"),
   ]
 )

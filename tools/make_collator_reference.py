@@ -9,7 +9,7 @@ return_attention_mask=False and once with True.
 
 What it makes:
 
-  audio/{a,b,c}.wav            16 kHz 16-bit mono clips (0.30 s, 0.20 s, 0.25 s; gliding sine plus
+  audio/{a,b,c}.wav            16 kHz 16-bit mono clips (0.15 s, 0.10 s, 0.125 s; gliding sine plus
                                noise, numpy seed 0)
   data.csv                     path,text in batch order
   vocab.json                   the tokenizer's vocabulary (a-z, ', | for the space, [UNK], [PAD])
@@ -42,7 +42,7 @@ from transformers import Wav2Vec2CTCTokenizer, Wav2Vec2FeatureExtractor, Wav2Vec
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "Tests", "Fixtures", "collator")
 SR = 16000
-CLIPS = [("a", 0.30, "hello world"), ("b", 0.20, "it's"), ("c", 0.25, "ab c")]
+CLIPS = [("a", 0.15, "hello"), ("b", 0.10, "it's"), ("c", 0.125, "ab c")]
 
 
 @dataclass

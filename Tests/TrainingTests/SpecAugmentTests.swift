@@ -1,0 +1,108 @@
+import Foundation
+import Models
+import Testing
+import Training
+
+/// SpecAugment time-mask sampling against transformers' `_compute_mask_indices`
+/// (tools/make_spec_augment_reference.py: 20,000 numpy seeds per setting). Exact facts are
+/// checked on every draw; the distribution of span counts and the mean coverage must agree with
+/// transformers' within four standard errors of the difference of the two sample means.
+///
+/// Why four: there are about 60 compared means; if asrc sampled exactly as transformers does,
+/// each would exceed 4 SE with probability 6e-5 (0.4 % for any of them). The draws are seeded,
+/// so the test is deterministic. Measured: the largest deviation is printed (about 2.5 SE).
+@Suite struct SpecAugmentTests {
+  static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures")
+  nonisolated(unsafe) static let expected = try! JSONSerialization.jsonObject(
+    with: Data(contentsOf: fixtures.appendingPathComponent("spec_augment/expected.json"))) as! [String: Any]
+  static let draws = 4000
+  static let limit = 4.0
+
+  struct Sample {
+    var counts: [Double] = []
+    var coverages: [Double] = []
+    var outside: [Double] = []
+  }
+
+  static func meanAndStd(_ values: [Double]) -> (Double, Double) {
+    let mean = values.reduce(0, +) / Double(values.count)
+    let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count)
+    return (mean, variance.squareRoot())
+  }
+
+  @Test(arguments: ["base_defaults_no_mask", "dense_no_mask", "rare_no_mask", "padded_rows", "short_rows", "row_shorter_than_span"])
+  func maskSamplingMatchesTransformers(_ name: String) throws {
+    let setting = (Self.expected["settings"] as! [String: [String: Any]])[name]!
+    let referenceDraws = Double(Self.expected["draws"] as! Int)
+    let frames = setting["frames"] as! Int
+    let probability = setting["mask_prob"] as! Double
+    let spanLength = setting["mask_length"] as! Int
+    let minimumSpans = setting["min_masks"] as! Int
+    let rows = setting["rows"] as! [[String: Any]]
+    let lengths = rows.map { $0["length"] as! Int }
+    var samples = [Sample](repeating: Sample(), count: rows.count)
+    var empty = 0
+    var worst = 0.0
+    for draw in 0..<Self.draws {
+      // Seeded as the Trainer seeds a step.
+      var random = SeededRandom(seed: 42 &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(draw))
+      var replay = random
+      let mask = SpecAugment.timeMask(
+        frameLengths: lengths, frames: frames, probability: probability, spanLength: spanLength, minimumSpans: minimumSpans, random: &random)
+      let spans = SpecAugment.spanStarts(
+        frameLengths: lengths, frames: frames, probability: probability, spanLength: spanLength, minimumSpans: minimumSpans, random: &replay)
+      guard let spans else {
+        empty += 1
+        #expect(!mask.contains(true), "\(name): an empty draw masked frames")
+        for row in rows.indices {
+          samples[row].counts.append(0)
+          samples[row].coverages.append(0)
+          samples[row].outside.append(0)
+        }
+        continue
+      }
+      for (row, length) in lengths.enumerated() {
+        let starts = spans.starts[row]
+        // Exact, every draw: as many spans as transformers ever chooses for this row, distinct,
+        // every span inside the row, and the mask is exactly their union (plus the padding
+        // dummy of a row without spans).
+        let support = Set((rows[row]["span_counts"] as! [String: Double]).keys.map { Int($0)! })
+        #expect(support.contains(starts.count), "\(name) row \(row): \(starts.count) spans, transformers only ever chooses \(support.sorted())")
+        #expect(Set(starts).count == starts.count, "\(name) row \(row): repeated start")
+        #expect(starts.allSatisfy { $0 >= 0 && $0 + spanLength <= length }, "\(name) row \(row): a span leaves 0..<\(length): \(starts)")
+        #expect(starts.count <= spans.maximum)
+        var union = [Bool](repeating: false, count: frames)
+        for start in starts { for offset in 0..<spanLength { union[start + offset] = true } }
+        if starts.isEmpty { union[frames - 1] = true }
+        let actual = Array(mask[(row * frames)..<((row + 1) * frames)])
+        #expect(actual == union, "\(name) row \(row): mask is not the union of its spans")
+        samples[row].counts.append(Double(starts.count))
+        samples[row].coverages.append(Double(actual[0..<length].filter { $0 }.count) / Double(length))
+        samples[row].outside.append(Double(actual[length...].filter { $0 }.count))
+      }
+    }
+    func compare(_ what: String, ours: (Double, Double), theirs: (Double, Double)) {
+      let standardError = (ours.1 * ours.1 / Double(Self.draws) + theirs.1 * theirs.1 / referenceDraws).squareRoot()
+      if standardError == 0 {
+        #expect(ours.0 == theirs.0, "\(name) \(what): \(ours.0), transformers \(theirs.0) (both constant)")
+        return
+      }
+      let z = abs(ours.0 - theirs.0) / standardError
+      worst = max(worst, z)
+      #expect(z <= Self.limit, "\(name) \(what): \(ours.0), transformers \(theirs.0): \(z) standard errors apart")
+    }
+    let emptyFraction = setting["empty_fraction"] as! Double
+    let ourEmpty = Double(empty) / Double(Self.draws)
+    compare("empty fraction", ours: (ourEmpty, (ourEmpty * (1 - ourEmpty)).squareRoot()), theirs: (emptyFraction, (emptyFraction * (1 - emptyFraction)).squareRoot()))
+    for (row, facts) in rows.enumerated() {
+      compare("row \(row) span count", ours: Self.meanAndStd(samples[row].counts), theirs: (facts["count_mean"] as! Double, facts["count_std"] as! Double))
+      compare("row \(row) coverage", ours: Self.meanAndStd(samples[row].coverages), theirs: (facts["coverage_mean"] as! Double, facts["coverage_std"] as! Double))
+      compare("row \(row) masked padding", ours: Self.meanAndStd(samples[row].outside), theirs: (facts["outside_mean"] as! Double, facts["outside_std"] as! Double))
+      for (count, frequency) in facts["span_counts"] as! [String: Double] {
+        let ours = Double(samples[row].counts.filter { $0 == Double(count)! }.count) / Double(Self.draws)
+        compare("row \(row) P(\(count) spans)", ours: (ours, (ours * (1 - ours)).squareRoot()), theirs: (frequency, (frequency * (1 - frequency)).squareRoot()))
+      }
+    }
+    print("SpecAugment \(name): largest deviation from transformers \(String(format: "%.2f", worst)) standard errors over \(Self.draws) draws")
+  }
+}
