@@ -9,7 +9,12 @@ What it makes:
   cases.safetensors   for each case NAME and dtype D in {f16, bf16}: NAME.D.in0, NAME.D.in1, …
                       (the inputs, already in D) and NAME.D.out (PyTorch's result, in D; bool for
                       comparisons). The cast cases keep their float32/float64 input under
-                      NAME.D.in0 in that wider dtype.
+                      NAME.D.in0 in that wider dtype. For every case but the casts also
+                      NAME.D.out_f64: the same torch call on the inputs widened to float64,
+                      rounded to D (the correctly rounded result, within one ulp; PyTorch's own
+                      half kernels are sometimes further from it, e.g. log_softmax). For gelu the float64
+                      reference is x·erfc(-x/√2)/2 (torch.special.erfc), since PyTorch's float64
+                      gelu cancels to 0 below x = -8.3.
   expected.json       versions, and per case: the torch call, the attributes asrc's op needs,
                       input and output shapes.
 
@@ -28,6 +33,7 @@ Deterministic (seed 0, CPU, 1 thread). Versions recorded in expected.json ("vers
 """
 
 import json
+import math
 import os
 import struct
 import sys
@@ -100,10 +106,21 @@ def main():
     torch.manual_seed(0)
     tensors, cases = {}, {}
 
-    def record(name, dtype_name, inputs, out, call, attributes=None):
+    def record(name, dtype_name, inputs, out, call, attributes=None, fn=None):
         for i, t in enumerate(inputs):
             tensors[f"{name}.{dtype_name}.in{i}"] = t.clone().contiguous()
         tensors[f"{name}.{dtype_name}.out"] = out.contiguous()
+        if fn is not None:
+            # The same op in float64 on the widened inputs, rounded to the output dtype: the
+            # (almost) correctly rounded result.
+            wide = fn(*[t.double() if t.dtype in (torch.float16, torch.bfloat16) else t for t in inputs])
+            if name == "gelu":
+                # PyTorch's float64 gelu computes 1 + erf(x/√2), which is 0 in float64 for
+                # x < -8.3 while the true value (-2.1e-32 at -12) is within bfloat16's range:
+                # the reference is the same function written with erfc, x·erfc(-x/√2)/2.
+                x = inputs[0].double()
+                wide = x * torch.special.erfc(-x / math.sqrt(2)) / 2
+            tensors[f"{name}.{dtype_name}.out_f64"] = (wide.to(out.dtype) if wide.is_floating_point() else wide).contiguous()
         cases.setdefault(name, dict(call=call, attributes=attributes or {}, dtypes={}))["dtypes"][dtype_name] = dict(
             inputs=[list(t.shape) for t in inputs], input_dtypes=[str(t.dtype) for t in inputs], output=list(out.shape),
             output_dtype=str(out.dtype))
@@ -112,9 +129,9 @@ def main():
         a, b = elementwise_inputs(dt)
         for name, fn in [("add", torch.add), ("sub", torch.sub), ("mul", torch.mul), ("div", torch.div),
                          ("maximum", torch.maximum), ("minimum", torch.minimum)]:
-            record(name, dn, [a, b], fn(a, b), f"torch.{fn.__name__}(a, b)")
+            record(name, dn, [a, b], fn(a, b), f"torch.{fn.__name__}(a, b)", fn=fn)
         for name, fn in [("lt", torch.lt), ("eq", torch.eq)]:
-            record(name, dn, [a, b], fn(a, b), f"torch.{fn.__name__}(a, b)")
+            record(name, dn, [a, b], fn(a, b), f"torch.{fn.__name__}(a, b)", fn=fn)
         for name, fn, call in [
             ("neg", torch.neg, "torch.neg(a)"), ("abs", torch.abs, "torch.abs(a)"), ("exp", torch.exp, "torch.exp(a)"),
             ("log", torch.log, "torch.log(a)"), ("sqrt", torch.sqrt, "torch.sqrt(a)"), ("rsqrt", torch.rsqrt, "torch.rsqrt(a)"),
@@ -122,7 +139,7 @@ def main():
             ("sigmoid", torch.sigmoid, "torch.sigmoid(a)"), ("relu", torch.relu, "torch.relu(a)"),
             ("gelu", F.gelu, "F.gelu(a) (erf form)"), ("reciprocal", torch.reciprocal, "torch.reciprocal(a)"),
         ]:
-            record(name, dn, [a], fn(a), call)
+            record(name, dn, [a], fn(a), call, fn=fn)
         record("cast_to_f32", dn, [a], a.float(), "a.float()")
         # casts into the half type
         x32 = f32_cast_inputs(dt)
@@ -133,25 +150,25 @@ def main():
         record("cast_to_other_half", dn, [a], a.to(other), f"a.to({other})")
         # linear algebra and norms on random inputs
         m1, m2 = torch.randn(4, 16).to(dt), torch.randn(16, 8).to(dt)
-        record("matmul", dn, [m1, m2], torch.matmul(m1, m2), "torch.matmul(a, b)")
+        record("matmul", dn, [m1, m2], torch.matmul(m1, m2), "torch.matmul(a, b)", fn=torch.matmul)
         x, w, bias = torch.randn(2, 5, 16).to(dt), (torch.randn(8, 16) * 0.3).to(dt), torch.randn(8).to(dt)
-        record("linear", dn, [x, w, bias], F.linear(x, w, bias), "F.linear(x, w, b)")
+        record("linear", dn, [x, w, bias], F.linear(x, w, bias), "F.linear(x, w, b)", fn=F.linear)
         cx, cw, cb = torch.randn(1, 4, 20).to(dt), (torch.randn(6, 2, 3) * 0.5).to(dt), torch.randn(6).to(dt)
         conv = F.conv1d(cx, cw, cb, stride=2, padding=1, groups=2)
         record("conv1d", dn, [cx, cw, cb], conv, "F.conv1d(x, w, b, stride=2, padding=1, groups=2)",
-               dict(stride=2, padding=1, dilation=1, groups=2))
+               dict(stride=2, padding=1, dilation=1, groups=2), fn=lambda x, w, b: F.conv1d(x, w, b, stride=2, padding=1, groups=2))
         lx, lw, lb = (torch.randn(3, 16) * 2 + 1).to(dt), (torch.randn(16) * 0.5 + 1).to(dt), torch.randn(16).to(dt)
         record("layer_norm", dn, [lx, lw, lb], F.layer_norm(lx, (16,), lw, lb, eps=1e-5), "F.layer_norm(x, (16,), w, b, eps=1e-5)",
-               dict(eps=1e-5))
+               dict(eps=1e-5), fn=lambda x, w, b: F.layer_norm(x, (16,), w, b, eps=1e-5))
         gx, gw, gb = (torch.randn(2, 6, 10) * 2 - 1).to(dt), (torch.randn(6) * 0.5 + 1).to(dt), torch.randn(6).to(dt)
         record("group_norm", dn, [gx, gw, gb], F.group_norm(gx, 3, gw, gb, eps=1e-5), "F.group_norm(x, 3, w, b, eps=1e-5)",
-               dict(groups=3, eps=1e-5))
+               dict(groups=3, eps=1e-5), fn=lambda x, w, b: F.group_norm(x, 3, w, b, eps=1e-5))
         sx = (torch.randn(4, 12) * 3).to(dt)
-        record("softmax", dn, [sx], torch.softmax(sx, dim=-1), "torch.softmax(x, dim=-1)", dict(axis=-1))
-        record("log_softmax", dn, [sx], torch.log_softmax(sx, dim=-1), "torch.log_softmax(x, dim=-1)", dict(axis=-1))
+        record("softmax", dn, [sx], torch.softmax(sx, dim=-1), "torch.softmax(x, dim=-1)", dict(axis=-1), fn=lambda x: torch.softmax(x, dim=-1))
+        record("log_softmax", dn, [sx], torch.log_softmax(sx, dim=-1), "torch.log_softmax(x, dim=-1)", dict(axis=-1), fn=lambda x: torch.log_softmax(x, dim=-1))
         rx = torch.randn(6, 50).to(dt)
-        record("reduce_sum", dn, [rx], rx.sum(dim=-1), "x.sum(dim=-1)", dict(axes=[1]))
-        record("reduce_mean", dn, [rx], rx.mean(dim=-1), "x.mean(dim=-1)", dict(axes=[1]))
+        record("reduce_sum", dn, [rx], rx.sum(dim=-1), "x.sum(dim=-1)", dict(axes=[1]), fn=lambda x: x.sum(dim=-1))
+        record("reduce_mean", dn, [rx], rx.mean(dim=-1), "x.mean(dim=-1)", dict(axes=[1]), fn=lambda x: x.mean(dim=-1))
 
     os.makedirs(OUT, exist_ok=True)
     save_file(tensors, os.path.join(OUT, "cases.safetensors"), metadata={"format": "pt"})
