@@ -13,6 +13,9 @@ it records, over the N draws:
                   coverage = masked frames inside the row's length / the row's length
   outside_mean    mean number of masked frames at or beyond the row's length (the padding; only
                   the dummy index `sequence_length - 1` of a row with no span can land there)
+  first_masked, last_masked
+                  the fraction of draws in which the row's first / last frame is masked (these
+                  show an off-by-one in the range of span starts)
 
 It also records which settings make `max_num_masked_span` 0 (an all-false mask). asrc's sampler
 must match the means within a few standard errors (see Tests/TrainingTests/SpecAugmentTests.swift).
@@ -68,6 +71,8 @@ def main():
         counts = np.zeros((DRAWS, batch), dtype=np.int64)
         coverage = np.zeros((DRAWS, batch))
         outside = np.zeros((DRAWS, batch))
+        first = np.zeros((DRAWS, batch))
+        last = np.zeros((DRAWS, batch))
         empty = 0
         for seed in range(DRAWS):
             np.random.seed(seed)
@@ -82,6 +87,8 @@ def main():
             for r, n in enumerate(lengths):
                 coverage[seed, r] = mask[r, :n].sum() / n
                 outside[seed, r] = mask[r, n:].sum()
+                first[seed, r] = mask[r, 0]
+                last[seed, r] = mask[r, n - 1]
         rows_out = []
         for r, n in enumerate(lengths):
             values, freq = np.unique(counts[:, r], return_counts=True)
@@ -91,6 +98,7 @@ def main():
                 count_mean=float(counts[:, r].mean()), count_std=float(counts[:, r].std()),
                 coverage_mean=float(coverage[:, r].mean()), coverage_std=float(coverage[:, r].std()),
                 outside_mean=float(outside[:, r].mean()), outside_std=float(outside[:, r].std()),
+                first_masked=float(first[:, r].mean()), last_masked=float(last[:, r].mean()),
             ))
         result[name] = dict(
             frames=frames, mask_prob=prob, mask_length=length, min_masks=min_masks, attention_mask=rows is not None,

@@ -8,8 +8,8 @@ import Training
 /// checked on every draw; the distribution of span counts and the mean coverage must agree with
 /// transformers' within four standard errors of the difference of the two sample means.
 ///
-/// Why four: there are about 60 compared means; if asrc sampled exactly as transformers does,
-/// each would exceed 4 SE with probability 6e-5 (0.4 % for any of them). The draws are seeded,
+/// Why four: there are about 90 compared means; if asrc sampled exactly as transformers does,
+/// each would exceed 4 SE with probability 6e-5 (0.6 % for any of them). The draws are seeded,
 /// so the test is deterministic. Measured: the largest deviation is printed (about 2.5 SE).
 @Suite struct SpecAugmentTests {
   static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures")
@@ -22,6 +22,8 @@ import Training
     var counts: [Double] = []
     var coverages: [Double] = []
     var outside: [Double] = []
+    var first: [Double] = []
+    var last: [Double] = []
   }
 
   static func meanAndStd(_ values: [Double]) -> (Double, Double) {
@@ -67,6 +69,8 @@ import Training
           samples[row].counts.append(0)
           samples[row].coverages.append(0)
           samples[row].outside.append(0)
+          samples[row].first.append(0)
+          samples[row].last.append(0)
         }
         continue
       }
@@ -95,6 +99,8 @@ import Training
         samples[row].counts.append(Double(starts.count))
         samples[row].coverages.append(Double(actual[0..<length].filter { $0 }.count) / Double(length))
         samples[row].outside.append(Double(actual[length...].filter { $0 }.count))
+        samples[row].first.append(actual[0] ? 1 : 0)
+        samples[row].last.append(actual[length - 1] ? 1 : 0)
       }
     }
     #expect(violations == 0, "\(name): \(violations) draws break an exact rule, first \(firstViolation)")
@@ -115,6 +121,10 @@ import Training
       compare("row \(row) span count", ours: Self.meanAndStd(samples[row].counts), theirs: (facts["count_mean"] as! Double, facts["count_std"] as! Double))
       compare("row \(row) coverage", ours: Self.meanAndStd(samples[row].coverages), theirs: (facts["coverage_mean"] as! Double, facts["coverage_std"] as! Double))
       compare("row \(row) masked padding", ours: Self.meanAndStd(samples[row].outside), theirs: (facts["outside_mean"] as! Double, facts["outside_std"] as! Double))
+      for (edge, values) in [("first", samples[row].first), ("last", samples[row].last)] {
+        let (ours, theirs) = (Self.meanAndStd(values).0, facts["\(edge)_masked"] as! Double)
+        compare("row \(row) P(\(edge) frame masked)", ours: (ours, (ours * (1 - ours)).squareRoot()), theirs: (theirs, (theirs * (1 - theirs)).squareRoot()))
+      }
       for (count, frequency) in facts["span_counts"] as! [String: Double] {
         let ours = Double(samples[row].counts.filter { $0 == Double(count)! }.count) / Double(Self.draws)
         compare("row \(row) P(\(count) spans)", ours: (ours, (ours * (1 - ours)).squareRoot()), theirs: (frequency, (frequency * (1 - frequency)).squareRoot()))
