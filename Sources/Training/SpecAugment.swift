@@ -3,7 +3,8 @@ import Models
 /// transformers' `_compute_mask_indices` for SpecAugment time masking: per utterance,
 /// `int(mask_prob · length / mask_length + ε)` spans (at least `min_masks`, ε one uniform draw
 /// per batch) of `mask_length` frames at distinct random starts, padded to the batch's span
-/// count by repeating the first start. Unlike transformers, an utterance shorter than one span
+/// count by repeating the first start; a row shorter than one span gets none (its padding's
+/// last frame is the dummy). Unlike transformers, a batch whose frame count is below one span
 /// is left unmasked instead of raising.
 public enum SpecAugment {
   /// The boolean mask [rows, frames] (row-major) of the spans `spanStarts` draws.
