@@ -6,8 +6,9 @@ widens half operands to float32, computes, and rounds the result back) to be com
 
 What it makes:
 
-  cases.safetensors   for each case NAME and dtype D in {f16, bf16}: NAME.D.in0, NAME.D.in1, …
-                      (the inputs, already in D) and NAME.D.out (PyTorch's result, in D; bool for
+  cases.safetensors   for each case NAME and dtype D in {f16, bf16}: INPUTS.D.in0, INPUTS.D.in1, …
+                      (the inputs, already in D; INPUTS is the case's "inputs_from" in
+                      expected.json: cases that share inputs store them once) and NAME.D.out (PyTorch's result, in D; bool for
                       comparisons). The cast cases keep their float32/float64 input under
                       NAME.D.in0 in that wider dtype. For every case but the casts also
                       NAME.D.out_f64: the same torch call on the inputs widened to float64,
@@ -106,9 +107,11 @@ def main():
     torch.manual_seed(0)
     tensors, cases = {}, {}
 
-    def record(name, dtype_name, inputs, out, call, attributes=None, fn=None):
+    def record(name, dtype_name, inputs, out, call, attributes=None, fn=None, shared=None):
         for i, t in enumerate(inputs):
-            tensors[f"{name}.{dtype_name}.in{i}"] = t.clone().contiguous()
+            key = f"{shared or name}.{dtype_name}.in{i}"
+            assert shared is None or key not in tensors or torch.equal(tensors[key].view(torch.int16) if t.is_floating_point() else tensors[key], t.view(torch.int16) if t.is_floating_point() else t)
+            tensors[key] = t.clone().contiguous()
         tensors[f"{name}.{dtype_name}.out"] = out.contiguous()
         if fn is not None:
             # The same op in float64 on the widened inputs, rounded to the output dtype: the
@@ -121,7 +124,7 @@ def main():
                 x = inputs[0].double()
                 wide = x * torch.special.erfc(-x / math.sqrt(2)) / 2
             tensors[f"{name}.{dtype_name}.out_f64"] = (wide.to(out.dtype) if wide.is_floating_point() else wide).contiguous()
-        cases.setdefault(name, dict(call=call, attributes=attributes or {}, dtypes={}))["dtypes"][dtype_name] = dict(
+        cases.setdefault(name, dict(call=call, attributes=attributes or {}, inputs_from=shared or name, dtypes={}))["dtypes"][dtype_name] = dict(
             inputs=[list(t.shape) for t in inputs], input_dtypes=[str(t.dtype) for t in inputs], output=list(out.shape),
             output_dtype=str(out.dtype))
 
@@ -129,9 +132,9 @@ def main():
         a, b = elementwise_inputs(dt)
         for name, fn in [("add", torch.add), ("sub", torch.sub), ("mul", torch.mul), ("div", torch.div),
                          ("maximum", torch.maximum), ("minimum", torch.minimum)]:
-            record(name, dn, [a, b], fn(a, b), f"torch.{fn.__name__}(a, b)", fn=fn)
+            record(name, dn, [a, b], fn(a, b), f"torch.{fn.__name__}(a, b)", fn=fn, shared="elementwise")
         for name, fn in [("lt", torch.lt), ("eq", torch.eq)]:
-            record(name, dn, [a, b], fn(a, b), f"torch.{fn.__name__}(a, b)", fn=fn)
+            record(name, dn, [a, b], fn(a, b), f"torch.{fn.__name__}(a, b)", fn=fn, shared="elementwise")
         for name, fn, call in [
             ("neg", torch.neg, "torch.neg(a)"), ("abs", torch.abs, "torch.abs(a)"), ("exp", torch.exp, "torch.exp(a)"),
             ("log", torch.log, "torch.log(a)"), ("sqrt", torch.sqrt, "torch.sqrt(a)"), ("rsqrt", torch.rsqrt, "torch.rsqrt(a)"),
@@ -139,15 +142,15 @@ def main():
             ("sigmoid", torch.sigmoid, "torch.sigmoid(a)"), ("relu", torch.relu, "torch.relu(a)"),
             ("gelu", F.gelu, "F.gelu(a) (erf form)"), ("reciprocal", torch.reciprocal, "torch.reciprocal(a)"),
         ]:
-            record(name, dn, [a], fn(a), call, fn=fn)
-        record("cast_to_f32", dn, [a], a.float(), "a.float()")
+            record(name, dn, [a], fn(a), call, fn=fn, shared="elementwise")
+        record("cast_to_f32", dn, [a], a.float(), "a.float()", shared="elementwise")
         # casts into the half type
         x32 = f32_cast_inputs(dt)
         record("cast_from_f32", dn, [x32], x32.to(dt), "x.to(dtype) from float32")
         x64 = f64_cast_inputs(dt)
         record("cast_from_f64", dn, [x64], x64.to(dt), "x.to(dtype) from float64")
         other = torch.bfloat16 if dt == torch.float16 else torch.float16
-        record("cast_to_other_half", dn, [a], a.to(other), f"a.to({other})")
+        record("cast_to_other_half", dn, [a], a.to(other), f"a.to({other})", shared="elementwise")
         # linear algebra and norms on random inputs
         m1, m2 = torch.randn(4, 16).to(dt), torch.randn(16, 8).to(dt)
         record("matmul", dn, [m1, m2], torch.matmul(m1, m2), "torch.matmul(a, b)", fn=torch.matmul)
@@ -164,11 +167,11 @@ def main():
         record("group_norm", dn, [gx, gw, gb], F.group_norm(gx, 3, gw, gb, eps=1e-5), "F.group_norm(x, 3, w, b, eps=1e-5)",
                dict(groups=3, eps=1e-5), fn=lambda x, w, b: F.group_norm(x, 3, w, b, eps=1e-5))
         sx = (torch.randn(4, 12) * 3).to(dt)
-        record("softmax", dn, [sx], torch.softmax(sx, dim=-1), "torch.softmax(x, dim=-1)", dict(axis=-1), fn=lambda x: torch.softmax(x, dim=-1))
-        record("log_softmax", dn, [sx], torch.log_softmax(sx, dim=-1), "torch.log_softmax(x, dim=-1)", dict(axis=-1), fn=lambda x: torch.log_softmax(x, dim=-1))
+        record("softmax", dn, [sx], torch.softmax(sx, dim=-1), "torch.softmax(x, dim=-1)", dict(axis=-1), fn=lambda x: torch.softmax(x, dim=-1), shared="softmax")
+        record("log_softmax", dn, [sx], torch.log_softmax(sx, dim=-1), "torch.log_softmax(x, dim=-1)", dict(axis=-1), fn=lambda x: torch.log_softmax(x, dim=-1), shared="softmax")
         rx = torch.randn(6, 50).to(dt)
-        record("reduce_sum", dn, [rx], rx.sum(dim=-1), "x.sum(dim=-1)", dict(axes=[1]), fn=lambda x: x.sum(dim=-1))
-        record("reduce_mean", dn, [rx], rx.mean(dim=-1), "x.mean(dim=-1)", dict(axes=[1]), fn=lambda x: x.mean(dim=-1))
+        record("reduce_sum", dn, [rx], rx.sum(dim=-1), "x.sum(dim=-1)", dict(axes=[1]), fn=lambda x: x.sum(dim=-1), shared="reduce")
+        record("reduce_mean", dn, [rx], rx.mean(dim=-1), "x.mean(dim=-1)", dict(axes=[1]), fn=lambda x: x.mean(dim=-1), shared="reduce")
 
     os.makedirs(OUT, exist_ok=True)
     save_file(tensors, os.path.join(OUT, "cases.safetensors"), metadata={"format": "pt"})
