@@ -106,8 +106,8 @@ import Testing
   // MARK: grad
 
   /// `asrc grad` on the 3 s clip of tools/make_long_reference.py against its float64 autograd
-  /// gradients. LongClipGradientTests measured 2.0e-6 in-process; the command must write the
-  /// same: every tensor within 1e-5 relative L2, the loss within 5e-7 relative.
+  /// gradients. Measured: every tensor within 1.1e-6 relative L2 (allowed 3e-6), the loss within
+  /// 5.3e-8 relative (allowed 2e-7).
   @Test func gradWritesTheGradientsOfAutograd() throws {
     let long = Self.fixtures.appendingPathComponent("long")
     let facts = ((try Self.json(long.appendingPathComponent("expected.json").path)["models"] as! [String: Any])["group_postln_evenpos"] as! [String: Any])["3s"] as! [String: Any]
@@ -142,13 +142,13 @@ import Testing
           continue
         }
         worst = max(worst, error / truthNorm)
-        #expect(error / truthNorm <= 1e-5, "\(name): relative L2 error \(error / truthNorm) against float64 autograd")
+        #expect(error / truthNorm <= 3e-6, "\(name): relative L2 error \(error / truthNorm) against float64 autograd")
       }
       let loss = try #require(Double(ours.metadata["loss"] ?? ""))
       let exactLoss = facts["loss_float64"] as! Double
-      #expect(abs(loss - exactLoss) / exactLoss <= 5e-7, "loss \(loss), float64 \(exactLoss)")
+      #expect(abs(loss - exactLoss) / exactLoss <= 2e-7, "loss \(loss), float64 \(exactLoss)")
       #expect(ours.metadata["text"] == facts["text"] as? String)
-      print("asrc grad: worst relative L2 error \(worst) against float64 autograd over \(exact.tensors.count) tensors")
+      print("asrc grad: worst relative L2 error \(worst) against float64 autograd over \(exact.tensors.count) tensors; loss relative error \(abs(loss - exactLoss) / exactLoss)")
 
       let unknown = try asrc(
         "grad", "--model", Self.fixtures.appendingPathComponent("reference/group_postln_evenpos").path, "--audio", folder + "/3s.wav",
