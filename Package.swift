@@ -69,7 +69,8 @@ let package = Package(
       path: "Tests/ModelTests"),
     .testTarget(name: "CLITests", dependencies: ["TestSupport", "asrc", "Formats"], path: "Tests/CLITests"),
     .testTarget(name: "AutodiffTests", dependencies: ["IR", "Passes", "Runtime", "Models", "Formats", "Inference"], path: "Tests/AutodiffTests"),
-    .testTarget(name: "TrainingTests", dependencies: ["TestSupport", "Data", "Formats", "Models", "Tensor", "Training"], path: "Tests/TrainingTests"),
+    .testTarget(
+      name: "TrainingTests", dependencies: ["TestSupport", "Data", "Formats", "IR", "Models", "Runtime", "Tensor", "Training"], path: "Tests/TrainingTests"),
     .testTarget(name: "DataTests", dependencies: ["TestSupport", "Audio", "Data", "Formats", "Models"], path: "Tests/DataTests"),
   ]
 )

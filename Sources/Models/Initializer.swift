@@ -5,7 +5,8 @@ import Tensor
 /// Fresh weights for a Wav2Vec2ForCTC graph, following transformers' `_init_weights`:
 /// linear layers normal(0, 0.02) with zero bias, the feature projection and convolution biases
 /// uniform(±1/√fan_in), convolutions Kaiming-normal, norms one and zero, the positional
-/// convolution normal(0, 2/√(K·C)) with its weight-norm gain set to the norm of the direction,
+/// convolution's direction uniform(±1/√fan_in) (nn.Conv1d's default: transformers' normal draw
+/// does not reach a weight-normed convolution) with its gain set to the norm of the direction,
 /// and `masked_spec_embed` uniform(0, 1). Deterministic in the seed.
 public enum Initializer {
   public static func weights(for graph: Graph, config: Wav2Vec2Configuration, seed: UInt64) -> [String: Tensor] {
@@ -43,12 +44,16 @@ public enum Initializer {
       }
       weights[name] = Tensor(values, shape: shape)
     }
-    // Positional convolution: v ~ normal(0, 2/√(K·C)), g = ‖v‖ over (out, in) per tap, bias 0.
+    // Positional convolution. transformers' `_init_weights` draws normal(0, 2/√(K·C)) into
+    // `conv.weight`, but under weight norm that attribute is recomputed from g and v on every
+    // access, so the draw is lost and the parameters keep nn.Conv1d's default initialisation
+    // from before weight norm was applied: v ~ uniform(±1/√fan_in), fan_in = (C / groups)·K,
+    // and g = ‖v‖ over (out, in) per tap. The bias is set to 0.
     let kernel = config.numConvPosEmbeddings
     let perGroup = config.hiddenSize / config.numConvPosEmbeddingGroups
-    let std = 2 * (1 / Double(kernel * config.hiddenSize)).squareRoot()
+    let bound = 1 / Double(perGroup * kernel).squareRoot()
     var direction = [Float](repeating: 0, count: config.hiddenSize * perGroup * kernel)
-    for index in direction.indices { direction[index] = Float(random.normal() * std) }
+    for index in direction.indices { direction[index] = Float(random.uniform(-bound, bound)) }
     var gain = [Float](repeating: 0, count: kernel)
     for tap in 0..<kernel {
       var sum = 0.0

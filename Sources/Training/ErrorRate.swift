@@ -1,25 +1,46 @@
 /// Word and character error rates as jiwer computes them: the edit distance (substitutions,
 /// deletions, insertions) summed over all utterances, divided by the reference length summed
-/// over all utterances.
+/// over all utterances. When every reference is empty, jiwer returns the number of insertions
+/// (the errors), not a ratio.
 public struct ErrorRate: Sendable, Equatable {
   public var errors = 0
   public var referenceLength = 0
 
   public init() {}
 
-  public var rate: Double { referenceLength == 0 ? (errors == 0 ? 0 : 1) : Double(errors) / Double(referenceLength) }
+  public var rate: Double { referenceLength == 0 ? Double(errors) : Double(errors) / Double(referenceLength) }
 
   public mutating func add(reference: [String], hypothesis: [String]) {
     errors += editDistance(reference, hypothesis)
     referenceLength += reference.count
   }
 
-  /// jiwer's default word transform: words split on whitespace.
-  public static func words(_ text: String) -> [String] { text.split(whereSeparator: \.isWhitespace).map(String.init) }
+  /// jiwer's default word transform (RemoveMultipleSpaces, Strip, ReduceToListOfListOfWords):
+  /// runs of two or more whitespace characters become one space, the ends are stripped, and
+  /// words are split on spaces only (a single tab or newline stays inside a word).
+  public static func words(_ text: String) -> [String] {
+    var collapsed = String.UnicodeScalarView()
+    var run = String.UnicodeScalarView()
+    func flush() {
+      collapsed.append(contentsOf: run.count >= 2 ? " ".unicodeScalars : run)
+      run.removeAll()
+    }
+    for scalar in text.unicodeScalars {
+      if scalar.properties.isWhitespace {
+        run.append(scalar)
+      } else {
+        flush()
+        collapsed.append(scalar)
+      }
+    }
+    flush()
+    return String(collapsed).trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ").map(String.init)
+  }
 
-  /// jiwer's CER: characters of the text with surrounding whitespace stripped (spaces inside count).
+  /// jiwer's CER (Strip, ReduceToListOfListOfChars): the code points of the text with
+  /// surrounding whitespace stripped (spaces inside count, runs of them too).
   public static func characters(_ text: String) -> [String] {
-    Array(text.trimmingCharacters(in: .whitespacesAndNewlines)).map(String.init)
+    text.trimmingCharacters(in: .whitespacesAndNewlines).unicodeScalars.map { String($0) }
   }
 }
 

@@ -176,7 +176,7 @@ public final class Trainer {
       inputs["mask_time_indices"] = Tensor(mask, shape: [batch.items.count, frames])
     }
     if trainingGraph.input(named: "layer_keep") != nil {
-      inputs["layer_keep"] = Tensor((0..<config.numHiddenLayers).map { _ in random.uniform() >= config.layerdrop }, shape: [config.numHiddenLayers])
+      inputs["layer_keep"] = Tensor(LayerDrop.keep(layers: config.numHiddenLayers, probability: config.layerdrop, random: &random), shape: [config.numHiddenLayers])
     }
     let outputs = try interpreter.run(trainingGraph, inputs: inputs, parameters: model.weights)
     var gradients: [String: Tensor] = [:]
@@ -234,6 +234,15 @@ public final class Trainer {
     try Checkpoints.writeJSON(try JSONSerialization.jsonObject(with: JSONEncoder().encode(arguments)), to: arguments.outputDir + "/training_args.json")
     try TrainingPlot.svg(state.logHistory).write(toFile: arguments.outputDir + "/training.svg", atomically: true, encoding: .utf8)
     progress.log("saved the model, trainer_state.json and training.svg in \(arguments.outputDir)")
+  }
+}
+
+/// LayerDrop as transformers' encoder applies it in training: layer i is skipped when a uniform
+/// draw is below `layerdrop` (one draw per layer, in order). Evaluation graphs have no
+/// `layer_keep` input, so no layer is ever skipped there.
+public enum LayerDrop {
+  public static func keep(layers: Int, probability: Double, random: inout SeededRandom) -> [Bool] {
+    (0..<layers).map { _ in random.uniform() >= probability }
   }
 }
 

@@ -33,6 +33,39 @@ public struct TrainingArguments: Sendable, Codable, Equatable {
 
   public init(outputDir: String) { self.outputDir = outputDir }
 
+  /// What is wrong with these settings, one message per option, named as `asrc train` spells
+  /// it and with the value given (empty when every value can be used).
+  public var problems: [String] {
+    var problems: [String] = []
+    func require(_ condition: Bool, _ option: String, _ rule: String, _ value: Any) {
+      if !condition { problems.append("--\(option) must be \(rule), not \(value)") }
+    }
+    require(perDeviceTrainBatchSize > 0, "per-device-train-batch-size", "positive", perDeviceTrainBatchSize)
+    require(perDeviceEvalBatchSize > 0, "per-device-eval-batch-size", "positive", perDeviceEvalBatchSize)
+    require(learningRate > 0 && learningRate.isFinite, "learning-rate", "positive", learningRate)
+    require(weightDecay >= 0 && weightDecay.isFinite, "weight-decay", "zero or positive", weightDecay)
+    require((0..<1).contains(adamBeta1), "adam-beta1", "in [0, 1)", adamBeta1)
+    require((0..<1).contains(adamBeta2), "adam-beta2", "in [0, 1)", adamBeta2)
+    require(adamEpsilon > 0 && adamEpsilon.isFinite, "adam-epsilon", "positive", adamEpsilon)
+    require(warmupSteps >= 0, "warmup-steps", "zero or positive", warmupSteps)
+    require(maxGradNorm >= 0 && maxGradNorm.isFinite, "max-grad-norm", "zero (no clipping) or positive", maxGradNorm)
+    if maxSteps <= 0 { require(numTrainEpochs > 0 && numTrainEpochs.isFinite, "num-train-epochs", "positive when --max-steps is not", numTrainEpochs) }
+    require(evalSteps >= 0, "eval-steps", "zero (never) or positive", evalSteps)
+    require(saveSteps >= 0, "save-steps", "zero (never) or positive", saveSteps)
+    require(saveTotalLimit > 0, "save-total-limit", "positive", saveTotalLimit)
+    require(loggingSteps > 0, "logging-steps", "positive", loggingSteps)
+    require(dataloaderNumWorkers >= 0, "dataloader-num-workers", "zero or positive", dataloaderNumWorkers)
+    if let minDurationSeconds { require(minDurationSeconds >= 0, "min-duration", "zero or positive", minDurationSeconds) }
+    if let maxDurationSeconds { require(maxDurationSeconds > 0, "max-duration", "positive", maxDurationSeconds) }
+    if let minDurationSeconds, let maxDurationSeconds, minDurationSeconds > maxDurationSeconds {
+      problems.append("--min-duration (\(minDurationSeconds)) must not exceed --max-duration (\(maxDurationSeconds))")
+    }
+    if LearningRateSchedule.Kind(rawValue: lrSchedulerType) == nil {
+      problems.append("--lr-scheduler-type must be linear or constant, not \(lrSchedulerType)")
+    }
+    return problems
+  }
+
   enum CodingKeys: String, CodingKey {
     case outputDir = "output_dir", perDeviceTrainBatchSize = "per_device_train_batch_size", perDeviceEvalBatchSize = "per_device_eval_batch_size"
     case learningRate = "learning_rate", weightDecay = "weight_decay", adamBeta1 = "adam_beta1", adamBeta2 = "adam_beta2", adamEpsilon = "adam_epsilon"

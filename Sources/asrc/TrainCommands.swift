@@ -71,8 +71,15 @@ struct Train: ParsableCommand {
       arguments.dataloaderNumWorkers = dataloaderNumWorkers
       arguments.minDurationSeconds = minDuration
       arguments.maxDurationSeconds = maxDuration
-      guard perDeviceTrainBatchSize > 0, perDeviceEvalBatchSize > 0, loggingSteps > 0 else {
-        throw CommandFailure("batch sizes and --logging-steps must be positive")
+      let problems = arguments.problems
+      guard problems.isEmpty else { throw CommandFailure(problems.joined(separator: "\n" + "asrc: error: ")) }
+      // Checked before anything is loaded or written, so that a bad path costs nothing.
+      var isDirectory: ObjCBool = false
+      if FileManager.default.fileExists(atPath: outputDir, isDirectory: &isDirectory), !isDirectory.boolValue {
+        throw CommandFailure("--output-dir \(outputDir): it is a file, not a folder")
+      }
+      for (option, path) in [("--model", model), ("--train", train)] + (eval.map { [("--eval", $0)] } ?? []) where !FileManager.default.fileExists(atPath: path) {
+        throw CommandFailure("\(option) \(path): no such file or folder")
       }
       try runTraining(arguments)
     }

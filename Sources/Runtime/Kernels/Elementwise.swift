@@ -44,9 +44,12 @@ enum ElementwiseKernels {
     case .erf: for i in 0..<n { y[i] = T.erf(x[i]) }
     case .gelu:
       let invSqrt2 = 1 / T(2).squareRoot()
-      for i in 0..<n { y[i] = x[i] * (1 + T.erf(x[i] * invSqrt2)) / 2 }
+      // erfc(-x/√2) is 1 + erf(x/√2) without its cancellation for x < -3 (where 1 + erf
+      // loses every digit it has: 1% at x = -4.4 in float32).
+      for i in 0..<n { y[i] = x[i] * T.erfc(-x[i] * invSqrt2) / 2 }
     case .sigmoid: for i in 0..<n { y[i] = 1 / (1 + T.exp(-x[i])) }
-    case .relu: for i in 0..<n { y[i] = x[i] > 0 ? x[i] : 0 }
+    // NaN passes through, as torch.relu (clamp_min) lets it.
+    case .relu: for i in 0..<n { y[i] = x[i] > 0 || x[i].isNaN ? x[i] : 0 }
     case .reciprocal: for i in 0..<n { y[i] = 1 / x[i] }
     default: preconditionFailure("\(op) is not in floatUnaryOps")
     }
@@ -275,13 +278,10 @@ enum ElementwiseKernels {
       for i in 0..<n { out[i] = values[i] }
     case .f16:
       let out = y.pointer(UInt16.self)
-      if x.dtype == .f64 {
-        let input = x.pointer(Double.self)
-        for i in 0..<n { out[i] = Float16(input[i]).bitPattern }
-      } else {
-        let values = x.floats
-        for i in 0..<n { out[i] = HalfPrecision.floatToF16(values[i]) }
-      }
+      // float64 goes through float32 first, as PyTorch's conversion does (so a value just
+      // above a float16 tie can round to the tie and then to even, as it does in PyTorch).
+      let values = x.floats
+      for i in 0..<n { out[i] = HalfPrecision.floatToF16(values[i]) }
     case .bf16:
       let out = y.pointer(UInt16.self)
       let values = x.floats
