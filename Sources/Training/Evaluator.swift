@@ -34,13 +34,26 @@ public struct Evaluator {
     public var skipped: [SkippedEntry]
   }
 
+  /// How clips of different lengths may share a batch.
+  public enum Batching: Sendable {
+    /// Only clips of the same length share a batch when the model takes no attention mask: its
+    /// group norm and convolutions see zero padding, so padded clips would score differently
+    /// from the same clips alone (transformers' documentation warns of it). Models with an
+    /// attention mask batch freely. Metrics then do not depend on the batch size.
+    case independentOfBatchSize
+    /// Pad every batch as the guide's collator does, for transformers' exact batched numbers.
+    case padded
+  }
+
   /// The evaluation graph: forward pass and loss with eval semantics (no dropout, no masking).
   public let graph: Graph
   public let configuration: Wav2Vec2Configuration
   public let tokenizer: CTCTokenizer
   public let collator: Collator
+  public let batching: Batching
 
-  public init(model: ModelDirectory) {
+  public init(model: ModelDirectory, batching: Batching = .independentOfBatchSize) {
+    self.batching = batching
     graph = model.graph
     configuration = model.configuration
     tokenizer = model.tokenizer
@@ -50,8 +63,7 @@ public struct Evaluator {
   public func evaluate(_ dataset: Dataset, weights: [String: Tensor], batchSize: Int, progress: ((Int, Int) -> Void)? = nil) throws -> Result {
     let clock = ContinuousClock()
     let start = clock.now
-    let order = Sampler.indices(count: dataset.items.count, lengths: dataset.items.map(\.sampleCount), batchSize: batchSize, order: .sequential, seed: 0, epoch: 0)
-    let batches = Sampler.batches(order, batchSize: batchSize)
+    let batches = batches(lengths: dataset.items.map(\.sampleCount), batchSize: batchSize)
     let loader = BatchLoader(dataset: dataset, collator: collator, batches: batches, prefetch: 2)
     var weightedLoss = 0.0
     var counted = 0
@@ -87,9 +99,29 @@ public struct Evaluator {
           characterErrors: editDistance(referenceCharacters, hypothesisCharacters), characters: referenceCharacters.count))
       }
     }
+    // Per-utterance results in the data's order, whatever the batching.
+    var position: [String: Int] = [:]
+    for (index, item) in dataset.items.enumerated() { position[item.utterance.id + "\u{0}" + item.utterance.audioPath] = index }
+    utterances.sort { (position[$0.id + "\u{0}" + $0.path] ?? 0) < (position[$1.id + "\u{0}" + $1.path] ?? 0) }
     let elapsed = clock.now - start
     return Result(
       loss: counted > 0 ? weightedLoss / Double(counted) : .nan, wordErrorRate: words.rate, characterErrorRate: characters.rate,
       seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18, utterances: utterances, skipped: skipped)
+  }
+
+  /// The batches, in data order; with `.independentOfBatchSize` for a model without an attention
+  /// mask, each batch holds clips of one length (taken in order of first appearance).
+  public func batches(lengths: [Int], batchSize: Int) -> [[Int]] {
+    let order = Array(lengths.indices)
+    guard batching == .independentOfBatchSize, graph.input(named: "attention_mask") == nil else {
+      return Sampler.batches(order, batchSize: batchSize)
+    }
+    var groups: [Int: [Int]] = [:]
+    var firstSeen: [Int] = []
+    for index in order {
+      if groups[lengths[index]] == nil { firstSeen.append(lengths[index]) }
+      groups[lengths[index], default: []].append(index)
+    }
+    return firstSeen.flatMap { Sampler.batches(groups[$0]!, batchSize: batchSize) }
   }
 }

@@ -50,7 +50,7 @@ public final class Trainer {
     let forward = try Wav2Vec2Graph.build(model.configuration, options: .init(usesAttentionMask: model.featureExtractor.returnAttentionMask, training: true))
     let frozen = arguments.freezeFeatureEncoder
     trainingGraph = try PassManager(passes: [autodiff(trainable: { !(frozen && Wav2Vec2Configuration.isFeatureEncoderParameter($0)) })]).run(forward).graph
-    evaluator = Evaluator(model: model)
+    evaluator = Evaluator(model: model, batching: arguments.evalPaddedBatches ? .padded : .independentOfBatchSize)
     progress = TrainingProgress(totalSteps: totalSteps)
     // Up to 4 h of 16 kHz float audio (about 0.9 GB) is cached after its first epoch.
     audioCache = train.totalSeconds <= 4 * 3600 ? AudioCache() : nil

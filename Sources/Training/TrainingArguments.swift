@@ -30,6 +30,9 @@ public struct TrainingArguments: Sendable, Codable, Equatable {
   public var dataloaderNumWorkers = 2
   public var minDurationSeconds: Double?
   public var maxDurationSeconds: Double?
+  /// Evaluate on padded batches even for models without an attention mask (transformers' exact
+  /// batched numbers); otherwise the metrics do not depend on the evaluation batch size.
+  public var evalPaddedBatches = false
 
   public init(outputDir: String) { self.outputDir = outputDir }
 
@@ -74,5 +77,6 @@ public struct TrainingArguments: Sendable, Codable, Equatable {
     case saveTotalLimit = "save_total_limit", loggingSteps = "logging_steps", seed, freezeFeatureEncoder = "freeze_feature_encoder"
     case resumeFromCheckpoint = "resume_from_checkpoint", dataloaderNumWorkers = "dataloader_num_workers"
     case minDurationSeconds = "min_duration_seconds", maxDurationSeconds = "max_duration_seconds"
+    case evalPaddedBatches = "eval_padded_batches"
   }
 }

@@ -43,6 +43,10 @@ struct Train: ParsableCommand {
   @Flag(help: "Keep the data's order: no shuffling, no length grouping.") var noShuffle = false
   @Option(help: "Leave out utterances shorter than this many seconds.") var minDuration: Double?
   @Option(help: "Leave out utterances longer than this many seconds.") var maxDuration: Double?
+  @Flag(help: ArgumentHelp(
+    "Evaluate on padded batches even for models without an attention mask.",
+    discussion: "For such models (group-norm feature encoders, like base) zero padding changes the outputs, so padded metrics depend on the batch size; by default only clips of one length share an evaluation batch. This flag gives transformers' exact batched numbers."))
+  var evalPaddedBatches = false
 
   func run() throws {
     try reportingFailures {
@@ -71,6 +75,7 @@ struct Train: ParsableCommand {
       arguments.dataloaderNumWorkers = dataloaderNumWorkers
       arguments.minDurationSeconds = minDuration
       arguments.maxDurationSeconds = maxDuration
+      arguments.evalPaddedBatches = evalPaddedBatches
       let problems = arguments.problems
       guard problems.isEmpty else { throw CommandFailure(problems.joined(separator: "\n" + "asrc: error: ")) }
       // Checked before anything is loaded or written, so that a bad path costs nothing.
@@ -148,15 +153,19 @@ struct Evaluate: ParsableCommand {
 
   @Option(help: "The model folder.") var model: String
   @Option(help: "A TIMIT or LibriSpeech folder, or a manifest.") var data: String
-  @Option var batchSize = 16
+  @Option(help: "Utterances per batch. The metrics do not depend on it unless --padded-batches is given.") var batchSize = 16
   @Option(name: .shortAndLong, help: "Per-utterance results (.jsonl); default MODEL/eval_results.jsonl.") var output: String?
+  @Flag(help: ArgumentHelp(
+    "Pad every batch, even for models without an attention mask.",
+    discussion: "For such models (group-norm feature encoders, like base) zero padding changes the outputs, so padded metrics depend on the batch size; by default only clips of one length share a batch, which gives every clip the score it gets alone (as asrc transcribe does). This flag gives transformers' exact batched numbers."))
+  var paddedBatches = false
 
   func run() throws {
     try reportingFailures {
       let directory = try ModelDirectory.load(model)
       let dataset = Dataset.prepare(try loadCorpus(data), tokenizer: directory.tokenizer, model: directory.configuration)
       print(dataset.summary)
-      let result = try Evaluator(model: directory).evaluate(dataset, weights: directory.weights, batchSize: batchSize)
+      let result = try Evaluator(model: directory, batching: paddedBatches ? .padded : .independentOfBatchSize).evaluate(dataset, weights: directory.weights, batchSize: batchSize)
       let path = output ?? model + "/eval_results.jsonl"
       let lines = try result.utterances.map { String(decoding: try JSONSerialization.data(withJSONObject: $0.json, options: [.sortedKeys]), as: UTF8.self) }
       try IRFile.write(lines.joined(separator: "\n") + "\n", to: path)

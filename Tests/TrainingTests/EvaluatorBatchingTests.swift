@@ -1,0 +1,47 @@
+import Data
+import Foundation
+import Formats
+import Inference
+import Testing
+import Training
+
+/// Evaluation scores each clip as it scores alone, whatever the batch size: for a model without
+/// an attention mask (group norm), zero padding would change its outputs.
+@Suite struct EvaluatorBatchingTests {
+  static let trainer = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/trainer")
+  static let stableModel = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("Fixtures/reference/layer_stable_oddpos").path
+
+  @Test func metricsDoNotDependOnTheBatchSizeAndMatchTranscribe() throws {
+    // The trainer fixture: a group-norm model without an attention mask, six clips of six lengths.
+    let model = try ModelDirectory.load(Self.trainer.appendingPathComponent("initial").path)
+    #expect(!model.featureExtractor.returnAttentionMask)
+    let dataset = Dataset.prepare(try CorpusReader.load(Self.trainer.appendingPathComponent("train.csv").path), tokenizer: model.tokenizer, model: model.configuration)
+    #expect(dataset.items.count == 6 && Set(dataset.items.map(\.sampleCount)).count == 6)
+    let evaluator = Evaluator(model: model)
+    let results = try [1, 4, 6].map { try evaluator.evaluate(dataset, weights: model.weights, batchSize: $0) }
+    for result in results.dropFirst() {
+      #expect(result.utterances.map(\.hypothesis) == results[0].utterances.map(\.hypothesis))
+      #expect(result.utterances.map(\.path) == dataset.items.map(\.utterance.audioPath), "results leave the data's order")
+      #expect(result.wordErrorRate == results[0].wordErrorRate && result.characterErrorRate == results[0].characterErrorRate)
+      #expect(abs(result.loss - results[0].loss) <= 1e-12 * abs(results[0].loss))
+    }
+    // What asrc transcribe prints for each file alone.
+    let recognizer = try Recognizer(model: model)
+    for utterance in results[2].utterances {
+      let samples = try recognizer.loadAudio(utterance.path)
+      let alone = recognizer.transcripts(logits: try recognizer.logits([samples]), sampleCounts: [samples.count])[0]
+      #expect(utterance.hypothesis == alone, "\(utterance.path): eval says \"\(utterance.hypothesis)\", transcribe \"\(alone)\"")
+    }
+  }
+
+  @Test func onlyEqualLengthsShareABatchWithoutAnAttentionMask() throws {
+    let lengths = [5, 3, 5, 5, 3, 7]
+    let group = try ModelDirectory.load(Self.trainer.appendingPathComponent("initial").path)
+    #expect(Evaluator(model: group).batches(lengths: lengths, batchSize: 2) == [[0, 2], [3], [1, 4], [5]])
+    #expect(Evaluator(model: group, batching: .padded).batches(lengths: lengths, batchSize: 2) == [[0, 1], [2, 3], [4, 5]])
+    // A model that takes an attention mask masks its padding: it batches freely.
+    let masked = try ModelDirectory.load(Self.stableModel)
+    #expect(Evaluator(model: masked).batches(lengths: lengths, batchSize: 2) == [[0, 1], [2, 3], [4, 5]])
+  }
+}
