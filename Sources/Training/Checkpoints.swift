@@ -33,9 +33,9 @@ public enum Checkpoints {
   }
 
   /// Deletes the oldest checkpoints beyond `limit` (by step).
-  public static func rotate(in folder: String, keep limit: Int) throws -> [String] {
+  public static func rotate(in folder: String, keep limit: Int, among eligible: Set<String>? = nil) throws -> [String] {
     guard limit > 0 else { return [] }
-    let existing = list(in: folder)
+    let existing = list(in: folder).filter { eligible?.contains($0.path) ?? true }
     var removed: [String] = []
     for (_, path) in existing.dropLast(limit) {
       try FileManager.default.removeItem(atPath: path)
@@ -63,6 +63,15 @@ public enum Checkpoints {
   }
 
   public static func load(_ path: String, optimizer template: AdamW) throws -> Loaded {
+    let missing = ["trainer_state.json", "optimizer.safetensors"].filter { !FileManager.default.fileExists(atPath: path + "/" + $0) }
+    if !missing.isEmpty {
+      let isModel = FileManager.default.fileExists(atPath: path + "/config.json")
+      throw CheckpointError(
+        path,
+        isModel
+          ? "a model folder, not a checkpoint (it has no \(missing.joined(separator: " or "))); to train on from its weights, pass it as --model"
+          : "not a checkpoint: no \(missing.joined(separator: " or "))")
+    }
     let model = try ModelDirectory.load(path)
     let stateJSON = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path + "/trainer_state.json"))) as? [String: Any] ?? [:]
     let state = TrainerState(json: stateJSON)
@@ -90,4 +99,15 @@ public enum Checkpoints {
     let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
     try data.write(to: URL(fileURLWithPath: path), options: .atomic)
   }
+}
+
+/// A folder that cannot be resumed from, and why.
+public struct CheckpointError: Error, CustomStringConvertible {
+  public var path: String
+  public var reason: String
+  public init(_ path: String, _ reason: String) {
+    self.path = path
+    self.reason = reason
+  }
+  public var description: String { "\(path): \(reason)" }
 }

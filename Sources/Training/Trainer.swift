@@ -34,6 +34,9 @@ public final class Trainer {
   public let stopRequested = StopFlag()
   /// Stops as an interrupt would once this step is done (tests of interruption and resuming).
   public var stopAfterStep: Int?
+  /// The checkpoints of this run (those it saved, and when resumed, those of the run it
+  /// continues up to the resumed step): rotation never removes another run's.
+  private var ownCheckpoints: Set<String> = []
 
   public init(model: ModelDirectory, train: Dataset, evaluation: Dataset?, arguments: TrainingArguments, report: @escaping (String) -> Void) throws {
     self.arguments = arguments
@@ -70,6 +73,7 @@ public final class Trainer {
   /// Continues from a checkpoint folder written by an earlier run.
   public func resume(from path: String) throws {
     let loaded = try Checkpoints.load(path, optimizer: optimizer)
+    ownCheckpoints.formUnion(Checkpoints.list(in: arguments.outputDir).filter { $0.step <= loaded.state.globalStep }.map(\.path))
     model.weights = loaded.model.weights
     optimizer = loaded.optimizer
     state.globalStep = loaded.state.globalStep
@@ -222,7 +226,8 @@ public final class Trainer {
   private func saveCheckpoint() throws -> String {
     let path = try Checkpoints.save(
       step: state.globalStep, model: model, optimizer: optimizer, state: state, arguments: arguments, schedule: schedule, in: arguments.outputDir)
-    for removed in try Checkpoints.rotate(in: arguments.outputDir, keep: arguments.saveTotalLimit) { progress.log("removed \(removed) (save_total_limit \(arguments.saveTotalLimit))") }
+    ownCheckpoints.insert(path)
+    for removed in try Checkpoints.rotate(in: arguments.outputDir, keep: arguments.saveTotalLimit, among: ownCheckpoints) { progress.log("removed \(removed) (save_total_limit \(arguments.saveTotalLimit))") }
     progress.log("saved \(path)")
     return path
   }

@@ -33,6 +33,8 @@ public struct TrainingArguments: Sendable, Codable, Equatable {
   /// Evaluate on padded batches even for models without an attention mask (transformers' exact
   /// batched numbers); otherwise the metrics do not depend on the evaluation batch size.
   public var evalPaddedBatches = false
+  /// Train into an output folder that holds another run's checkpoints (they are kept).
+  public var overwriteOutputDir = false
 
   public init(outputDir: String) { self.outputDir = outputDir }
 
@@ -77,6 +79,6 @@ public struct TrainingArguments: Sendable, Codable, Equatable {
     case saveTotalLimit = "save_total_limit", loggingSteps = "logging_steps", seed, freezeFeatureEncoder = "freeze_feature_encoder"
     case resumeFromCheckpoint = "resume_from_checkpoint", dataloaderNumWorkers = "dataloader_num_workers"
     case minDurationSeconds = "min_duration_seconds", maxDurationSeconds = "max_duration_seconds"
-    case evalPaddedBatches = "eval_padded_batches"
+    case evalPaddedBatches = "eval_padded_batches", overwriteOutputDir = "overwrite_output_dir"
   }
 }

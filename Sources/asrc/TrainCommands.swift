@@ -47,6 +47,8 @@ struct Train: ParsableCommand {
     "Evaluate on padded batches even for models without an attention mask.",
     discussion: "For such models (group-norm feature encoders, like base) zero padding changes the outputs, so padded metrics depend on the batch size; by default only clips of one length share an evaluation batch. This flag gives transformers' exact batched numbers."))
   var evalPaddedBatches = false
+  @Flag(help: "Train into an --output-dir that holds another run's checkpoints (TrainingArguments' overwrite_output_dir); they are kept, and rotation never removes them.")
+  var overwriteOutputDir = false
 
   func run() throws {
     try reportingFailures {
@@ -76,6 +78,7 @@ struct Train: ParsableCommand {
       arguments.minDurationSeconds = minDuration
       arguments.maxDurationSeconds = maxDuration
       arguments.evalPaddedBatches = evalPaddedBatches
+      arguments.overwriteOutputDir = overwriteOutputDir
       let problems = arguments.problems
       guard problems.isEmpty else { throw CommandFailure(problems.joined(separator: "\n" + "asrc: error: ")) }
       // Checked before anything is loaded or written, so that a bad path costs nothing.
@@ -85,6 +88,13 @@ struct Train: ParsableCommand {
       }
       for (option, path) in [("--model", model), ("--train", train)] + (eval.map { [("--eval", $0)] } ?? []) where !FileManager.default.fileExists(atPath: path) {
         throw CommandFailure("\(option) \(path): no such file or folder")
+      }
+      // Another run's checkpoints: continuing it or starting over beside it must be asked for.
+      let earlier = Checkpoints.list(in: outputDir)
+      if !earlier.isEmpty && resumeFromCheckpoint == nil && !overwriteOutputDir {
+        let names = earlier.map { ($0.path as NSString).lastPathComponent }.joined(separator: ", ")
+        throw CommandFailure(
+          "--output-dir \(outputDir) holds checkpoints of an earlier run (\(names)): continue it with --resume-from-checkpoint last, or start a new run beside them with --overwrite-output-dir")
       }
       try runTraining(arguments)
     }
@@ -110,6 +120,10 @@ struct Train: ParsableCommand {
         path = checkpoint
       }
       try trainer.resume(from: path)
+      if trainer.state.globalStep >= trainer.state.maxSteps {
+        print("\(path) is the end of this run (step \(trainer.state.globalStep) of \(trainer.state.maxSteps)): nothing to train, nothing changed; raise --max-steps or --num-train-epochs to train on")
+        return
+      }
     }
     // Ctrl-C (SIGINT) or a job scheduler's SIGTERM: finish the step, save a checkpoint, exit cleanly.
     let flag = trainer.stopRequested

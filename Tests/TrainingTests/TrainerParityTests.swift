@@ -255,6 +255,18 @@ extension Trainer.Outcome: Equatable {
     }
   }
 
+  /// Rotation removes only this run's checkpoints, never those another run left in the folder.
+  @Test func rotationLeavesAnotherRunsCheckpoints() throws {
+    let parity = TrainerParityTests()
+    let output = scratch.folder("asrc-foreign")
+    for step in [1, 100] { try FileManager.default.createDirectory(atPath: "\(output)/checkpoint-\(step)", withIntermediateDirectories: true) }
+    var arguments = parity.arguments(output: output)
+    arguments.saveSteps = 2
+    arguments.saveTotalLimit = 2
+    #expect(try parity.makeTrainer(arguments: arguments).run() == .finished)
+    #expect(Checkpoints.list(in: output).map(\.step) == [1, 4, 6, 100])
+  }
+
   /// --freeze-feature-encoder: the convolution stack does not move; everything else does.
   @Test func frozenFeatureEncoderStaysPut() throws {
     let parity = TrainerParityTests()
