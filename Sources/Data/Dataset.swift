@@ -21,12 +21,27 @@ public struct Dataset: Sendable {
     /// Keep utterances with characters outside the vocabulary, encoding them as the unknown
     /// token (transformers' behaviour); by default they are skipped and reported.
     public var mapUnknownCharacters = false
+    /// Keep utterances whose transcript CTC cannot align to the audio (their loss is infinite).
+    public var keepUnalignable = false
     public init() {}
+
+    /// For evaluation: every utterance whose audio the model can run is scored against its
+    /// reference as written, so characters the model cannot produce count as errors rather
+    /// than leaving the hard part of a test set out.
+    public static var evaluation: Options {
+      var options = Options()
+      options.mapUnknownCharacters = true
+      options.keepUnalignable = true
+      return options
+    }
   }
 
   public var items: [Item]
   public var skipped: [SkippedEntry]
   public var corpus: Corpus
+  /// Every character outside the vocabulary, with how many times it occurs, in the transcripts
+  /// kept (mapped to the unknown token) and skipped alike.
+  public var unknownCharacters: [Character: Int] = [:]
 
   public var totalSeconds: Double { items.reduce(0) { $0 + $1.seconds } }
 
@@ -36,6 +51,7 @@ public struct Dataset: Sendable {
   public static func prepare(_ corpus: Corpus, tokenizer: CTCTokenizer, model: Wav2Vec2Configuration, options: Options = Options()) -> Dataset {
     var items: [Item] = []
     var skipped = corpus.skipped
+    var unknownCharacters: [Character: Int] = [:]
     let characters = tokenizer.characterSet
     for utterance in corpus.utterances {
       let path = utterance.audioPath
@@ -64,6 +80,7 @@ public struct Dataset: Sendable {
         continue
       }
       let (ids, unknown) = tokenizer.encode(text)
+      for character in unknown { unknownCharacters[character, default: 0] += 1 }
       if !unknown.isEmpty && !options.mapUnknownCharacters {
         let shown = Set(unknown).sorted().map { "'\($0)'" }.joined(separator: ", ")
         skipped.append(SkippedEntry(path: path, reason: "characters outside the vocabulary: \(shown)"))
@@ -71,7 +88,7 @@ public struct Dataset: Sendable {
       }
       let frames = model.frameCount(samples: samples)
       let needed = ids.count + zip(ids, ids.dropFirst()).filter { $0 == $1 }.count
-      if needed > frames {
+      if needed > frames && !options.keepUnalignable {
         skipped.append(SkippedEntry(path: path, reason: "transcript too long for the audio: CTC needs \(needed) frames, the audio yields \(frames)"))
         continue
       }
@@ -79,15 +96,18 @@ public struct Dataset: Sendable {
       prepared.text = text
       items.append(Item(utterance: prepared, labels: ids, sampleCount: samples))
     }
-    return Dataset(items: items, skipped: skipped, corpus: corpus)
+    return Dataset(items: items, skipped: skipped, corpus: corpus, unknownCharacters: unknownCharacters)
   }
 
   /// "1,000 utterances, 0.62 h; skipped 3: …"
   public var summary: String {
     let hours = totalSeconds / 3600
     var text = "\(corpus.root) (\(corpus.layout.rawValue)): \(items.count) utterances, \(format(hours, digits: 2)) h"
-    if skipped.isEmpty { return text + ", nothing skipped" }
-    text += ", skipped \(skipped.count):\n" + skipSummary(skipped)
+    text += skipped.isEmpty ? ", nothing skipped" : ", skipped \(skipped.count):\n" + skipSummary(skipped)
+    if !unknownCharacters.isEmpty {
+      let all = unknownCharacters.sorted { $0.key < $1.key }.map { "'\($0.key)' ×\($0.value)" }.joined(separator: ", ")
+      text += "\n  characters outside the vocabulary (all \(unknownCharacters.count)): \(all)"
+    }
     return text
   }
 }

@@ -108,7 +108,7 @@ struct Train: ParsableCommand {
     options.maximumSeconds = arguments.maxDurationSeconds
     let trainSet = Dataset.prepare(try loadCorpus(train), tokenizer: directory.tokenizer, model: directory.configuration, options: options)
     print("train: " + trainSet.summary)
-    let evalSet = try eval.map { Dataset.prepare(try loadCorpus($0), tokenizer: directory.tokenizer, model: directory.configuration, options: options) }
+    let evalSet = try eval.map { Dataset.prepare(try loadCorpus($0), tokenizer: directory.tokenizer, model: directory.configuration, options: .evaluation) }
     if let evalSet { print("eval: " + evalSet.summary) }
     let trainer = try Trainer(model: directory, train: trainSet, evaluation: evalSet, arguments: arguments) { print($0) }
     if let checkpoint = arguments.resumeFromCheckpoint {
@@ -177,7 +177,7 @@ struct Evaluate: ParsableCommand {
   func run() throws {
     try reportingFailures {
       let directory = try ModelDirectory.load(model)
-      let dataset = Dataset.prepare(try loadCorpus(data), tokenizer: directory.tokenizer, model: directory.configuration)
+      let dataset = Dataset.prepare(try loadCorpus(data), tokenizer: directory.tokenizer, model: directory.configuration, options: .evaluation)
       print(dataset.summary)
       let result = try Evaluator(model: directory, batching: paddedBatches ? .padded : .independentOfBatchSize).evaluate(dataset, weights: directory.weights, batchSize: batchSize)
       let path = output ?? model + "/eval_results.jsonl"

@@ -270,7 +270,8 @@ import Testing
       try Data("earlier".utf8).write(to: URL(fileURLWithPath: output + "/checkpoint-3/trainer_state.json"))
       try "path,text\n".write(toFile: folder + "/empty.csv", atomically: true, encoding: .utf8)
       try Data("a file".utf8).write(to: URL(fileURLWithPath: folder + "/file"))
-      let common = ["--per-device-train-batch-size", "2", "--max-steps", "1", "--save-steps", "0", "--logging-steps", "1"]
+      // --overwrite-output-dir lets each case reach its own check past the earlier run's folder.
+      let common = ["--per-device-train-batch-size", "2", "--max-steps", "1", "--save-steps", "0", "--logging-steps", "1", "--overwrite-output-dir"]
       let cases: [(arguments: [String], message: String)] = [
         (["--model", folder + "/no-model", "--train", data, "--output-dir", output], "--model \(folder)/no-model: no such file or folder"),
         (["--model", model, "--train", folder + "/none.csv", "--output-dir", output], "--train \(folder)/none.csv: no such file or folder"),
@@ -284,6 +285,8 @@ import Testing
         (["--model", model, "--train", data, "--output-dir", output, "--seed", "x"], "--seed"),
       ]
       // Negative values are written --option=-1: ArgumentParser reads a separate "-1" as an option.
+      let earlierRun = try asrc(["train", "--model", model, "--train", data, "--output-dir", output, "--max-steps", "1"])
+      #expect(earlierRun.status != 0 && earlierRun.error.contains("holds checkpoints of an earlier run (checkpoint-3)"), "\(earlierRun.error)")
       for (arguments, message) in cases {
         // Options given twice: the later one wins, so the case's own value overrides `common`.
         let run = try asrc(["train"] + common + arguments)

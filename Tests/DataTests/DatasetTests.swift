@@ -54,6 +54,16 @@ import Testing
     let mapped = Dataset.prepare(try CorpusReader.load(root + "/data.csv"), tokenizer: tokenizer(), model: config, options: options)
     #expect(mapped.items.isEmpty)
     #expect(mapped.skipped.contains { $0.reason.contains("longer than --max-duration") })
+
+    // Evaluation scores every utterance the model can run: the unknown character and the
+    // unalignable transcripts stay, with their references as written.
+    let evaluation = Dataset.prepare(try CorpusReader.load(root + "/data.csv"), tokenizer: tokenizer(), model: config, options: .evaluation)
+    let kept = Dictionary(uniqueKeysWithValues: evaluation.items.map { (($0.utterance.audioPath as NSString).lastPathComponent, $0.utterance.text) })
+    #expect(kept == ["good.wav": "hello world", "oov.wav": "café", "long-text.wav": "this transcript is far too long for a tenth of a second", "repeats.wav": "aa"])
+    #expect(evaluation.skipped.count == 4)
+    // Every unknown character is named with its count, not a few examples.
+    #expect(dataset.unknownCharacters == ["é": 1] && evaluation.unknownCharacters == ["é": 1])
+    #expect(evaluation.summary.contains("characters outside the vocabulary (all 1): 'é' ×1"), "\(evaluation.summary)")
   }
 
   @Test func groupedByLengthSamplerFollowsTheTrainer() {

@@ -2,12 +2,14 @@ import Data
 import Foundation
 import Formats
 import Inference
+import TestSupport
 import Testing
 import Training
 
 /// Evaluation scores each clip as it scores alone, whatever the batch size: for a model without
 /// an attention mask (group norm), zero padding would change its outputs.
 @Suite struct EvaluatorBatchingTests {
+  let scratch = ScratchSpace()
   static let trainer = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/trainer")
   static let stableModel = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .appendingPathComponent("Fixtures/reference/layer_stable_oddpos").path
@@ -43,5 +45,21 @@ import Training
     // A model that takes an attention mask masks its padding: it batches freely.
     let masked = try ModelDirectory.load(Self.stableModel)
     #expect(Evaluator(model: masked).batches(lengths: lengths, batchSize: 2) == [[0, 1], [2, 3], [4, 5]])
+  }
+
+  /// Every utterance of an evaluation set is scored: a character the model cannot produce is an
+  /// error, not a reason to leave the utterance out.
+  @Test func charactersOutsideTheVocabularyCountAsErrors() throws {
+    let folder = scratch.folder("asrc-oov")
+    let audio = Self.trainer.appendingPathComponent("audio")
+    try "path,text\n\(audio.path)/a.wav,hi there\n\(audio.path)/b.wav,x½y\n".write(toFile: folder + "/eval.csv", atomically: false, encoding: .utf8)
+    let model = try ModelDirectory.load(Self.trainer.appendingPathComponent("initial").path)
+    let corpus = try CorpusReader.load(folder + "/eval.csv")
+    #expect(Dataset.prepare(corpus, tokenizer: model.tokenizer, model: model.configuration).items.count == 1, "training skips it")
+    let dataset = Dataset.prepare(corpus, tokenizer: model.tokenizer, model: model.configuration, options: .evaluation)
+    let result = try Evaluator(model: model).evaluate(dataset, weights: model.weights, batchSize: 2)
+    #expect(result.utterances.count == 2)
+    let oov = try #require(result.utterances.first { $0.reference == "x½y" })
+    #expect(!oov.hypothesis.contains("½") && oov.characterErrors >= 1 && oov.characters == 3)
   }
 }
