@@ -9,7 +9,7 @@ enum FileIO {
     do {
       return try Data(contentsOf: URL(fileURLWithPath: path), options: mapped ? .alwaysMapped : [])
     } catch {
-      throw FormatError(path, "cannot read: \(error.localizedDescription)")
+      throw FormatError(path, "cannot read: \(fileErrorReason(error))")
     }
   }
 
@@ -18,7 +18,7 @@ enum FileIO {
     do {
       try data.write(to: URL(fileURLWithPath: path), options: .atomic)
     } catch {
-      throw FormatError(path, "cannot write: \(error.localizedDescription)")
+      throw FormatError(path, "cannot write: \(fileErrorReason(error))")
     }
   }
 
@@ -26,7 +26,7 @@ enum FileIO {
     let data = try read(path)
     let object: Any
     do { object = try JSONSerialization.jsonObject(with: data) } catch {
-      throw FormatError(path, "is not valid JSON (\(error.localizedDescription))")
+      throw FormatError(path, "is not valid JSON (\(fileErrorReason(error)))")
     }
     guard let dictionary = object as? [String: Any] else { throw FormatError(path, "expected a JSON object at the top level") }
     return dictionary
@@ -35,7 +35,7 @@ enum FileIO {
   static func writeJSON(_ object: Any, to path: String) throws(FormatError) {
     let data: Data
     do { data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]) } catch {
-      throw FormatError(path, "cannot encode JSON: \(error.localizedDescription)")
+      throw FormatError(path, "cannot encode JSON: \(fileErrorReason(error))")
     }
     try writeAtomically(data + Data("\n".utf8), to: path)
   }

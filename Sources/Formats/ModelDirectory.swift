@@ -82,7 +82,7 @@ public struct ModelDirectory {
   /// Writes the folder: Hugging Face files plus model.ir. Each file is written atomically.
   public func save(to folder: String) throws(FormatError) {
     do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
-      throw FormatError(folder, "cannot create the folder: \(error.localizedDescription)")
+      throw FormatError(folder, "cannot create the folder: \(fileErrorReason(error))")
     }
     try Safetensors.write(weights, metadata: ["format": "pt"], to: folder + "/model.safetensors")
     try FileIO.writeJSON(Wav2Vec2ConfigFile.json(configuration), to: folder + "/config.json")

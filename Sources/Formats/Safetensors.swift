@@ -64,7 +64,7 @@ public enum Safetensors {
     }
     var headerData: Data
     do { headerData = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys]) } catch {
-      throw FormatError(path, "cannot encode the safetensors header: \(error.localizedDescription)")
+      throw FormatError(path, "cannot encode the safetensors header: \(fileErrorReason(error))")
     }
     // Pad the header with spaces so that the data starts 8-byte aligned.
     while headerData.count % 8 != 0 { headerData.append(0x20) }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Formats
 import Foundation
 import IR
 
@@ -32,9 +33,36 @@ enum IRFile {
       try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
       try Data(text.utf8).write(to: url, options: .atomic)
     } catch {
-      throw CommandFailure("cannot write \(path): \(error.localizedDescription)")
+      throw CommandFailure("cannot write \(path): \(reason(error))")
     }
   }
+}
+
+/// Checks, before any work, that `path` can be written as a file: not a folder, and its folder
+/// either exists and is writable or can be made.
+func checkWritableFile(_ path: String, option: String) throws(CommandFailure) {
+  var isDirectory: ObjCBool = false
+  if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+    throw CommandFailure("\(option) \(path): it is a folder; give a file path")
+  }
+  var folder = (path as NSString).deletingLastPathComponent
+  if folder.isEmpty { folder = "." }
+  // The nearest existing ancestor decides whether the file can be made.
+  while !FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) {
+    let parent = (folder as NSString).deletingLastPathComponent
+    if parent.isEmpty || parent == folder { break }
+    folder = parent
+  }
+  if FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) {
+    if !isDirectory.boolValue { throw CommandFailure("\(option) \(path): \(folder) is a file, not a folder") }
+    if !FileManager.default.isWritableFile(atPath: folder) { throw CommandFailure("\(option) \(path): \(folder) is not writable (permission denied)") }
+  }
+}
+
+/// An error in words, whatever threw it (see `fileErrorReason`).
+func reason(_ error: any Error) -> String {
+  if let failure = error as? CommandFailure { return failure.message }
+  return fileErrorReason(error)
 }
 
 /// A command's failure: a message for standard error and a non-zero exit.
@@ -60,7 +88,7 @@ func reportingFailures(_ body: () throws -> Void) throws {
     FileHandle.standardError.write(Data(((failure.isDiagnostic ? "" : "asrc: error: ") + failure.message + "\n").utf8))
     throw ExitCode.failure
   } catch {
-    FileHandle.standardError.write(Data("asrc: error: \(error)\n".utf8))
+    FileHandle.standardError.write(Data("asrc: error: \(reason(error))\n".utf8))
     throw ExitCode.failure
   }
 }

@@ -168,7 +168,7 @@ struct Evaluate: ParsableCommand {
   @Option(help: "The model folder.") var model: String
   @Option(help: "A TIMIT or LibriSpeech folder, or a manifest.") var data: String
   @Option(help: "Utterances per batch. The metrics do not depend on it unless --padded-batches is given.") var batchSize = 16
-  @Option(name: .shortAndLong, help: "Per-utterance results (.jsonl); default MODEL/eval_results.jsonl.") var output: String?
+  @Option(name: .shortAndLong, help: "Per-utterance results (.jsonl).") var output = "eval_results.jsonl"
   @Flag(help: ArgumentHelp(
     "Pad every batch, even for models without an attention mask.",
     discussion: "For such models (group-norm feature encoders, like base) zero padding changes the outputs, so padded metrics depend on the batch size; by default only clips of one length share a batch, which gives every clip the score it gets alone (as asrc transcribe does). This flag gives transformers' exact batched numbers."))
@@ -176,16 +176,18 @@ struct Evaluate: ParsableCommand {
 
   func run() throws {
     try reportingFailures {
+      try checkWritableFile(output, option: "--output")
       let directory = try ModelDirectory.load(model)
       let dataset = Dataset.prepare(try loadCorpus(data), tokenizer: directory.tokenizer, model: directory.configuration, options: .evaluation)
       print(dataset.summary)
       let result = try Evaluator(model: directory, batching: paddedBatches ? .padded : .independentOfBatchSize).evaluate(dataset, weights: directory.weights, batchSize: batchSize)
-      let path = output ?? model + "/eval_results.jsonl"
-      let lines = try result.utterances.map { String(decoding: try JSONSerialization.data(withJSONObject: $0.json, options: [.sortedKeys]), as: UTF8.self) }
-      try IRFile.write(lines.joined(separator: "\n") + "\n", to: path)
       for entry in result.skipped { warn("skipped \(entry)") }
-      print(String(format: "WER %.4f  CER %.4f  loss %.4f  (%d utterances in %.1f s; per-utterance results in %@)",
-        result.wordErrorRate, result.characterErrorRate, result.loss, result.utterances.count, result.seconds, path))
+      // The metrics first: a failure to write the file below must not hide them.
+      print(String(format: "WER %.4f  CER %.4f  loss %.4f  (%d utterances in %.1f s)",
+        result.wordErrorRate, result.characterErrorRate, result.loss, result.utterances.count, result.seconds))
+      let lines = try result.utterances.map { String(decoding: try JSONSerialization.data(withJSONObject: $0.json, options: [.sortedKeys]), as: UTF8.self) }
+      try IRFile.write(lines.joined(separator: "\n") + "\n", to: output)
+      print("per-utterance results in \(output)")
     }
   }
 }

@@ -22,10 +22,12 @@ import Testing
 
   func asrc(_ arguments: String...) throws -> Run { try asrc(arguments) }
 
-  func asrc(_ arguments: [String]) throws -> Run {
+  /// Runs asrc with `arguments`, in `folder` when given (else the test's working folder).
+  func asrc(_ arguments: [String], in folder: String? = nil) throws -> Run {
     let process = Process()
     process.executableURL = Self.executable
     process.arguments = arguments
+    if let folder { process.currentDirectoryURL = URL(fileURLWithPath: folder) }
     let (out, err) = (Pipe(), Pipe())
     process.standardOutput = out
     process.standardError = err
