@@ -137,7 +137,8 @@ public final class Trainer {
           lossSinceLog = 0
           stepsSinceLog = 0
         }
-        if let evaluation, arguments.evalSteps > 0, state.globalStep % arguments.evalSteps == 0 || state.globalStep == state.maxSteps {
+        // Every eval_steps (when positive), and always after the last step.
+        if let evaluation, (arguments.evalSteps > 0 && state.globalStep % arguments.evalSteps == 0) || state.globalStep == state.maxSteps {
           try evaluate(evaluation)
         }
         // As transformers' step strategy: every save_steps, and after the last step too.

@@ -19,30 +19,35 @@ struct Train: ParsableCommand {
   @Option(help: "Training data: a TIMIT or LibriSpeech folder, or a .csv/.tsv/.jsonl manifest.") var train: String
   @Option(help: "Evaluation data, evaluated every --eval-steps and at the end.") var eval: String?
   @Option(help: "Where checkpoints and the final model go.") var outputDir: String
-  @Option var perDeviceTrainBatchSize = 16
-  @Option var perDeviceEvalBatchSize = 16
-  @Option var learningRate = 1e-4
-  @Option var weightDecay = 0.005
-  @Option var adamBeta1 = 0.9
-  @Option var adamBeta2 = 0.999
-  @Option var adamEpsilon = 1e-8
-  @Option var warmupSteps = 0
-  @Option(help: "linear or constant.") var lrSchedulerType = "linear"
-  @Option var maxGradNorm = 1.0
-  @Option var numTrainEpochs = 3.0
-  @Option(help: "Total optimizer steps; overrides --num-train-epochs when positive.") var maxSteps = -1
-  @Option(help: "Group batches by length (transformers' LengthGroupedSampler): true or false.") var groupByLength = true
-  @Option var evalSteps = 500
-  @Option var saveSteps = 500
-  @Option var saveTotalLimit = 2
-  @Option var loggingSteps = 500
-  @Option var seed = 42
+  // Numbers are read unconditionally, so that negative values reach the range checks
+  // (`--max-steps -1`) instead of being taken for options.
+  @Option(parsing: .unconditional, help: "Utterances per training batch (the guide's 16).") var perDeviceTrainBatchSize = 16
+  @Option(parsing: .unconditional, help: "Utterances per evaluation batch.") var perDeviceEvalBatchSize = 16
+  @Option(parsing: .unconditional, help: "AdamW's peak learning rate (the guide's 1e-4; TrainingArguments' default is 5e-5).") var learningRate = 1e-4
+  @Option(parsing: .unconditional, help: "AdamW's decoupled weight decay, not applied to biases and norms (the guide's 0.005; TrainingArguments' default is 0).") var weightDecay = 0.005
+  @Option(parsing: .unconditional, help: "AdamW's beta1.") var adamBeta1 = 0.9
+  @Option(parsing: .unconditional, help: "AdamW's beta2.") var adamBeta2 = 0.999
+  @Option(parsing: .unconditional, help: "AdamW's epsilon.") var adamEpsilon = 1e-8
+  @Option(parsing: .unconditional, help: "Steps of linear warm-up from 0 to the learning rate.") var warmupSteps = 0
+  @Option(help: "The learning-rate schedule after warm-up: linear (decay to 0) or constant.") var lrSchedulerType = "linear"
+  @Option(parsing: .unconditional, help: "Clip the global gradient norm to this (0: no clipping).") var maxGradNorm = 1.0
+  @Option(parsing: .unconditional, help: "Passes over the training data, when --max-steps is not positive.") var numTrainEpochs = 3.0
+  @Option(parsing: .unconditional, help: "Total optimizer steps; overrides --num-train-epochs when positive (-1: use the epochs).") var maxSteps = -1
+  @Flag(
+    inversion: .prefixedNo,
+    help: "Batch utterances of similar length together (transformers' LengthGroupedSampler; the guide's choice, TrainingArguments' default is off).")
+  var groupByLength = true
+  @Option(parsing: .unconditional, help: "Evaluate every this many steps, and after the last (0: only after the last).") var evalSteps = 500
+  @Option(parsing: .unconditional, help: "Save a checkpoint every this many steps, and after the last (0: none).") var saveSteps = 500
+  @Option(parsing: .unconditional, help: "Keep at most this many checkpoints of the run (the guide's 2; 0: keep all).") var saveTotalLimit = 2
+  @Option(parsing: .unconditional, help: "Log the loss every this many steps, and after the last.") var loggingSteps = 500
+  @Option(parsing: .unconditional, help: "Seed of every random choice: shuffling, dropout, SpecAugment, LayerDrop.") var seed = 42
   @Flag(help: "Do not train the convolutional feature encoder.") var freezeFeatureEncoder = false
   @Option(help: "A checkpoint folder, or 'last' for the newest in --output-dir.") var resumeFromCheckpoint: String?
-  @Option(help: "Batches decoded ahead of training.") var dataloaderNumWorkers = 2
+  @Option(parsing: .unconditional, help: "Batches decoded ahead of training.") var dataloaderNumWorkers = 2
   @Flag(help: "Keep the data's order: no shuffling, no length grouping.") var noShuffle = false
-  @Option(help: "Leave out utterances shorter than this many seconds.") var minDuration: Double?
-  @Option(help: "Leave out utterances longer than this many seconds.") var maxDuration: Double?
+  @Option(parsing: .unconditional, help: "Leave out utterances shorter than this many seconds.") var minDuration: Double?
+  @Option(parsing: .unconditional, help: "Leave out utterances longer than this many seconds.") var maxDuration: Double?
   @Flag(help: ArgumentHelp(
     "Evaluate on padded batches even for models without an attention mask.",
     discussion: "For such models (group-norm feature encoders, like base) zero padding changes the outputs, so padded metrics depend on the batch size; by default only clips of one length share an evaluation batch. This flag gives transformers' exact batched numbers."))

@@ -277,6 +277,9 @@ import Testing
         (["--model", model, "--train", folder + "/none.csv", "--output-dir", output], "--train \(folder)/none.csv: no such file or folder"),
         (["--model", model, "--train", folder + "/empty.csv", "--output-dir", output], "\(folder)/empty.csv: no usable training utterances"),
         (["--model", model, "--train", data, "--output-dir", output, "--learning-rate=-0.001"], "--learning-rate must be positive, not -0.001"),
+        // A negative number as a separate word reaches the range check, not the option parser.
+        (["--model", model, "--train", data, "--output-dir", output, "--learning-rate", "-1e-4"], "--learning-rate must be positive, not -0.0001"),
+        (["--model", model, "--train", data, "--output-dir", output, "--max-steps", "-1", "--num-train-epochs", "0"], "--num-train-epochs"),
         (["--model", model, "--train", data, "--output-dir", output, "--per-device-train-batch-size", "0"], "--per-device-train-batch-size must be positive, not 0"),
         (["--model", model, "--train", data, "--output-dir", output, "--warmup-steps=-5"], "--warmup-steps must be zero or positive, not -5"),
         (["--model", model, "--train", data, "--output-dir", output, "--lr-scheduler-type", "cosine"], "--lr-scheduler-type must be linear or constant, not cosine"),

@@ -267,6 +267,20 @@ extension Trainer.Outcome: Equatable {
     #expect(Checkpoints.list(in: output).map(\.step) == [1, 4, 6, 100])
   }
 
+  /// --eval-steps 0 still evaluates after the last step, as the help says.
+  @Test func theLastStepIsAlwaysEvaluated() throws {
+    let parity = TrainerParityTests()
+    var arguments = parity.arguments(output: scratch.path("asrc-eval-steps"))
+    arguments.evalSteps = 0
+    arguments.maxSteps = 2
+    let model = try ModelDirectory.load(TrainerParityTests.root.appendingPathComponent("initial").path)
+    let data = Dataset.prepare(
+      try CorpusReader.load(TrainerParityTests.root.appendingPathComponent("train.csv").path), tokenizer: model.tokenizer, model: model.configuration)
+    let trainer = try Trainer(model: model, train: data, evaluation: data, arguments: arguments) { _ in }
+    #expect(try trainer.run() == .finished)
+    #expect(trainer.state.logHistory.filter { $0["eval_wer"] != nil }.map { $0["step"] } == [2])
+  }
+
   /// --freeze-feature-encoder: the convolution stack does not move; everything else does.
   @Test func frozenFeatureEncoderStaysPut() throws {
     let parity = TrainerParityTests()
