@@ -127,13 +127,16 @@ public final class Trainer {
         }
         stepsSinceLog += 1
         progress.update(step: state.globalStep, loss: loss, seconds: (clock.now - started).seconds, audioSeconds: batch.audioSeconds)
-        if state.globalStep % arguments.loggingSteps == 0 || state.globalStep == state.maxSteps {
+        if state.globalStep % arguments.loggingSteps == 0 || state.globalStep == state.maxSteps || (arguments.loggingFirstStep && state.globalStep == 1) {
           let entry: [String: Double] = [
             "loss": lossSinceLog / Double(Swift.max(1, stepsSinceLog)), "grad_norm": lastGradNorm,
             "learning_rate": lastLearningRate, "epoch": state.epoch, "step": Double(state.globalStep),
           ]
           state.logHistory.append(entry)
-          progress.log(String(format: "step %d: loss %.4f, grad norm %.3f, learning rate %.3g, epoch %.2f", state.globalStep, entry["loss"]!, lastGradNorm, entry["learning_rate"]!, state.epoch))
+          progress.log(
+            String(
+              format: "step %d/%d: loss %.4f, grad norm %.3f, learning rate %.3g, epoch %.2f", state.globalStep, state.maxSteps, entry["loss"]!, lastGradNorm,
+              entry["learning_rate"]!, state.epoch) + progress.remainingSuffix(step: state.globalStep))
           lossSinceLog = 0
           stepsSinceLog = 0
         }

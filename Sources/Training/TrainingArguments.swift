@@ -35,6 +35,9 @@ public struct TrainingArguments: Sendable, Codable, Equatable {
   public var evalPaddedBatches = false
   /// Train into an output folder that holds another run's checkpoints (they are kept).
   public var overwriteOutputDir = false
+  /// Log the first step too (TrainingArguments' logging_first_step, on here so that a long run
+  /// shows its loss at once).
+  public var loggingFirstStep = true
 
   public init(outputDir: String) { self.outputDir = outputDir }
 
@@ -79,6 +82,6 @@ public struct TrainingArguments: Sendable, Codable, Equatable {
     case saveTotalLimit = "save_total_limit", loggingSteps = "logging_steps", seed, freezeFeatureEncoder = "freeze_feature_encoder"
     case resumeFromCheckpoint = "resume_from_checkpoint", dataloaderNumWorkers = "dataloader_num_workers"
     case minDurationSeconds = "min_duration_seconds", maxDurationSeconds = "max_duration_seconds"
-    case evalPaddedBatches = "eval_padded_batches", overwriteOutputDir = "overwrite_output_dir"
+    case evalPaddedBatches = "eval_padded_batches", overwriteOutputDir = "overwrite_output_dir", loggingFirstStep = "logging_first_step"
   }
 }

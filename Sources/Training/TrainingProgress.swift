@@ -24,6 +24,14 @@ final class TrainingProgress {
     drawn = true
   }
 
+  /// ", ETA h:mm:ss" for log lines when no progress bar shows it (standard output is not a
+  /// terminal), else "".
+  func remainingSuffix(step: Int) -> String {
+    guard !interactive, !recentSeconds.isEmpty else { return "" }
+    let perStep = recentSeconds.reduce(0, +) / Double(recentSeconds.count)
+    return ", ETA " + Self.clock(perStep * Double(Swift.max(totalSteps - step, 0)))
+  }
+
   func log(_ message: String) {
     if drawn {
       FileHandle.standardOutput.write(Data("\r\u{1B}[K".utf8))

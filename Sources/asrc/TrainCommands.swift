@@ -54,6 +54,8 @@ struct Train: ParsableCommand {
   var evalPaddedBatches = false
   @Flag(help: "Train into an --output-dir that holds another run's checkpoints (TrainingArguments' overwrite_output_dir); they are kept, and rotation never removes them.")
   var overwriteOutputDir = false
+  @Flag(inversion: .prefixedNo, help: "Log the loss of the first step too (on here; TrainingArguments' default is off).")
+  var loggingFirstStep = true
 
   func run() throws {
     try reportingFailures {
@@ -84,6 +86,7 @@ struct Train: ParsableCommand {
       arguments.maxDurationSeconds = maxDuration
       arguments.evalPaddedBatches = evalPaddedBatches
       arguments.overwriteOutputDir = overwriteOutputDir
+      arguments.loggingFirstStep = loggingFirstStep
       let problems = arguments.problems
       guard problems.isEmpty else { throw CommandFailure(problems.joined(separator: "\n" + "asrc: error: ")) }
       // Checked before anything is loaded or written, so that a bad path costs nothing.

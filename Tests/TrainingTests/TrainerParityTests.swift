@@ -281,6 +281,17 @@ extension Trainer.Outcome: Equatable {
     #expect(trainer.state.logHistory.filter { $0["eval_wer"] != nil }.map { $0["step"] } == [2])
   }
 
+  /// With --logging-steps 500, a 3-step run still logs its first and last steps.
+  @Test func theFirstAndLastStepsAreLogged() throws {
+    let parity = TrainerParityTests()
+    var arguments = parity.arguments(output: scratch.path("asrc-logging"))
+    arguments.loggingSteps = 500
+    arguments.maxSteps = 3
+    let trainer = try parity.makeTrainer(arguments: arguments)
+    #expect(try trainer.run() == .finished)
+    #expect(trainer.state.logHistory.filter { $0["loss"] != nil }.map { $0["step"] } == [1, 3])
+  }
+
   /// --freeze-feature-encoder: the convolution stack does not move; everything else does.
   @Test func frozenFeatureEncoderStaysPut() throws {
     let parity = TrainerParityTests()
