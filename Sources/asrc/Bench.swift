@@ -12,7 +12,7 @@ import Training
 
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Benchmarks: inference speed and audio loading throughput.",
+    abstract: "Benchmarks: inference (seconds per audio-second), train (seconds per step) and audio (decoding throughput).",
     subcommands: [InferenceBench.self, TrainingBench.self, AudioBench.self], defaultSubcommand: InferenceBench.self)
 }
 

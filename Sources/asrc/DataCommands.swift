@@ -13,13 +13,16 @@ struct Vocab: ParsableCommand {
     abstract: "Build a character vocabulary (vocab.json) from a corpus's transcripts, in the Hugging Face guide's layout.",
     discussion: "Transcripts are normalised first (lower case, the guide's punctuation removed). Characters sorted by code point, then | for the space, [UNK], and [PAD] (the CTC blank) last.")
 
-  @Option(help: "A TIMIT or LibriSpeech folder, or a .csv/.tsv/.jsonl manifest.") var train: String
+  @Option(
+    name: [.customLong("data"), .customLong("train")],
+    help: "A TIMIT or LibriSpeech folder, or a .csv/.tsv/.jsonl manifest (--train is the older spelling).")
+  var data: String
   @Option(name: .shortAndLong, help: "The vocab.json to write.") var output: String
   @Flag(help: "Keep the transcripts' case.") var keepCase = false
 
   func run() throws {
     try reportingFailures {
-      let corpus = try loadCorpus(train)
+      let corpus = try loadCorpus(data)
       var normalizer = TextNormalizer()
       normalizer.lowercase = !keepCase
       let texts = corpus.utterances.map { normalizer.normalize($0.text) }
@@ -43,15 +46,23 @@ struct DataSummary: ParsableCommand {
     commandName: "data",
     abstract: "Read a corpus as training would and report what it holds and what it skips, and why.")
 
-  @Argument(help: "A TIMIT or LibriSpeech folder, or a .csv/.tsv/.jsonl manifest.") var data: String
+  @Argument(help: ArgumentHelp("A TIMIT or LibriSpeech folder, or a .csv/.tsv/.jsonl manifest (or give it as --data).", valueName: "data"))
+  var positionalData: String?
+  @Option(help: "The same, spelled as in asrc eval and asrc vocab.") var data: String?
   @Option(help: "A model folder: check transcripts against its vocabulary and audio against its receptive field.") var model: String?
-  @Option(help: "A vocab.json to check against, when no model is given.") var vocab: String?
-  @Option(help: "Leave out utterances shorter than this many seconds.") var minDuration: Double?
-  @Option(help: "Leave out utterances longer than this many seconds.") var maxDuration: Double?
+  @Option(help: "A vocab.json to check against, instead of a model's.") var vocab: String?
+  @Option(parsing: .unconditional, help: "Leave out utterances shorter than this many seconds.") var minDuration: Double?
+  @Option(parsing: .unconditional, help: "Leave out utterances longer than this many seconds.") var maxDuration: Double?
+
+  func validate() throws {
+    if positionalData == nil && data == nil { throw ValidationError("give the corpus: asrc data DATA (or --data DATA)") }
+    if positionalData != nil && data != nil { throw ValidationError("give the corpus once: as DATA or as --data, not both") }
+    if model != nil && vocab != nil { throw ValidationError("give --model or --vocab, not both: a model brings its own vocabulary") }
+  }
 
   func run() throws {
     try reportingFailures {
-      let corpus = try loadCorpus(data)
+      let corpus = try loadCorpus(positionalData ?? data ?? "")
       var configuration = Wav2Vec2Configuration.base
       let tokenizer: CTCTokenizer
       do {

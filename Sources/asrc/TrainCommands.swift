@@ -57,38 +57,48 @@ struct Train: ParsableCommand {
   @Flag(inversion: .prefixedNo, help: "Log the loss of the first step too (on here; TrainingArguments' default is off).")
   var loggingFirstStep = true
 
+  /// The options as TrainingArguments.
+  var trainingArguments: TrainingArguments {
+    var arguments = TrainingArguments(outputDir: outputDir)
+    arguments.perDeviceTrainBatchSize = perDeviceTrainBatchSize
+    arguments.perDeviceEvalBatchSize = perDeviceEvalBatchSize
+    arguments.learningRate = learningRate
+    arguments.weightDecay = weightDecay
+    arguments.adamBeta1 = adamBeta1
+    arguments.adamBeta2 = adamBeta2
+    arguments.adamEpsilon = adamEpsilon
+    arguments.warmupSteps = warmupSteps
+    arguments.lrSchedulerType = lrSchedulerType
+    arguments.maxGradNorm = maxGradNorm
+    arguments.numTrainEpochs = numTrainEpochs
+    arguments.maxSteps = maxSteps
+    arguments.groupByLength = groupByLength
+    arguments.noShuffle = noShuffle
+    arguments.evalSteps = evalSteps
+    arguments.saveSteps = saveSteps
+    arguments.saveTotalLimit = saveTotalLimit
+    arguments.loggingSteps = loggingSteps
+    arguments.seed = seed
+    arguments.freezeFeatureEncoder = freezeFeatureEncoder
+    arguments.resumeFromCheckpoint = resumeFromCheckpoint
+    arguments.dataloaderNumWorkers = dataloaderNumWorkers
+    arguments.minDurationSeconds = minDuration
+    arguments.maxDurationSeconds = maxDuration
+    arguments.evalPaddedBatches = evalPaddedBatches
+    arguments.overwriteOutputDir = overwriteOutputDir
+    arguments.loggingFirstStep = loggingFirstStep
+    return arguments
+  }
+
+  /// Out-of-range values are usage errors (exit 64, as the parser's own), found before any work.
+  func validate() throws {
+    let problems = trainingArguments.problems
+    guard problems.isEmpty else { throw ValidationError(problems.joined(separator: "\n")) }
+  }
+
   func run() throws {
     try reportingFailures {
-      var arguments = TrainingArguments(outputDir: outputDir)
-      arguments.perDeviceTrainBatchSize = perDeviceTrainBatchSize
-      arguments.perDeviceEvalBatchSize = perDeviceEvalBatchSize
-      arguments.learningRate = learningRate
-      arguments.weightDecay = weightDecay
-      arguments.adamBeta1 = adamBeta1
-      arguments.adamBeta2 = adamBeta2
-      arguments.adamEpsilon = adamEpsilon
-      arguments.warmupSteps = warmupSteps
-      arguments.lrSchedulerType = lrSchedulerType
-      arguments.maxGradNorm = maxGradNorm
-      arguments.numTrainEpochs = numTrainEpochs
-      arguments.maxSteps = maxSteps
-      arguments.groupByLength = groupByLength
-      arguments.noShuffle = noShuffle
-      arguments.evalSteps = evalSteps
-      arguments.saveSteps = saveSteps
-      arguments.saveTotalLimit = saveTotalLimit
-      arguments.loggingSteps = loggingSteps
-      arguments.seed = seed
-      arguments.freezeFeatureEncoder = freezeFeatureEncoder
-      arguments.resumeFromCheckpoint = resumeFromCheckpoint
-      arguments.dataloaderNumWorkers = dataloaderNumWorkers
-      arguments.minDurationSeconds = minDuration
-      arguments.maxDurationSeconds = maxDuration
-      arguments.evalPaddedBatches = evalPaddedBatches
-      arguments.overwriteOutputDir = overwriteOutputDir
-      arguments.loggingFirstStep = loggingFirstStep
-      let problems = arguments.problems
-      guard problems.isEmpty else { throw CommandFailure(problems.joined(separator: "\n" + "asrc: error: ")) }
+      let arguments = trainingArguments
       // Checked before anything is loaded or written, so that a bad path costs nothing.
       var isDirectory: ObjCBool = false
       if FileManager.default.fileExists(atPath: outputDir, isDirectory: &isDirectory), !isDirectory.boolValue {
