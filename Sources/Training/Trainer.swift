@@ -48,7 +48,7 @@ public final class Trainer {
     stepsPerEpoch = (train.items.count + arguments.perDeviceTrainBatchSize - 1) / arguments.perDeviceTrainBatchSize
     let totalSteps = arguments.maxSteps > 0 ? arguments.maxSteps : Int((Double(stepsPerEpoch) * arguments.numTrainEpochs).rounded(.up))
     guard let kind = LearningRateSchedule.Kind(rawValue: arguments.lrSchedulerType) else { throw TrainingError.unknownScheduler(arguments.lrSchedulerType) }
-    schedule = LearningRateSchedule(kind: kind, baseRate: arguments.learningRate, warmupSteps: arguments.warmupSteps, totalSteps: totalSteps)
+    schedule = LearningRateSchedule(kind: kind, baseRate: arguments.learningRate, warmupSteps: arguments.resolvedWarmupSteps(totalSteps: totalSteps), totalSteps: totalSteps)
     optimizer = AdamW(beta1: arguments.adamBeta1, beta2: arguments.adamBeta2, epsilon: arguments.adamEpsilon, weightDecay: arguments.weightDecay)
     let forward = try Wav2Vec2Graph.build(model.configuration, options: .init(usesAttentionMask: model.featureExtractor.returnAttentionMask, training: true))
     let frozen = arguments.freezeFeatureEncoder

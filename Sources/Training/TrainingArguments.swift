@@ -10,7 +10,10 @@ public struct TrainingArguments: Sendable, Codable, Equatable {
   public var adamBeta1 = 0.9
   public var adamBeta2 = 0.999
   public var adamEpsilon = 1e-8
-  public var warmupSteps = 0
+  /// Warm-up steps, or below 1 a ratio of the total (transformers 5.x's warmup_steps).
+  public var warmupSteps = 0.0
+  /// transformers 4.x's spelling of a warm-up ratio; wins over `warmupSteps` when set.
+  public var warmupRatio: Double?
   public var lrSchedulerType = "linear"
   public var maxGradNorm = 1.0
   public var numTrainEpochs = 3.0
@@ -41,6 +44,12 @@ public struct TrainingArguments: Sendable, Codable, Equatable {
 
   public init(outputDir: String) { self.outputDir = outputDir }
 
+  /// The warm-up in steps for a run of `totalSteps`, as TrainingArguments.get_warmup_steps.
+  public func resolvedWarmupSteps(totalSteps: Int) -> Int {
+    if let warmupRatio { return Int((Double(totalSteps) * warmupRatio).rounded(.up)) }
+    return warmupSteps >= 1 ? Int(warmupSteps) : Int((Double(totalSteps) * warmupSteps).rounded(.up))
+  }
+
   /// What is wrong with these settings, one message per option, named as `asrc train` spells
   /// it and with the value given (empty when every value can be used).
   public var problems: [String] {
@@ -55,10 +64,11 @@ public struct TrainingArguments: Sendable, Codable, Equatable {
     require((0..<1).contains(adamBeta1), "adam-beta1", "in [0, 1)", adamBeta1)
     require((0..<1).contains(adamBeta2), "adam-beta2", "in [0, 1)", adamBeta2)
     require(adamEpsilon > 0 && adamEpsilon.isFinite, "adam-epsilon", "positive", adamEpsilon)
-    require(warmupSteps >= 0, "warmup-steps", "zero or positive", warmupSteps)
+    require(warmupSteps >= 0 && warmupSteps.isFinite, "warmup-steps", "zero or positive (below 1: a ratio of the total)", warmupSteps)
+    if let warmupRatio { require((0...1).contains(warmupRatio), "warmup-ratio", "in [0, 1]", warmupRatio) }
     require(maxGradNorm >= 0 && maxGradNorm.isFinite, "max-grad-norm", "zero (no clipping) or positive", maxGradNorm)
     if maxSteps <= 0 { require(numTrainEpochs > 0 && numTrainEpochs.isFinite, "num-train-epochs", "positive when --max-steps is not", numTrainEpochs) }
-    require(evalSteps >= 0, "eval-steps", "zero (never) or positive", evalSteps)
+    require(evalSteps >= 0, "eval-steps", "zero (only after the last step) or positive", evalSteps)
     require(saveSteps >= 0, "save-steps", "zero (never) or positive", saveSteps)
     require(saveTotalLimit > 0, "save-total-limit", "positive", saveTotalLimit)
     require(loggingSteps > 0, "logging-steps", "positive", loggingSteps)
@@ -69,7 +79,10 @@ public struct TrainingArguments: Sendable, Codable, Equatable {
       problems.append("--min-duration (\(minDurationSeconds)) must not exceed --max-duration (\(maxDurationSeconds))")
     }
     if LearningRateSchedule.Kind(rawValue: lrSchedulerType) == nil {
-      problems.append("--lr-scheduler-type must be linear or constant, not \(lrSchedulerType)")
+      let kinds = LearningRateSchedule.Kind.allCases.map(\.rawValue).joined(separator: ", ")
+      problems.append("--lr-scheduler-type must be one of \(kinds), not \(lrSchedulerType)")
+    } else if lrSchedulerType == LearningRateSchedule.Kind.polynomial.rawValue && learningRate <= LearningRateSchedule.polynomialEnd {
+      problems.append("--learning-rate must be above the polynomial schedule's end rate \(LearningRateSchedule.polynomialEnd), not \(learningRate)")
     }
     return problems
   }
@@ -77,7 +90,7 @@ public struct TrainingArguments: Sendable, Codable, Equatable {
   enum CodingKeys: String, CodingKey {
     case outputDir = "output_dir", perDeviceTrainBatchSize = "per_device_train_batch_size", perDeviceEvalBatchSize = "per_device_eval_batch_size"
     case learningRate = "learning_rate", weightDecay = "weight_decay", adamBeta1 = "adam_beta1", adamBeta2 = "adam_beta2", adamEpsilon = "adam_epsilon"
-    case warmupSteps = "warmup_steps", lrSchedulerType = "lr_scheduler_type", maxGradNorm = "max_grad_norm", numTrainEpochs = "num_train_epochs"
+    case warmupSteps = "warmup_steps", warmupRatio = "warmup_ratio", lrSchedulerType = "lr_scheduler_type", maxGradNorm = "max_grad_norm", numTrainEpochs = "num_train_epochs"
     case maxSteps = "max_steps", groupByLength = "group_by_length", noShuffle = "no_shuffle", evalSteps = "eval_steps", saveSteps = "save_steps"
     case saveTotalLimit = "save_total_limit", loggingSteps = "logging_steps", seed, freezeFeatureEncoder = "freeze_feature_encoder"
     case resumeFromCheckpoint = "resume_from_checkpoint", dataloaderNumWorkers = "dataloader_num_workers"

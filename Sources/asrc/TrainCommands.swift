@@ -28,8 +28,12 @@ struct Train: ParsableCommand {
   @Option(parsing: .unconditional, help: "AdamW's beta1.") var adamBeta1 = 0.9
   @Option(parsing: .unconditional, help: "AdamW's beta2.") var adamBeta2 = 0.999
   @Option(parsing: .unconditional, help: "AdamW's epsilon.") var adamEpsilon = 1e-8
-  @Option(parsing: .unconditional, help: "Steps of linear warm-up from 0 to the learning rate.") var warmupSteps = 0
-  @Option(help: "The learning-rate schedule after warm-up: linear (decay to 0) or constant.") var lrSchedulerType = "linear"
+  @Option(parsing: .unconditional, help: "Steps of linear warm-up from 0 to the learning rate; below 1, a ratio of the total steps (as transformers 5.x).")
+  var warmupSteps = 0.0
+  @Option(parsing: .unconditional, help: "Warm-up as a ratio of the total steps (transformers 4.x's warmup_ratio); overrides --warmup-steps.")
+  var warmupRatio: Double?
+  @Option(help: "The schedule: linear, cosine, cosine_with_restarts, polynomial (to 1e-7), constant (no warm-up) or constant_with_warmup, as transformers' get_scheduler.")
+  var lrSchedulerType = "linear"
   @Option(parsing: .unconditional, help: "Clip the global gradient norm to this (0: no clipping).") var maxGradNorm = 1.0
   @Option(parsing: .unconditional, help: "Passes over the training data, when --max-steps is not positive.") var numTrainEpochs = 3.0
   @Option(parsing: .unconditional, help: "Total optimizer steps; overrides --num-train-epochs when positive (-1: use the epochs).") var maxSteps = -1
@@ -39,7 +43,7 @@ struct Train: ParsableCommand {
   var groupByLength = true
   @Option(parsing: .unconditional, help: "Evaluate every this many steps, and after the last (0: only after the last).") var evalSteps = 500
   @Option(parsing: .unconditional, help: "Save a checkpoint every this many steps, and after the last (0: none).") var saveSteps = 500
-  @Option(parsing: .unconditional, help: "Keep at most this many checkpoints of the run (the guide's 2; 0: keep all).") var saveTotalLimit = 2
+  @Option(parsing: .unconditional, help: "Keep at most this many checkpoints of the run (the guide's 2).") var saveTotalLimit = 2
   @Option(parsing: .unconditional, help: "Log the loss every this many steps, and after the last.") var loggingSteps = 500
   @Option(parsing: .unconditional, help: "Seed of every random choice: shuffling, dropout, SpecAugment, LayerDrop.") var seed = 42
   @Flag(help: "Do not train the convolutional feature encoder.") var freezeFeatureEncoder = false
@@ -68,6 +72,7 @@ struct Train: ParsableCommand {
     arguments.adamBeta2 = adamBeta2
     arguments.adamEpsilon = adamEpsilon
     arguments.warmupSteps = warmupSteps
+    arguments.warmupRatio = warmupRatio
     arguments.lrSchedulerType = lrSchedulerType
     arguments.maxGradNorm = maxGradNorm
     arguments.numTrainEpochs = numTrainEpochs

@@ -103,7 +103,7 @@ import Training
     var arguments = arguments(output: output)
     arguments.learningRate = overrides["learning_rate"]!.doubleValue
     arguments.weightDecay = overrides["weight_decay"]!.doubleValue
-    arguments.warmupSteps = overrides["warmup_steps"]!.intValue
+    arguments.warmupSteps = overrides["warmup_steps"]!.doubleValue
     arguments.numTrainEpochs = overrides["num_train_epochs"]!.doubleValue
     let trainer = try makeTrainer(arguments: arguments)
     #expect(try trainer.run() == .finished)
