@@ -1,5 +1,6 @@
 import Audio
 import Models
+import Runtime
 
 /// Long-form recognition the way transformers' automatic-speech-recognition pipeline does it for
 /// CTC models: the audio is cut into overlapping chunks (``AudioChunking``), each chunk goes
@@ -34,6 +35,7 @@ public struct ChunkedRecognition {
     var endOfInput = false
     var ids: [Int] = []
     var start = 0
+    var previousLength: Int?
     while true {
       // Hold samples [start, start + chunkLength + 1) when the input has them.
       buffer.removeFirst(min(buffer.count, start - bufferStart))
@@ -48,6 +50,10 @@ public struct ChunkedRecognition {
       guard let chunk = chunking.chunk(at: start, available: buffer.count) else { break }
       let samples = Array(buffer[0..<chunk.length])
       if samples.count >= receptiveField {
+        // The storage pool caches freed activations by size; a chunk of another length (the last)
+        // would otherwise allocate a second set beside the cached first.
+        if let previousLength, previousLength != samples.count { StoragePool.shared.trim() }
+        previousLength = samples.count
         let logits = try recognizer.logits([samples])
         let frameIds = GreedyDecoding.frameIds(logits.floats, shape: logits.shape, row: 0, frames: logits.shape[1])
         ids += chunk.frameStride(alignment: samplesPerFrame).kept(frameIds)
