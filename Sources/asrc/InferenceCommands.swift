@@ -53,7 +53,7 @@ struct Transcribe: ParsableCommand {
       Formats: text (path<TAB>text per file), tsv (path, start, end, text: one row per word with --timestamps word, else \
       one per file), json (one object per file and line: path, text, and words with start and end in seconds with \
       --timestamps word), srt and vtt (subtitles from the word timings, cues of up to \(TranscriptFormat.maximumCueCharacters) characters). \
-      Word times are frame * 320 / 16000 s, as the pipeline's return_timestamps="word".
+      Word times are frame * inputs_to_logits_ratio (320) / sampling rate (16000) s, as the pipeline's return_timestamps="word".
       """)
 
   @Option(help: "The model folder (asrc import output or a Hugging Face folder).") var model: String
