@@ -126,7 +126,9 @@ public final class AudioStream {
       pending.append(contentsOf: output[0..<outputDone])
       // When flushing, soxr writes the tail over as many calls as the buffer needs; it is done once a call writes nothing.
       if input == nil && outputDone == 0 { return }
-      if input != nil && inputDone == 0 && outputDone == 0 { return }
+      if input != nil && inputDone == 0 && outputDone == 0 {
+        throw AudioError(path, "resampling from \(info.sampleRate) Hz stalled: soxr took no input and wrote no output")
+      }
     } while input == nil || consumed < inputCount
   }
 
