@@ -54,17 +54,23 @@ public struct Recognizer {
 /// (padding frames are not decoded), then Wav2Vec2CTCTokenizer.decode.
 public enum GreedyDecoding {
   public static func transcripts(logits: Tensor, sampleCounts: [Int], configuration: Wav2Vec2Configuration, tokenizer: CTCTokenizer) -> [String] {
-    let (frames, vocabulary) = (logits.shape[1], logits.shape[2])
+    let frames = logits.shape[1]
     let values = logits.floats
     return sampleCounts.enumerated().map { row, samples in
       let valid = Swift.min(frames, configuration.frameCount(samples: samples))
-      let ids = (0..<valid).map { frame -> Int in
-        let base = (row * frames + frame) * vocabulary
-        var best = 0
-        for index in 1..<vocabulary where values[base + index] > values[base + best] { best = index }
-        return best
-      }
-      return tokenizer.decode(ids)
+      return tokenizer.decode(frameIds(values, shape: logits.shape, row: row, frames: valid))
+    }
+  }
+
+  /// The best class of each of the first `frames` frames of one row (the first of equal
+  /// maxima, as torch's argmax). `values` are the floats of f32[B, T, vocab] logits.
+  public static func frameIds(_ values: [Float], shape: [Int], row: Int, frames: Int) -> [Int] {
+    let (width, vocabulary) = (shape[1], shape[2])
+    return (0..<frames).map { frame -> Int in
+      let base = (row * width + frame) * vocabulary
+      var best = 0
+      for index in 1..<vocabulary where values[base + index] > values[base + best] { best = index }
+      return best
     }
   }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Audio
 import Foundation
 import Formats
 import Inference
@@ -37,22 +38,76 @@ struct Logits: ParsableCommand {
 
 struct Transcribe: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Print path<TAB>text for each audio file: greedy CTC decoding as Wav2Vec2CTCTokenizer.decode.",
-    discussion: "Files are transcribed one at a time, as transformers does for a single input. A file that cannot be read is reported on standard error and the rest still run; the exit status is then 1.")
+    abstract: "Transcribe audio files: greedy CTC decoding as Wav2Vec2CTCTokenizer.decode, with optional word timings.",
+    discussion: """
+      Files are transcribed one at a time, as transformers does for a single input. A file that cannot be read is reported on \
+      standard error and the rest still run; the exit status is then 1.
+
+      Long files are cut into overlapping chunks exactly as transformers' automatic-speech-recognition pipeline does with \
+      chunk_length_s and stride_length_s (lengths rounded to multiples of the model's 320-sample frame, each chunk \
+      normalised on its own, the strides' frames dropped before the chunks' frames are joined), so memory stays bounded \
+      whatever the file's length. Files longer than \(Int(AudioChunking.defaultThresholdSeconds)) s are chunked by default with \
+      \(Int(AudioChunking.defaultChunkSeconds)) s chunks and the pipeline's default strides (chunk / 6 on each side); \
+      --chunk-length-s 0 runs every file in one pass, and a positive --chunk-length-s chunks every file.
+
+      Formats: text (path<TAB>text per file), tsv (path, start, end, text: one row per word with --timestamps word, else \
+      one per file), json (one object per file and line: path, text, and words with start and end in seconds with \
+      --timestamps word), srt and vtt (subtitles from the word timings, cues of up to \(TranscriptFormat.maximumCueCharacters) characters). \
+      Word times are frame * inputs_to_logits_ratio (320) / sampling rate (16000) s, as the pipeline's return_timestamps="word".
+      """)
 
   @Option(help: "The model folder (asrc import output or a Hugging Face folder).") var model: String
-  @Argument(help: "16 kHz audio files.") var audio: [String]
+  @Argument(help: "Audio files (resampled to the model's rate when needed).") var audio: [String]
+  @Option(
+    name: .customLong("chunk-length-s"),
+    help: "Chunk length in seconds (the pipeline's chunk_length_s); 0: no chunking. Default: \(Int(AudioChunking.defaultChunkSeconds)) for files longer than \(Int(AudioChunking.defaultThresholdSeconds)) s, none for shorter ones.")
+  var chunkLengthSeconds: Double?
+  @Option(
+    name: .customLong("stride-length-s"),
+    help: "Stride in seconds, one value for both sides or left,right (the pipeline's stride_length_s). Default: chunk length / 6.")
+  var strideLengthSeconds: String?
+  @Option(help: "Timings to report: none or word (start and end seconds per word).") var timestamps: TimestampLevel = .none
+  @Option(help: "Output format: text, tsv, json, srt or vtt.") var format: TranscriptFormat = .text
+  @Option(help: "Write one file per input (NAME.txt, .tsv, .json, .srt or .vtt) into this folder instead of standard output.")
+  var outputDir: String?
 
   func run() throws {
     try reportingFailures {
+      if !format.holdsSeveralFiles && audio.count > 1 && outputDir == nil {
+        throw CommandFailure("--format \(format.rawValue) makes one document per file: give --output-dir for \(audio.count) files")
+      }
       let recognizer = try loadRecognizer(model)
+      let samplingRate = recognizer.model.featureExtractor.samplingRate
+      let samplesPerFrame = ChunkedRecognition.samplesPerFrame(recognizer.model.configuration)
+      let choice = try ChunkingChoice(
+        chunkSeconds: chunkLengthSeconds, stride: strideLengthSeconds, samplingRate: samplingRate, samplesPerFrame: samplesPerFrame)
+      if outputDir == nil { write(format.header) }
       var failures = 0
       for path in audio {
         do {
-          let samples = try recognizer.loadAudio(path)
-          let logits = try recognizer.logits([samples])
-          // Written straight to the descriptor so that each line appears as soon as it is decoded.
-          FileHandle.standardOutput.write(Data("\(path)\t\(recognizer.transcripts(logits: logits, sampleCounts: [samples.count])[0])\n".utf8))
+          let info = try AudioFile.info(path)
+          let ids: [Int]
+          if let chunking = choice.chunking(forSeconds: info.seconds) {
+            let stream = try AudioStream(path: path, rate: samplingRate)
+            ids = try ChunkedRecognition(chunking: chunking).frameIds(recognizer: recognizer, path: path) { count in
+              try stream.read(maximumCount: count)
+            }
+          } else {
+            let samples = try recognizer.loadAudio(path)
+            let logits = try recognizer.logits([samples])
+            ids = GreedyDecoding.frameIds(logits.floats, shape: logits.shape, row: 0, frames: logits.shape[1])
+          }
+          let transcription = Transcription(
+            path: path, frameIds: ids, tokenizer: recognizer.model.tokenizer, samplesPerFrame: samplesPerFrame, samplingRate: samplingRate,
+            duration: info.seconds, includesWords: timestamps == .word || format.needsWordTimings)
+          if let outputDir {
+            let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+            let file = URL(fileURLWithPath: outputDir).appendingPathComponent("\(name).\(format == .text ? "txt" : format.rawValue)").path
+            try IRFile.write(format.document(transcription), to: file)
+          } else {
+            // Written straight to the descriptor so that each file's result appears as soon as it is decoded.
+            write(format.records(transcription))
+          }
         } catch {
           failures += 1
           FileHandle.standardError.write(Data("asrc: error: \(error)\n".utf8))
@@ -60,5 +115,9 @@ struct Transcribe: ParsableCommand {
       }
       if failures > 0 { throw CommandFailure("\(failures) of \(audio.count) files could not be transcribed") }
     }
+  }
+
+  private func write(_ text: String) {
+    if !text.isEmpty { FileHandle.standardOutput.write(Data(text.utf8)) }
   }
 }
