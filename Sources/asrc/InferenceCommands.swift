@@ -22,7 +22,7 @@ struct Logits: ParsableCommand {
     abstract: "Write a file's float32 logits [frames, vocab] as NumPy .npy (after the feature extractor's normalisation).")
 
   @Option(help: "The model folder (asrc import output or a Hugging Face folder).") var model: String
-  @Argument(help: "A 16 kHz audio file.") var audio: String
+  @Argument(help: "An audio file (WAV, FLAC, OGG/Vorbis, NIST SPHERE, …) at any rate: it is resampled to the model's rate.") var audio: String
   @Option(name: .shortAndLong, help: "The .npy file to write.") var output: String
 
   func run() throws {
