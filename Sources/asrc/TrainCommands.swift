@@ -50,13 +50,15 @@ struct Train: ParsableCommand {
   @Option(help: "A checkpoint folder, or 'last' for the newest in --output-dir.") var resumeFromCheckpoint: String?
   @Option(parsing: .unconditional, help: "Batches decoded ahead of training.") var dataloaderNumWorkers = 2
   @Flag(help: "Keep the data's order: no shuffling, no length grouping.") var noShuffle = false
+  @Option(help: "transformers 5.x's spelling of the sampler: random, sequential or group_by_length (overrides --group-by-length and --no-shuffle).")
+  var trainSamplingStrategy: String?
   @Option(parsing: .unconditional, help: "Leave out utterances shorter than this many seconds.") var minDuration: Double?
   @Option(parsing: .unconditional, help: "Leave out utterances longer than this many seconds.") var maxDuration: Double?
   @Flag(help: ArgumentHelp(
     "Evaluate on padded batches even for models without an attention mask.",
     discussion: "For such models (group-norm feature encoders, like base) zero padding changes the outputs, so padded metrics depend on the batch size; by default only clips of one length share an evaluation batch. This flag gives transformers' exact batched numbers."))
   var evalPaddedBatches = false
-  @Flag(help: "Train into an --output-dir that holds another run's checkpoints (TrainingArguments' overwrite_output_dir); they are kept, and rotation never removes them.")
+  @Flag(help: "Train into an --output-dir that holds another run's checkpoints (transformers 4.x's overwrite_output_dir); they are kept, and rotation never removes them.")
   var overwriteOutputDir = false
   @Flag(inversion: .prefixedNo, help: "Log the loss of the first step too (on here; TrainingArguments' default is off).")
   var loggingFirstStep = true
@@ -79,6 +81,12 @@ struct Train: ParsableCommand {
     arguments.maxSteps = maxSteps
     arguments.groupByLength = groupByLength
     arguments.noShuffle = noShuffle
+    switch trainSamplingStrategy {
+    case "random": (arguments.groupByLength, arguments.noShuffle) = (false, false)
+    case "sequential": (arguments.groupByLength, arguments.noShuffle) = (false, true)
+    case "group_by_length": (arguments.groupByLength, arguments.noShuffle) = (true, false)
+    default: break
+    }
     arguments.evalSteps = evalSteps
     arguments.saveSteps = saveSteps
     arguments.saveTotalLimit = saveTotalLimit
@@ -97,6 +105,9 @@ struct Train: ParsableCommand {
 
   /// Out-of-range values are usage errors (exit 64, as the parser's own), found before any work.
   func validate() throws {
+    if let trainSamplingStrategy, !["random", "sequential", "group_by_length"].contains(trainSamplingStrategy) {
+      throw ValidationError("--train-sampling-strategy must be random, sequential or group_by_length, not \(trainSamplingStrategy)")
+    }
     let problems = trainingArguments.problems
     guard problems.isEmpty else { throw ValidationError(problems.joined(separator: "\n")) }
   }
