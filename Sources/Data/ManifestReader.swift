@@ -2,14 +2,25 @@ import Foundation
 
 /// Manifests: `.csv` / `.tsv` with a header row, or `.jsonl` with one object per line, each
 /// naming the audio in `path` (or `audio`) and the transcript in `text`.
-enum ManifestReader {
+/// Relative audio paths resolve against the manifest's own folder, made absolute from the
+/// working directory when the manifest's path is relative.
+public enum ManifestReader {
   static func load(_ path: String) throws(DataError) -> Corpus {
-    let ext = (path as NSString).pathExtension.lowercased()
-    guard ["csv", "tsv", "jsonl"].contains(ext) else {
-      throw DataError(path, "not a corpus: a file must be a .csv, .tsv or .jsonl manifest (folders are read as TIMIT or LibriSpeech trees)")
+    try checkExtension(path)
+    let bytes: Data
+    do { bytes = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+      throw DataError(path, "cannot read the manifest: \(error.localizedDescription)")
     }
-    guard let contents = try? String(contentsOfFile: path, encoding: .utf8) else { throw DataError(path, "cannot read the manifest as UTF-8 text") }
-    let folder = (path as NSString).deletingLastPathComponent
+    return try parse(bytes, path: path)
+  }
+
+  /// A manifest's bytes; `path` gives the format (by extension), the folder relative audio
+  /// paths resolve against, and the name in errors.
+  public static func parse(_ bytes: Data, path: String) throws(DataError) -> Corpus {
+    try checkExtension(path)
+    let ext = (path as NSString).pathExtension.lowercased()
+    guard let contents = String(data: bytes, encoding: .utf8) else { throw DataError(path, "cannot read the manifest as UTF-8 text") }
+    let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
     let rows: [(line: Int, fields: [String: String])]
     var skipped: [SkippedEntry] = []
     if ext == "jsonl" {
@@ -55,6 +66,12 @@ enum ManifestReader {
       utterances.append(Utterance(id: id, audioPath: resolved, text: text, speaker: fields["speaker"]))
     }
     return Corpus(root: path, layout: .manifest, utterances: utterances, skipped: skipped)
+  }
+
+  private static func checkExtension(_ path: String) throws(DataError) {
+    guard ["csv", "tsv", "jsonl"].contains((path as NSString).pathExtension.lowercased()) else {
+      throw DataError(path, "not a corpus: a file must be a .csv, .tsv or .jsonl manifest (folders are read as TIMIT or LibriSpeech trees)")
+    }
   }
 
   /// RFC 4180 style: quoted fields may hold separators, newlines and doubled quotes.

@@ -40,6 +40,11 @@ public enum Wav2Vec2ConfigFile {
     return try parse(json, path: path)
   }
 
+  /// A config.json's bytes; `path` names the file in errors.
+  public static func parse(_ bytes: Data, path: String) throws(FormatError) -> Result {
+    try parse(try FileIO.jsonObject(bytes, path: path), path: path)
+  }
+
   public static func parse(_ json: [String: Any], path: String) throws(FormatError) -> Result {
     let fields = JSONFields(json: json, path: path)
     if let modelType = json["model_type"] as? String, modelType != "wav2vec2" {
