@@ -18,7 +18,7 @@ enum FileIO {
     do {
       try data.write(to: URL(fileURLWithPath: path), options: .atomic)
     } catch {
-      throw FormatError(path, "cannot write: \(error.localizedDescription)")
+      throw FormatError(path, PathCheck.writeFailure(path, error))
     }
   }
 

@@ -7,7 +7,8 @@ public struct ErrorRate: Sendable, Equatable {
 
   public init() {}
 
-  public var rate: Double { referenceLength == 0 ? (errors == 0 ? 0 : 1) : Double(errors) / Double(referenceLength) }
+  /// Errors per reference token; nil over an empty reference, where jiwer refuses as well.
+  public var rate: Double? { referenceLength == 0 ? nil : Double(errors) / Double(referenceLength) }
 
   public mutating func add(reference: [String], hypothesis: [String]) {
     errors += editDistance(reference, hypothesis)

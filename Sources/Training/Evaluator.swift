@@ -47,7 +47,10 @@ public struct Evaluator {
     collator = Collator(featureExtractor: FeatureExtractor(settings: model.featureExtractor))
   }
 
+  /// Throws ``UnusableDataError`` when no utterance could be evaluated (none passed the
+  /// dataset's checks, or none of their audio decoded): WER and CER over nothing are undefined.
   public func evaluate(_ dataset: Dataset, weights: [String: Tensor], batchSize: Int, progress: ((Int, Int) -> Void)? = nil) throws -> Result {
+    guard !dataset.items.isEmpty else { throw UnusableDataError(data: dataset.corpus.root, purpose: "evaluation", skipped: dataset.skipped) }
     let clock = ContinuousClock()
     let start = clock.now
     let order = Sampler.indices(count: dataset.items.count, lengths: dataset.items.map(\.sampleCount), batchSize: batchSize, order: .sequential, seed: 0, epoch: 0)
@@ -87,9 +90,12 @@ public struct Evaluator {
           characterErrors: editDistance(referenceCharacters, hypothesisCharacters), characters: referenceCharacters.count))
       }
     }
+    guard let wordErrorRate = words.rate, let characterErrorRate = characters.rate else {
+      throw UnusableDataError(data: dataset.corpus.root, purpose: "evaluation", skipped: dataset.skipped + skipped)
+    }
     let elapsed = clock.now - start
     return Result(
-      loss: counted > 0 ? weightedLoss / Double(counted) : .nan, wordErrorRate: words.rate, characterErrorRate: characters.rate,
+      loss: counted > 0 ? weightedLoss / Double(counted) : .nan, wordErrorRate: wordErrorRate, characterErrorRate: characterErrorRate,
       seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18, utterances: utterances, skipped: skipped)
   }
 }

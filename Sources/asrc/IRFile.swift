@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Formats
 import IR
 
 /// Reading and writing files for the commands, with errors that name the file and the reason.
@@ -26,6 +27,7 @@ enum IRFile {
 
   /// Writes through a temporary file and a rename, so a failed write never leaves half a file.
   static func write(_ text: String, to path: String) throws(CommandFailure) {
+    try checkWritable(path)
     let url = URL(fileURLWithPath: path)
     let folder = url.deletingLastPathComponent().path
     do {
@@ -34,6 +36,16 @@ enum IRFile {
     } catch {
       throw CommandFailure("cannot write \(path): \(error.localizedDescription)")
     }
+  }
+
+  /// Fails before any work when `path` cannot be written as a file (a directory, or below a file).
+  static func checkWritable(_ path: String) throws(CommandFailure) {
+    if let problem = PathCheck.problemWritingFile(path) { throw CommandFailure("cannot write \(path): \(problem)") }
+  }
+
+  /// Fails before any work when `path` cannot be a folder to write into.
+  static func checkFolder(_ path: String) throws(CommandFailure) {
+    if let problem = PathCheck.problemCreatingFolder(path) { throw CommandFailure("\(path): \(problem)") }
   }
 }
 

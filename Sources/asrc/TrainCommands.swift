@@ -74,6 +74,7 @@ struct Train: ParsableCommand {
       guard perDeviceTrainBatchSize > 0, perDeviceEvalBatchSize > 0, loggingSteps > 0 else {
         throw CommandFailure("batch sizes and --logging-steps must be positive")
       }
+      try IRFile.checkFolder(outputDir)
       try runTraining(arguments)
     }
   }
@@ -143,11 +144,13 @@ struct Evaluate: ParsableCommand {
 
   func run() throws {
     try reportingFailures {
+      guard batchSize > 0 else { throw CommandFailure("--batch-size must be positive") }
+      let path = output ?? model + "/eval_results.jsonl"
+      try IRFile.checkWritable(path)
       let directory = try ModelDirectory.load(model)
       let dataset = Dataset.prepare(try loadCorpus(data), tokenizer: directory.tokenizer, model: directory.configuration)
       print(dataset.summary)
       let result = try Evaluator(model: directory).evaluate(dataset, weights: directory.weights, batchSize: batchSize)
-      let path = output ?? model + "/eval_results.jsonl"
       let lines = try result.utterances.map { String(decoding: try JSONSerialization.data(withJSONObject: $0.json, options: [.sortedKeys]), as: UTF8.self) }
       try IRFile.write(lines.joined(separator: "\n") + "\n", to: path)
       for entry in result.skipped { warn("skipped \(entry)") }
@@ -169,6 +172,7 @@ struct InitModel: ParsableCommand {
 
   func run() throws {
     try reportingFailures {
+      try IRFile.checkFolder(output)
       var configuration = try loadConfiguration(config)
       let folder = (vocab as NSString).deletingLastPathComponent
       let tokenizer = try CTCTokenizer.read(vocabularyFile: vocab, folder: folder.isEmpty ? "." : folder)
