@@ -36,7 +36,10 @@ public enum ManifestReader {
       }
       rows = parsed
     } else {
-      let table = parseDelimited(contents, separator: ext == "tsv" ? "\t" : ",")
+      let (table, unclosedQuoteLine) = parseDelimited(contents, separator: ext == "tsv" ? "\t" : ",")
+      if let line = unclosedQuoteLine {
+        throw DataError(path, "line \(line): a quoted field is never closed (it runs to the end of the file)")
+      }
       guard let header = table.first else { throw DataError(path, "the manifest is empty") }
       rows = table.dropFirst().enumerated().compactMap { index, cells in
         if cells.count == 1 && cells[0].isEmpty { return nil }
@@ -74,12 +77,15 @@ public enum ManifestReader {
     }
   }
 
-  /// RFC 4180 style: quoted fields may hold separators, newlines and doubled quotes.
-  static func parseDelimited(_ text: String, separator: Character) -> [[String]] {
+  /// RFC 4180 style: quoted fields may hold separators, newlines and doubled quotes. Also returns
+  /// the line of a quote still open at the end of the text.
+  static func parseDelimited(_ text: String, separator: Character) -> (rows: [[String]], unclosedQuoteLine: Int?) {
     var rows: [[String]] = []
     var row: [String] = []
     var field = ""
     var quoted = false
+    var line = 1
+    var quoteLine = 1
     var iterator = text.makeIterator()
     while let character = iterator.next() {
       if quoted {
@@ -93,6 +99,7 @@ public enum ManifestReader {
                 row.append(field)
                 field = ""
               } else if next == "\n" || next == "\r\n" {
+                line += 1
                 row.append(field)
                 rows.append(row)
                 row = []
@@ -105,14 +112,17 @@ public enum ManifestReader {
             quoted = false
           }
         } else {
+          if character == "\n" || character == "\r\n" { line += 1 }
           field.append(character)
         }
       } else if character == "\"" && field.isEmpty {
         quoted = true
+        quoteLine = line
       } else if character == separator {
         row.append(field)
         field = ""
       } else if character == "\n" || character == "\r\n" {
+        line += 1
         row.append(field)
         rows.append(row)
         row = []
@@ -125,6 +135,6 @@ public enum ManifestReader {
       row.append(field)
       rows.append(row)
     }
-    return rows
+    return (rows, quoted ? quoteLine : nil)
   }
 }
