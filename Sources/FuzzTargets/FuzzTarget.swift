@@ -37,8 +37,10 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
       let tensor = try NumPy.parse(bytes, path: inputName)
       return "\(tensor.dtype) \(tensor.shape)"
     case .onnx:
+      // Reading, then mapping the weights and inferring the configuration as `asrc import` does.
       let model = try ONNXModel.parse(bytes, path: inputName)
-      return "\(model.nodes.count) nodes, \(model.tensors.count) tensors"
+      let imported = try ONNXImporter.importModel(model, configuration: nil, padTokenId: 0)
+      return "\(model.nodes.count) nodes, \(imported.weights.count) weights"
     case .config:
       // The first byte picks the file: config.json or preprocessor_config.json.
       guard let first = bytes.first else { throw FormatError(inputName, "is empty, expected a JSON object") }
