@@ -7,6 +7,7 @@ import Testing
 @Suite struct PathSweepTests {
   struct Case: CustomTestStringConvertible, Sendable {
     var name: String
+    /// `$SCRATCH` stands for the absolute path of the test's scratch folder.
     var arguments: [String]
     /// Standard error must contain this (on failure) or standard output (on success).
     var expected: String
@@ -27,6 +28,8 @@ import Testing
     Case(name: "eval a relative manifest", arguments: ["eval", "--model", model, "--data", "set/train.csv", "-o", "r.jsonl"], expected: "(6 utterances", succeeds: true),
     Case(name: "eval a manifest in the working folder", arguments: ["eval", "--model", model, "--data", "train.csv", "-o", "../r.jsonl"], expected: "(6 utterances", succeeds: true, folder: "set"),
     Case(name: "eval a manifest given as ./", arguments: ["eval", "--model", model, "--data", "./set/../set/train.csv", "-o", "r.jsonl"], expected: "(6 utterances", succeeds: true),
+    Case(name: "eval an absolute manifest", arguments: ["eval", "--model", model, "--data", "$SCRATCH/set/train.csv", "-o", "$SCRATCH/r.jsonl"], expected: "(6 utterances", succeeds: true, folder: "dir.csv"),
+    Case(name: "transcribe an absolute path", arguments: ["transcribe", "--model", model, "$SCRATCH/set/audio/b.wav"], expected: "/set/audio/b.wav\t", succeeds: true, folder: "dir.wav"),
     Case(name: "eval with nothing usable", arguments: ["eval", "--model", model, "--data", "allbad.csv", "-o", "r.jsonl"], expected: "allbad.csv: zero utterances usable for evaluation; skipped 1:\n  1 × no such file"),
     Case(name: "eval a folder named like a manifest", arguments: ["eval", "--model", model, "--data", "dir.csv"], expected: "dir.csv: no corpus found"),
     Case(name: "eval a text file", arguments: ["eval", "--model", model, "--data", "file.txt"], expected: "file.txt: not a corpus"),
@@ -60,7 +63,8 @@ import Testing
     let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("asrc-paths-\(UUID().uuidString)").path
     defer { try? FileManager.default.removeItem(atPath: scratch) }
     try Self.populate(scratch)
-    let run = try Self.asrc(test.arguments, in: scratch + "/" + test.folder)
+    let arguments = test.arguments.map { $0.replacingOccurrences(of: "$SCRATCH", with: scratch) }
+    let run = try Self.asrc(arguments, in: scratch + "/" + test.folder)
     if test.succeeds {
       #expect(run.status == 0, "\(run.error)")
       #expect(run.output.contains(test.expected), "\(run.output)")
