@@ -55,7 +55,7 @@ public struct CTCTokenizer: Equatable, Sendable {
     let addedPath = folder + "/added_tokens.json"
     if FileManager.default.fileExists(atPath: addedPath) {
       for (token, id) in try FileIO.json(addedPath) {
-        if let number = id as? NSNumber, tokenizer.tokens[number.intValue] == nil { tokenizer.tokens[number.intValue] = token }
+        if let number = id as? NSNumber, let value = exactInteger(number), tokenizer.tokens[value] == nil { tokenizer.tokens[value] = token }
       }
     }
     guard tokenizer.padId != nil else {
@@ -81,7 +81,7 @@ public struct CTCTokenizer: Equatable, Sendable {
   private static func vocabulary(_ json: [String: Any], path: String) throws(FormatError) -> [String: Int] {
     var vocabulary: [String: Int] = [:]
     for (token, id) in json {
-      guard let number = id as? NSNumber, !isJSONBoolean(id), let value = Int(exactly: number.doubleValue) else {
+      guard let number = id as? NSNumber, !isJSONBoolean(id), let value = exactInteger(number) else {
         throw FormatError(path, "token \(token) maps to \(id), expected an integer id (multi-language vocabularies are not supported)")
       }
       vocabulary[token] = value
