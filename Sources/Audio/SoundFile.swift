@@ -86,8 +86,15 @@ final class SoundFile {
     return DecodedAudio(samples: mono, sampleRate: sampleRate)
   }
 
+  /// Sample rates asrc reads. A corrupt header's rate of a few hertz would make a 40 KB file
+  /// hours long once resampled to 16 kHz (gigabytes of samples); no real recording is outside.
+  static let sampleRates = 1000...1_000_000
+
   private func checkHeader() throws(AudioError) {
     guard sfInfo.channels > 0, sfInfo.samplerate > 0 else { throw AudioError(name, "has no channels or no sample rate") }
+    guard Self.sampleRates.contains(Int(sfInfo.samplerate)) else {
+      throw AudioError(name, "sample rate \(sfInfo.samplerate) Hz is outside what asrc reads (1 kHz to 1 MHz); the header is likely corrupt")
+    }
     guard sfInfo.frames > 0 else { throw AudioError(name, "contains no samples (zero-length audio)") }
   }
 

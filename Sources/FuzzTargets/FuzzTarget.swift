@@ -58,8 +58,10 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
       let corpus = try ManifestReader.parse(bytes.dropFirst(), path: path)
       return "\(corpus.utterances.count) utterances, \(corpus.skipped.count) skipped"
     case .audio:
+      // Decoding, then resampling to 16 kHz as AudioFile.load does.
       let audio = try AudioFile.decode(bytes, name: inputName)
-      return "\(audio.samples.count) samples at \(audio.sampleRate) Hz"
+      let resampled = try Resampler.resample(audio.samples, from: audio.sampleRate, to: 16000, path: inputName)
+      return "\(audio.samples.count) samples at \(audio.sampleRate) Hz, \(resampled.count) at 16 kHz"
     }
   }
 

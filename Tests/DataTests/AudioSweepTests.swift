@@ -30,6 +30,9 @@ import Testing
     // The extension does not decide: libsndfile reads the content.
     Case(name: "wav-named.flac", bytes: wav, samples: 800),
     Case(name: "wav-named.txt", bytes: wav, samples: 800),
+    Case(name: "rate-2-hz.wav", bytes: TestAudio.wavBytes([1, 2, 3], rate: 2), reason: "sample rate 2 Hz is outside what asrc reads"),
+    Case(name: "rate-2-ghz.wav", bytes: TestAudio.wavBytes([1, 2, 3], rate: 2_000_000_000), reason: "sample rate 2000000000 Hz is outside"),
+    Case(name: "rate-8-khz.wav", bytes: TestAudio.wavBytes([1, 2, 3], rate: 8000), samples: 3),
     Case(name: "folder.wav", bytes: nil, reason: "is a directory"),
   ]
 

@@ -57,7 +57,7 @@ extension TestAudio {
     append(UInt16(1))
     append(UInt16(1))
     append(UInt32(rate))
-    append(UInt32(rate * 2))
+    append(UInt32(truncatingIfNeeded: rate * 2))
     append(UInt16(2))
     append(UInt16(16))
     data.append(contentsOf: Array("data".utf8))
