@@ -11,6 +11,8 @@ let package = Package(
     .executable(name: "asrc", targets: ["asrc"]),
     .library(name: "IR", targets: ["IR"]),
     .library(name: "Passes", targets: ["Passes"]),
+    // For the libFuzzer harnesses of the separate package under Fuzz/.
+    .library(name: "FuzzTargets", targets: ["FuzzTargets"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -52,6 +54,7 @@ let package = Package(
     .target(
       name: "SystemInfo", dependencies: ["COpenBLAS", "CSndFile", "CSoxr", "CProtobufC"],
       path: "Sources/SystemInfo"),
+    .target(name: "FuzzTargets", dependencies: ["IR", "Formats", "Data", "Audio"], path: "Sources/FuzzTargets"),
     .executableTarget(
       name: "asrc",
       dependencies: [
@@ -72,5 +75,6 @@ let package = Package(
     .testTarget(
       name: "TrainingTests", dependencies: ["TestSupport", "Data", "Formats", "IR", "Models", "Runtime", "Tensor", "Training"], path: "Tests/TrainingTests"),
     .testTarget(name: "DataTests", dependencies: ["TestSupport", "Audio", "Data", "Formats", "Models"], path: "Tests/DataTests"),
+    .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzTargets"], path: "Tests/FuzzCorpusTests"),
   ]
 )

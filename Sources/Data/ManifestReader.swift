@@ -2,14 +2,25 @@ import Foundation
 
 /// Manifests: `.csv` / `.tsv` with a header row, or `.jsonl` with one object per line, each
 /// naming the audio in `path` (or `audio`) and the transcript in `text`.
-enum ManifestReader {
+/// Relative audio paths resolve against the manifest's own folder, made absolute from the
+/// working directory when the manifest's path is relative.
+public enum ManifestReader {
   static func load(_ path: String) throws(DataError) -> Corpus {
-    let ext = (path as NSString).pathExtension.lowercased()
-    guard ["csv", "tsv", "jsonl"].contains(ext) else {
-      throw DataError(path, "not a corpus: a file must be a .csv, .tsv or .jsonl manifest (folders are read as TIMIT or LibriSpeech trees)")
+    try checkExtension(path)
+    let bytes: Data
+    do { bytes = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+      throw DataError(path, "cannot read the manifest: \(error.localizedDescription)")
     }
-    guard let contents = try? String(contentsOfFile: path, encoding: .utf8) else { throw DataError(path, "cannot read the manifest as UTF-8 text") }
-    let folder = (path as NSString).deletingLastPathComponent
+    return try parse(bytes, path: path)
+  }
+
+  /// A manifest's bytes; `path` gives the format (by extension), the folder relative audio
+  /// paths resolve against, and the name in errors.
+  public static func parse(_ bytes: Data, path: String) throws(DataError) -> Corpus {
+    try checkExtension(path)
+    let ext = (path as NSString).pathExtension.lowercased()
+    guard let contents = String(data: bytes, encoding: .utf8) else { throw DataError(path, "cannot read the manifest as UTF-8 text") }
+    let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
     let rows: [(line: Int, fields: [String: String])]
     var skipped: [SkippedEntry] = []
     if ext == "jsonl" {
@@ -25,7 +36,10 @@ enum ManifestReader {
       }
       rows = parsed
     } else {
-      let table = parseDelimited(contents, separator: ext == "tsv" ? "\t" : ",")
+      let (table, unclosedQuoteLine) = parseDelimited(contents, separator: ext == "tsv" ? "\t" : ",")
+      if let line = unclosedQuoteLine {
+        throw DataError(path, "line \(line): a quoted field is never closed (it runs to the end of the file)")
+      }
       guard let header = table.first else { throw DataError(path, "the manifest is empty") }
       rows = table.dropFirst().enumerated().compactMap { index, cells in
         if cells.count == 1 && cells[0].isEmpty { return nil }
@@ -57,12 +71,21 @@ enum ManifestReader {
     return Corpus(root: path, layout: .manifest, utterances: utterances, skipped: skipped)
   }
 
-  /// RFC 4180 style: quoted fields may hold separators, newlines and doubled quotes.
-  static func parseDelimited(_ text: String, separator: Character) -> [[String]] {
+  private static func checkExtension(_ path: String) throws(DataError) {
+    guard ["csv", "tsv", "jsonl"].contains((path as NSString).pathExtension.lowercased()) else {
+      throw DataError(path, "not a corpus: a file must be a .csv, .tsv or .jsonl manifest (folders are read as TIMIT or LibriSpeech trees)")
+    }
+  }
+
+  /// RFC 4180 style: quoted fields may hold separators, newlines and doubled quotes. Also returns
+  /// the line of a quote still open at the end of the text.
+  static func parseDelimited(_ text: String, separator: Character) -> (rows: [[String]], unclosedQuoteLine: Int?) {
     var rows: [[String]] = []
     var row: [String] = []
     var field = ""
     var quoted = false
+    var line = 1
+    var quoteLine = 1
     var iterator = text.makeIterator()
     while let character = iterator.next() {
       if quoted {
@@ -76,6 +99,7 @@ enum ManifestReader {
                 row.append(field)
                 field = ""
               } else if next == "\n" || next == "\r\n" {
+                line += 1
                 row.append(field)
                 rows.append(row)
                 row = []
@@ -88,14 +112,17 @@ enum ManifestReader {
             quoted = false
           }
         } else {
+          if character == "\n" || character == "\r\n" { line += 1 }
           field.append(character)
         }
       } else if character == "\"" && field.isEmpty {
         quoted = true
+        quoteLine = line
       } else if character == separator {
         row.append(field)
         field = ""
       } else if character == "\n" || character == "\r\n" {
+        line += 1
         row.append(field)
         rows.append(row)
         row = []
@@ -108,6 +135,6 @@ enum ManifestReader {
       row.append(field)
       rows.append(row)
     }
-    return rows
+    return (rows, quoted ? quoteLine : nil)
   }
 }

@@ -33,18 +33,9 @@ public struct CTCTokenizer: Equatable, Sendable {
   /// pad and unknown tokens.
   public static func read(vocabularyFile vocabPath: String, folder: String) throws(FormatError) -> CTCTokenizer {
     guard FileManager.default.fileExists(atPath: vocabPath) else { throw FormatError(vocabPath, "missing: the CTC vocabulary is required") }
-    let json = try FileIO.json(vocabPath)
-    var vocabulary: [String: Int] = [:]
-    for (token, id) in json {
-      guard let number = id as? NSNumber, !isJSONBoolean(id) else {
-        throw FormatError(vocabPath, "token \(token) maps to \(id), expected an integer id (multi-language vocabularies are not supported)")
-      }
-      vocabulary[token] = number.intValue
-    }
-    guard !vocabulary.isEmpty else { throw FormatError(vocabPath, "the vocabulary is empty") }
-    var tokenizer = CTCTokenizer(vocabulary: vocabulary)
+    var tokenizer = CTCTokenizer(vocabulary: try vocabulary(try FileIO.json(vocabPath), path: vocabPath))
     let configPath = folder + "/tokenizer_config.json"
-    if vocabulary["[PAD]"] != nil && vocabulary["<pad>"] == nil {
+    if tokenizer.vocabulary["[PAD]"] != nil && tokenizer.vocabulary["<pad>"] == nil {
       tokenizer.padToken = "[PAD]"
       tokenizer.unknownToken = "[UNK]"
     }
@@ -64,13 +55,39 @@ public struct CTCTokenizer: Equatable, Sendable {
     let addedPath = folder + "/added_tokens.json"
     if FileManager.default.fileExists(atPath: addedPath) {
       for (token, id) in try FileIO.json(addedPath) {
-        if let number = id as? NSNumber, tokenizer.tokens[number.intValue] == nil { tokenizer.tokens[number.intValue] = token }
+        if let number = id as? NSNumber, let value = exactInteger(number), tokenizer.tokens[value] == nil { tokenizer.tokens[value] = token }
       }
     }
     guard tokenizer.padId != nil else {
       throw FormatError(vocabPath, "the pad token \(tokenizer.padToken) (the CTC blank) is not in the vocabulary")
     }
     return tokenizer
+  }
+
+  /// A vocab.json's bytes, with the default token settings (or the guide's `[PAD]` and `[UNK]`
+  /// when the vocabulary uses them); `path` names the file in errors.
+  public static func parse(vocabulary bytes: Data, path: String) throws(FormatError) -> CTCTokenizer {
+    var tokenizer = CTCTokenizer(vocabulary: try vocabulary(try FileIO.jsonObject(bytes, path: path), path: path))
+    if tokenizer.vocabulary["[PAD]"] != nil && tokenizer.vocabulary["<pad>"] == nil {
+      tokenizer.padToken = "[PAD]"
+      tokenizer.unknownToken = "[UNK]"
+    }
+    guard tokenizer.padId != nil else {
+      throw FormatError(path, "the pad token \(tokenizer.padToken) (the CTC blank) is not in the vocabulary")
+    }
+    return tokenizer
+  }
+
+  private static func vocabulary(_ json: [String: Any], path: String) throws(FormatError) -> [String: Int] {
+    var vocabulary: [String: Int] = [:]
+    for (token, id) in json {
+      guard let number = id as? NSNumber, !isJSONBoolean(id), let value = exactInteger(number) else {
+        throw FormatError(path, "token \(token) maps to \(id), expected an integer id (multi-language vocabularies are not supported)")
+      }
+      vocabulary[token] = value
+    }
+    guard !vocabulary.isEmpty else { throw FormatError(path, "the vocabulary is empty") }
+    return vocabulary
   }
 
   /// Greedy CTC decoding exactly as `Wav2Vec2CTCTokenizer.decode`: group repeated ids, drop the

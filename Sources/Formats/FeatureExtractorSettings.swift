@@ -30,6 +30,11 @@ public struct FeatureExtractorSettings: Equatable, Sendable {
     return nil
   }
 
+  /// A preprocessor_config.json's bytes; `path` names the file in errors.
+  public static func parse(_ bytes: Data, path: String) throws(FormatError) -> FeatureExtractorSettings {
+    try parse(try FileIO.jsonObject(bytes, path: path), path: path)
+  }
+
   static func parse(_ json: [String: Any], path: String) throws(FormatError) -> FeatureExtractorSettings {
     let fields = JSONFields(json: json, path: path)
     if let type = json["feature_extractor_type"] as? String, type != "Wav2Vec2FeatureExtractor" {

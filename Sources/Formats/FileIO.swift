@@ -18,12 +18,17 @@ enum FileIO {
     do {
       try data.write(to: URL(fileURLWithPath: path), options: .atomic)
     } catch {
-      throw FormatError(path, "cannot write: \(fileErrorReason(error))")
+      throw FormatError(path, PathCheck.writeFailure(path, error))
     }
   }
 
   static func json(_ path: String) throws(FormatError) -> [String: Any] {
-    let data = try read(path)
+    try jsonObject(try read(path), path: path)
+  }
+
+  /// The top-level JSON object of a file's bytes.
+  static func jsonObject(_ data: Data, path: String) throws(FormatError) -> [String: Any] {
+    guard !data.isEmpty else { throw FormatError(path, "is empty, expected a JSON object") }
     let object: Any
     do { object = try JSONSerialization.jsonObject(with: data) } catch {
       throw FormatError(path, "is not valid JSON (\(fileErrorReason(error)))")

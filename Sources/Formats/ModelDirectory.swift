@@ -34,9 +34,8 @@ public struct ModelDirectory {
   /// Loads a Hugging Face or asrc folder, checking every weight the graph needs against the config.
   public static func load(_ folder: String) throws(FormatError) -> ModelDirectory {
     var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
-      throw FormatError(folder, "no such model folder")
-    }
+    guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) else { throw FormatError(folder, "no such model folder") }
+    guard isDirectory.boolValue else { throw FormatError(folder, "is a file, expected a model folder (config.json, model.safetensors, vocab.json, …)") }
     let config = try Wav2Vec2ConfigFile.read(folder + "/config.json")
     var warnings = config.ignoredFields.map { "config.json: ignored field \($0)" }
     let featureExtractor: FeatureExtractorSettings
@@ -82,7 +81,7 @@ public struct ModelDirectory {
   /// Writes the folder: Hugging Face files plus model.ir. Each file is written atomically.
   public func save(to folder: String) throws(FormatError) {
     do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
-      throw FormatError(folder, "cannot create the folder: \(fileErrorReason(error))")
+      throw FormatError(folder, "cannot create the folder: \(PathCheck.problemCreatingFolder(folder) ?? fileErrorReason(error))")
     }
     try Safetensors.write(weights, metadata: ["format": "pt"], to: folder + "/model.safetensors")
     try FileIO.writeJSON(Wav2Vec2ConfigFile.json(configuration), to: folder + "/config.json")

@@ -9,7 +9,12 @@ public enum Safetensors {
 
   /// Every tensor in the file, by name. Each problem is reported with the file and tensor named.
   public static func read(_ path: String) throws(FormatError) -> [String: Tensor] {
-    let data = try FileIO.read(path, mapped: true)
+    try parse(try FileIO.read(path, mapped: true), path: path)
+  }
+
+  /// The tensors of a safetensors file's bytes; `path` names the file in errors.
+  public static func parse(_ bytes: Data, path: String) throws(FormatError) -> [String: Tensor] {
+    let data = bytes.startIndex == 0 ? bytes : Data(bytes)
     guard data.count >= 8 else { throw FormatError(path, "truncated safetensors file: \(data.count) bytes, the header length alone needs 8") }
     let headerLength = data.prefix(8).withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
     guard headerLength <= UInt64(data.count - 8) else {
@@ -35,7 +40,8 @@ public enum Safetensors {
         let (value, didOverflow) = partial.0.multipliedReportingOverflow(by: dim)
         return (value, partial.1 || didOverflow)
       }
-      guard !overflow, offsets[1] - offsets[0] == count * dtype.byteSize else {
+      let (byteCount, byteOverflow) = count.multipliedReportingOverflow(by: dtype.byteSize)
+      guard !overflow, !byteOverflow, offsets[1] - offsets[0] == byteCount else {
         throw FormatError(path, "tensor '\(name)' declares shape \(shape) (\(dtype)) but \(offsets[1] - offsets[0]) bytes")
       }
       guard offsets[1] <= payloadSize else {

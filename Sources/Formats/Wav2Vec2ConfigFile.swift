@@ -40,6 +40,11 @@ public enum Wav2Vec2ConfigFile {
     return try parse(json, path: path)
   }
 
+  /// A config.json's bytes; `path` names the file in errors.
+  public static func parse(_ bytes: Data, path: String) throws(FormatError) -> Result {
+    try parse(try FileIO.jsonObject(bytes, path: path), path: path)
+  }
+
   public static func parse(_ json: [String: Any], path: String) throws(FormatError) -> Result {
     let fields = JSONFields(json: json, path: path)
     if let modelType = json["model_type"] as? String, modelType != "wav2vec2" {
@@ -122,9 +127,7 @@ struct JSONFields {
       if let fallback { return fallback }
       throw FormatError(path, "missing field \(key)")
     }
-    if let number = value as? NSNumber, !isJSONBoolean(value), number.doubleValue == number.doubleValue.rounded() {
-      return number.intValue
-    }
+    if let number = value as? NSNumber, !isJSONBoolean(value), let integer = exactInteger(number) { return integer }
     throw FormatError(path, "field \(key) must be an integer, found \(value)")
   }
 
@@ -132,8 +135,10 @@ struct JSONFields {
     guard let values = json[key] as? [Any] else { throw FormatError(path, "field \(key) must be a list of integers") }
     var result: [Int] = []
     for value in values {
-      guard let number = value as? NSNumber, !isJSONBoolean(value) else { throw FormatError(path, "field \(key) must be a list of integers, found \(value)") }
-      result.append(number.intValue)
+      guard let number = value as? NSNumber, !isJSONBoolean(value), let integer = exactInteger(number) else {
+        throw FormatError(path, "field \(key) must be a list of integers, found \(value)")
+      }
+      result.append(integer)
     }
     return result
   }
@@ -158,6 +163,14 @@ struct JSONFields {
     guard let text = value as? String else { throw FormatError(path, "field \(key) must be a string, found \(value)") }
     return text
   }
+}
+
+/// The integer a JSON number holds exactly; nil for fractions and for magnitudes beyond Int
+/// (`intValue` would wrap them into another, plausible-looking number).
+func exactInteger(_ number: NSNumber) -> Int? {
+  let double = number.doubleValue
+  if abs(double) < 9_007_199_254_740_992 { return Int(exactly: double) }
+  return Int(number.stringValue)
 }
 
 /// Whether a JSONSerialization value is true or false (Foundation bridges booleans and numbers

@@ -8,6 +8,9 @@ public struct ErrorRate: Sendable, Equatable {
 
   public init() {}
 
+  /// Errors per reference token. Over an empty reference jiwer counts the insertions, and so
+  /// does this (checked against jiwer by ErrorRateTests); an evaluation of nothing is refused
+  /// before it gets here (Evaluator).
   public var rate: Double { referenceLength == 0 ? Double(errors) : Double(errors) / Double(referenceLength) }
 
   public mutating func add(reference: [String], hypothesis: [String]) {

@@ -60,7 +60,10 @@ public struct Evaluator {
     collator = Collator(featureExtractor: FeatureExtractor(settings: model.featureExtractor))
   }
 
+  /// Throws ``UnusableDataError`` when no utterance could be evaluated (none passed the
+  /// dataset's checks, or none of their audio decoded): WER and CER over nothing are undefined.
   public func evaluate(_ dataset: Dataset, weights: [String: Tensor], batchSize: Int, progress: ((Int, Int) -> Void)? = nil) throws -> Result {
+    guard !dataset.items.isEmpty else { throw UnusableDataError(data: dataset.corpus.root, purpose: "evaluation", skipped: dataset.skipped) }
     let clock = ContinuousClock()
     let start = clock.now
     let batches = batches(lengths: dataset.items.map(\.sampleCount), batchSize: batchSize)
@@ -103,9 +106,15 @@ public struct Evaluator {
     var position: [String: Int] = [:]
     for (index, item) in dataset.items.enumerated() { position[item.utterance.id + "\u{0}" + item.utterance.audioPath] = index }
     utterances.sort { (position[$0.id + "\u{0}" + $0.path] ?? 0) < (position[$1.id + "\u{0}" + $1.path] ?? 0) }
+    // Every item's audio may still have failed to decode: WER and CER over nothing are undefined.
+    guard !utterances.isEmpty else {
+      throw UnusableDataError(data: dataset.corpus.root, purpose: "evaluation", skipped: dataset.skipped + skipped)
+    }
+    let wordErrorRate = words.rate
+    let characterErrorRate = characters.rate
     let elapsed = clock.now - start
     return Result(
-      loss: counted > 0 ? weightedLoss / Double(counted) : .nan, wordErrorRate: words.rate, characterErrorRate: characters.rate,
+      loss: counted > 0 ? weightedLoss / Double(counted) : .nan, wordErrorRate: wordErrorRate, characterErrorRate: characterErrorRate,
       seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18, utterances: utterances, skipped: skipped)
   }
 

@@ -44,7 +44,10 @@ public final class Trainer {
     self.train = train
     self.evaluation = evaluation
     self.report = report
-    guard !train.items.isEmpty else { throw TrainingError.emptyTrainingSet(train.corpus.root) }
+    guard !train.items.isEmpty else { throw UnusableDataError(data: train.corpus.root, purpose: "training", skipped: train.skipped) }
+    if let evaluation, evaluation.items.isEmpty {
+      throw UnusableDataError(data: evaluation.corpus.root, purpose: "evaluation", skipped: evaluation.skipped)
+    }
     stepsPerEpoch = (train.items.count + arguments.perDeviceTrainBatchSize - 1) / arguments.perDeviceTrainBatchSize
     let totalSteps = arguments.maxSteps > 0 ? arguments.maxSteps : Int((Double(stepsPerEpoch) * arguments.numTrainEpochs).rounded(.up))
     guard let kind = LearningRateSchedule.Kind(rawValue: arguments.lrSchedulerType) else { throw TrainingError.unknownScheduler(arguments.lrSchedulerType) }
@@ -95,6 +98,7 @@ public final class Trainer {
     let lengths = train.items.map(\.sampleCount)
     var lossSinceLog = 0.0
     var stepsSinceLog = 0
+    var finiteStepsSinceLog = 0
     var lastGradNorm = 0.0
     var lastLearningRate = schedule.rate(at: state.schedulerSteps)
     let interpreter = Interpreter()
@@ -121,6 +125,7 @@ public final class Trainer {
           optimizer.update(&model.weights, gradients: clipped(gradients, norm: norm), learningRate: learningRate)
           state.schedulerSteps += 1
           lossSinceLog += loss
+          finiteStepsSinceLog += 1
         } else {
           state.skippedSteps += 1
           report("step \(state.globalStep): skipped, the \(loss.isFinite ? "gradient norm" : "loss") is not finite (loss \(loss), gradient norm \(norm))")
@@ -128,17 +133,20 @@ public final class Trainer {
         stepsSinceLog += 1
         progress.update(step: state.globalStep, loss: loss, seconds: (clock.now - started).seconds, audioSeconds: batch.audioSeconds)
         if state.globalStep % arguments.loggingSteps == 0 || state.globalStep == state.maxSteps || (arguments.loggingFirstStep && state.globalStep == 1) {
-          let entry: [String: Double] = [
-            "loss": lossSinceLog / Double(Swift.max(1, stepsSinceLog)), "grad_norm": lastGradNorm,
-            "learning_rate": lastLearningRate, "epoch": state.epoch, "step": Double(state.globalStep),
+          var entry: [String: Double] = [
+            "grad_norm": lastGradNorm, "learning_rate": lastLearningRate, "epoch": state.epoch, "step": Double(state.globalStep),
           ]
+          // A window whose every step was skipped has no loss to report (not a loss of zero).
+          if finiteStepsSinceLog > 0 { entry["loss"] = lossSinceLog / Double(stepsSinceLog) }
           state.logHistory.append(entry)
+          let lossText = entry["loss"].map { String(format: "%.4f", $0) } ?? "n/a (every step since the last log was skipped)"
           progress.log(
             String(
-              format: "step %d/%d: loss %.4f, grad norm %.3f, learning rate %.3g, epoch %.2f", state.globalStep, state.maxSteps, entry["loss"]!, lastGradNorm,
-              entry["learning_rate"]!, state.epoch) + progress.remainingSuffix(step: state.globalStep))
+              format: "step %d/%d: loss %@, grad norm %.3f, learning rate %.3g, epoch %.2f", state.globalStep, state.maxSteps, lossText, lastGradNorm,
+              lastLearningRate, state.epoch) + progress.remainingSuffix(step: state.globalStep))
           lossSinceLog = 0
           stepsSinceLog = 0
+          finiteStepsSinceLog = 0
         }
         // Every eval_steps (when positive), and always after the last step.
         if let evaluation, (arguments.evalSteps > 0 && state.globalStep % arguments.evalSteps == 0) || state.globalStep == state.maxSteps {
@@ -256,12 +264,10 @@ public enum LayerDrop {
 }
 
 public enum TrainingError: Error, CustomStringConvertible {
-  case emptyTrainingSet(String)
   case unknownScheduler(String)
 
   public var description: String {
     switch self {
-    case .emptyTrainingSet(let path): "\(path): no usable training utterances (see the skip summary)"
     case .unknownScheduler(let name): "unknown --lr-scheduler-type \(name) (linear or constant)"
     }
   }

@@ -35,6 +35,7 @@ struct InferenceBench: ParsableCommand {
 
   func run() throws {
     try reportingFailures {
+      guard seconds > 0, batch > 0 else { throw CommandFailure("--seconds and --batch must be positive") }
       let configuration = try loadConfiguration(config)
       let settings = FeatureExtractorSettings(returnAttentionMask: configuration.defaultReturnsAttentionMask)
       let graph: IR.Graph
@@ -90,7 +91,7 @@ struct AudioBench: ParsableCommand {
       let utterances = Array(corpus.utterances.prefix(limit ?? corpus.utterances.count))
       let clock = ContinuousClock()
       var audioSeconds = 0.0
-      var failures = 0
+      var failures: [SkippedEntry] = []
       let elapsed = clock.measure {
         for utterance in utterances {
           do {
@@ -98,13 +99,16 @@ struct AudioBench: ParsableCommand {
             audioSeconds += Double(samples.count) / 16000
             _ = FeatureExtractor.normalize(samples)
           } catch {
-            failures += 1
+            failures.append(SkippedEntry(path: utterance.audioPath, reason: (error as? AudioError)?.reason ?? "\(error)"))
           }
         }
       }
+      guard failures.count < utterances.count else {
+        throw CommandFailure("\(UnusableDataError(data: data, purpose: "the audio benchmark", skipped: corpus.skipped + failures))")
+      }
       let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
       print(String(format: "audio loading: %.0f utterances/s, %.0f× real time (%d utterances, %.1f s of audio in %.2f s, one thread; %d failed)",
-        Double(utterances.count) / seconds, audioSeconds / seconds, utterances.count, audioSeconds, seconds, failures))
+        Double(utterances.count) / seconds, audioSeconds / seconds, utterances.count, audioSeconds, seconds, failures.count))
     }
   }
 }
@@ -124,6 +128,7 @@ struct TrainingBench: ParsableCommand {
 
   func run() throws {
     try reportingFailures {
+      guard seconds > 0, batch > 0 else { throw CommandFailure("--seconds and --batch must be positive") }
       let configuration = try loadConfiguration(config)
       let settings = FeatureExtractorSettings(returnAttentionMask: configuration.defaultReturnsAttentionMask)
       let evalGraph = try ModelDirectory.buildGraph(configuration, settings, path: config)

@@ -25,7 +25,8 @@ struct Vocab: ParsableCommand {
       let corpus = try loadCorpus(data)
       var normalizer = TextNormalizer()
       normalizer.lowercase = !keepCase
-      let texts = corpus.utterances.map { normalizer.normalize($0.text) }
+      let texts = corpus.utterances.map { normalizer.normalize($0.text) }.filter { !$0.isEmpty }
+      guard !texts.isEmpty else { throw CommandFailure("\(UnusableDataError(data: data, purpose: "a vocabulary", skipped: corpus.skipped))") }
       let tokenizer = Vocabulary.blogLayout(from: texts)
       let ordered = tokenizer.vocabulary.sorted { $0.value < $1.value }
       let json = "{\n" + ordered.map { "  \(jsonString($0.key)): \($0.value)" }.joined(separator: ",\n") + "\n}\n"

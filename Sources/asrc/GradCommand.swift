@@ -27,6 +27,8 @@ struct Grad: ParsableCommand {
 
   func run() throws {
     try reportingFailures {
+      try IRFile.checkWritable(output)
+      if let dumpIR { try IRFile.checkWritable(dumpIR) }
       let recognizer = try loadRecognizer(model)
       let directory = recognizer.model
       let frozen = freezeFeatureEncoder

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Formats
 import Foundation
+import Formats
 import IR
 
 /// Reading and writing files for the commands, with errors that name the file and the reason.
@@ -27,6 +28,7 @@ enum IRFile {
 
   /// Writes through a temporary file and a rename, so a failed write never leaves half a file.
   static func write(_ text: String, to path: String) throws(CommandFailure) {
+    try checkWritable(path)
     let url = URL(fileURLWithPath: path)
     let folder = url.deletingLastPathComponent().path
     do {
@@ -36,27 +38,21 @@ enum IRFile {
       throw CommandFailure("cannot write \(path): \(reason(error))")
     }
   }
+
+  /// Fails before any work when `path` cannot be written as a file (a directory, or below a file).
+  static func checkWritable(_ path: String) throws(CommandFailure) {
+    if let problem = PathCheck.problemWritingFile(path) { throw CommandFailure("cannot write \(path): \(problem)") }
+  }
+
+  /// Fails before any work when `path` cannot be a folder to write into.
+  static func checkFolder(_ path: String) throws(CommandFailure) {
+    if let problem = PathCheck.problemCreatingFolder(path) { throw CommandFailure("\(path): \(problem)") }
+  }
 }
 
-/// Checks, before any work, that `path` can be written as a file: not a folder, and its folder
-/// either exists and is writable or can be made.
+/// Checks, before any work, that `path` can be written as a file, naming the option it came from.
 func checkWritableFile(_ path: String, option: String) throws(CommandFailure) {
-  var isDirectory: ObjCBool = false
-  if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-    throw CommandFailure("\(option) \(path): it is a folder; give a file path")
-  }
-  var folder = (path as NSString).deletingLastPathComponent
-  if folder.isEmpty { folder = "." }
-  // The nearest existing ancestor decides whether the file can be made.
-  while !FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) {
-    let parent = (folder as NSString).deletingLastPathComponent
-    if parent.isEmpty || parent == folder { break }
-    folder = parent
-  }
-  if FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) {
-    if !isDirectory.boolValue { throw CommandFailure("\(option) \(path): \(folder) is a file, not a folder") }
-    if !FileManager.default.isWritableFile(atPath: folder) { throw CommandFailure("\(option) \(path): \(folder) is not writable (permission denied)") }
-  }
+  if let problem = PathCheck.problemWritingFile(path) { throw CommandFailure("\(option) \(path): \(problem)") }
 }
 
 /// An error in words, whatever threw it (see `fileErrorReason`).

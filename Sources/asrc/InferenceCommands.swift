@@ -27,6 +27,7 @@ struct Logits: ParsableCommand {
 
   func run() throws {
     try reportingFailures {
+      try IRFile.checkWritable(output)
       let recognizer = try loadRecognizer(model)
       let samples = try recognizer.loadAudio(audio)
       let logits = try recognizer.logits([samples])

@@ -75,6 +75,7 @@ struct Import: ParsableCommand {
 
   func run() throws {
     try reportingFailures {
+      try IRFile.checkFolder(output)
       let model: ModelDirectory
       do {
         model = source.lowercased().hasSuffix(".onnx")

@@ -130,6 +130,7 @@ struct Train: ParsableCommand {
         throw CommandFailure(
           "--output-dir \(outputDir) holds checkpoints of an earlier run (\(names)): continue it with --resume-from-checkpoint last, or start a new run beside them with --overwrite-output-dir")
       }
+      try IRFile.checkFolder(outputDir)
       try runTraining(arguments)
     }
   }
@@ -210,6 +211,7 @@ struct Evaluate: ParsableCommand {
 
   func run() throws {
     try reportingFailures {
+      guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, not \(batchSize)") }
       try checkWritableFile(output, option: "--output")
       let directory = try ModelDirectory.load(model)
       let dataset = Dataset.prepare(try loadCorpus(data), tokenizer: directory.tokenizer, model: directory.configuration, options: .evaluation)
@@ -238,6 +240,7 @@ struct InitModel: ParsableCommand {
 
   func run() throws {
     try reportingFailures {
+      try IRFile.checkFolder(output)
       var configuration = try loadConfiguration(config)
       let folder = (vocab as NSString).deletingLastPathComponent
       let tokenizer = try CTCTokenizer.read(vocabularyFile: vocab, folder: folder.isEmpty ? "." : folder)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Commands the README lists that CLITests does not cover: `asrc vocab`, `asrc data`,
@@ -25,12 +26,7 @@ import Testing
   }
 
   /// A fresh temporary folder, removed when `body` returns.
-  func withScratch(_ body: (String) throws -> Void) throws {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("asrc-commands-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: path) }
-    try body(path)
-  }
+  func withScratch(_ body: (String) throws -> Void) throws { try withTemporaryFolder("asrc-commands", body) }
 
   static func json(_ path: String) throws -> [String: Any] {
     try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
@@ -275,7 +271,7 @@ import Testing
       let cases: [(arguments: [String], message: String)] = [
         (["--model", folder + "/no-model", "--train", data, "--output-dir", output], "--model \(folder)/no-model: no such file or folder"),
         (["--model", model, "--train", folder + "/none.csv", "--output-dir", output], "--train \(folder)/none.csv: no such file or folder"),
-        (["--model", model, "--train", folder + "/empty.csv", "--output-dir", output], "\(folder)/empty.csv: no usable training utterances"),
+        (["--model", model, "--train", folder + "/empty.csv", "--output-dir", output], "\(folder)/empty.csv: zero utterances usable for training"),
         (["--model", model, "--train", data, "--output-dir", output, "--learning-rate=-0.001"], "--learning-rate must be positive, not -0.001"),
         // A negative number as a separate word reaches the range check, not the option parser.
         (["--model", model, "--train", data, "--output-dir", output, "--learning-rate", "-1e-4"], "--learning-rate must be positive, not -0.0001"),

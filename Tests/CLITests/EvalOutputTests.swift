@@ -30,7 +30,7 @@ import Testing
     let model = Self.reference.appendingPathComponent("group_postln_evenpos").path
     let run = try CLITests().asrc(["eval", "--model", model, "--data", try manifest(in: folder), "-o", folder])
     #expect(run.status != 0)
-    #expect(run.error.contains("--output \(folder): it is a folder"), "\(run.error)")
+    #expect(run.error.contains("--output \(folder): is a directory, expected a file to write"), "\(run.error)")
     #expect(!run.output.contains("WER"), "it evaluated before checking the output")
   }
 }

@@ -50,7 +50,8 @@ import Testing
       ("feat_extract_norm", "batch" as Any, "feat_extract_norm is \"batch\""), ("hidden_act", "relu", "hidden_act is \"relu\""),
       ("model_type", "hubert", "model_type is \"hubert\""), ("num_attention_heads", 5, "not divisible by num_attention_heads 5"),
       ("ctc_loss_reduction", "avg", "ctc_loss_reduction is \"avg\""), ("hidden_size", "big", "hidden_size must be an integer"),
-      ("pad_token_id", 99, "pad_token_id 99"),
+      ("pad_token_id", 99, "pad_token_id 99"), ("hidden_size", 1e300, "hidden_size must be an integer"),
+      ("vocab_size", 32.5, "vocab_size must be an integer"), ("conv_dim", [32, 1e19], "conv_dim must be a list of integers"),
     ] {
       let folder = try copyOfFixture()
       try editConfig(folder) { $0[key] = value }

@@ -29,3 +29,9 @@ public final class ScratchSpace: @unchecked Sendable {
     for folder in folders { try? FileManager.default.removeItem(atPath: folder) }
   }
 }
+
+/// Runs `body` with a new, empty temporary folder and removes the folder afterwards.
+public func withTemporaryFolder<T>(_ label: String = "asrc-test", _ body: (String) throws -> T) rethrows -> T {
+  let space = ScratchSpace()
+  return try withExtendedLifetime(space) { try body(space.folder(label)) }
+}

@@ -47,7 +47,7 @@ public enum ONNXImporter {
           weights[scope + ".bias"] = value
         case ("Add", _) where value.rank == 1 && !scope.hasSuffix("layer_norm"):
           weights[scope + ".bias"] = value
-        case ("Conv", 1) where scope.hasSuffix("pos_conv_embed.conv"):
+        case ("Conv", 1) where scope.hasSuffix("pos_conv_embed.conv") && value.rank == 3 && value.shape[2] > 0:
           foldedPositionalWeight = value
         case ("Conv", 1):
           weights[scope + ".weight"] = value
@@ -240,7 +240,7 @@ public enum ONNXImporter {
 
   static func converted(_ tensor: Tensor) -> Tensor { Tensor(tensor.floats, shape: tensor.shape) }
 
-  /// v = W, g[k] = ‖W[:, :, k]‖, so that g · v / ‖v‖ = W.
+  /// v = W, g[k] = ‖W[:, :, k]‖, so that g · v / ‖v‖ = W (W of rank 3 with taps).
   static func unfoldWeightNorm(_ weight: Tensor) -> (direction: Tensor, gain: Tensor) {
     let kernel = weight.shape[2]
     let rows = weight.count / kernel

@@ -29,7 +29,12 @@ public struct ONNXModel {
   public var outputNames: [String]
 
   public static func load(_ path: String) throws(FormatError) -> ONNXModel {
-    let data = try FileIO.read(path, mapped: true)
+    try parse(try FileIO.read(path, mapped: true), path: path)
+  }
+
+  /// A model from an ONNX file's bytes; `path` names the file in errors, and its folder is where
+  /// external data is looked for.
+  public static func parse(_ data: Data, path: String) throws(FormatError) -> ONNXModel {
     guard !data.isEmpty else { throw FormatError(path, "the file is empty, not an ONNX model") }
     let unpacked: UnsafeMutablePointer<Onnx__ModelProto>? = data.withUnsafeBytes { raw in
       onnx__model_proto__unpack(nil, raw.count, raw.baseAddress!.assumingMemoryBound(to: UInt8.self))
@@ -126,39 +131,48 @@ public struct ONNXModel {
     case 9: type = (.bool, "bool")
     default: throw FormatError(path, "tensor '\(name)' has ONNX data type \(proto.data_type), which asrc does not read")
     }
-    let tensor = Tensor(uninitialized: type.storage, shape)
     let bytes = count * type.storage.byteSize
     if proto.data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL {
-      try readExternal(proto, into: tensor, bytes: bytes, folder: folder, path: path, name: name)
-    } else if proto.has_raw_data != 0 {
+      let source = try externalData(proto, bytes: bytes, folder: folder, path: path, name: name)
+      let tensor = Tensor(uninitialized: type.storage, shape)
+      if bytes > 0 {
+        source.data.withUnsafeBytes { raw in tensor.storage.data.copyMemory(from: raw.baseAddress! + source.offset, byteCount: bytes) }
+      }
+      return tensor
+    }
+    if proto.has_raw_data != 0 {
       guard proto.raw_data.len == bytes else {
         throw FormatError(path, "tensor '\(name)' holds \(proto.raw_data.len) bytes of raw data, its shape \(shape) (\(type.onnx)) needs \(bytes)")
       }
+      let tensor = Tensor(uninitialized: type.storage, shape)
       if bytes > 0 { tensor.storage.data.copyMemory(from: proto.raw_data.data, byteCount: bytes) }
-    } else {
-      try copyTypedFields(proto, into: tensor, count: count, path: path, name: name)
+      return tensor
     }
-    return tensor
+    return try typedFields(proto, dtype: type.storage, shape: shape, count: count, path: path, name: name)
   }
 
-  private static func copyTypedFields(_ proto: Onnx__TensorProto, into tensor: Tensor, count: Int, path: String, name: String) throws(FormatError) {
-    func mismatch(_ found: Int) -> FormatError { FormatError(path, "tensor '\(name)' holds \(found) values, its shape needs \(count)") }
-    switch tensor.dtype {
+  /// A tensor from the typed value fields, checked against the shape before anything is allocated.
+  private static func typedFields(_ proto: Onnx__TensorProto, dtype: DType, shape: [Int], count: Int, path: String, name: String) throws(FormatError) -> Tensor {
+    let found: Int
+    switch dtype {
+    case .f32: found = Int(proto.n_float_data)
+    case .f64: found = Int(proto.n_double_data)
+    case .i64: found = Int(proto.n_int64_data)
+    case .i32, .f16, .bf16, .bool: found = Int(proto.n_int32_data)
+    }
+    guard found == count else { throw FormatError(path, "tensor '\(name)' holds \(found) values, its shape needs \(count)") }
+    let tensor = Tensor(uninitialized: dtype, shape)
+    switch dtype {
     case .f32:
-      guard proto.n_float_data == count else { throw mismatch(Int(proto.n_float_data)) }
       if count > 0 { tensor.pointer(Float.self).update(from: proto.float_data, count: count) }
     case .f64:
-      guard proto.n_double_data == count else { throw mismatch(Int(proto.n_double_data)) }
       if count > 0 { tensor.pointer(Double.self).update(from: proto.double_data, count: count) }
     case .i64:
-      guard proto.n_int64_data == count else { throw mismatch(Int(proto.n_int64_data)) }
       if count > 0 { tensor.pointer(Int64.self).update(from: proto.int64_data, count: count) }
     case .i32:
-      guard proto.n_int32_data == count else { throw mismatch(Int(proto.n_int32_data)) }
       if count > 0 { tensor.pointer(Int32.self).update(from: proto.int32_data, count: count) }
     case .f16, .bf16, .bool:
       // ONNX keeps 16-bit floats and bools one per int32.
-      guard proto.n_int32_data == count else { throw mismatch(Int(proto.n_int32_data)) }
       for index in 0..<count {
         if tensor.dtype == .bool {
           tensor.pointer(UInt8.self)[index] = proto.int32_data[index] != 0 ? 1 : 0
@@ -167,9 +181,11 @@ public struct ONNXModel {
         }
       }
     }
+    return tensor
   }
 
-  private static func readExternal(_ proto: Onnx__TensorProto, into tensor: Tensor, bytes: Int, folder: String, path: String, name: String) throws(FormatError) {
+  /// The external file holding a tensor, and where its bytes start, checked to hold them all.
+  private static func externalData(_ proto: Onnx__TensorProto, bytes: Int, folder: String, path: String, name: String) throws(FormatError) -> (data: Data, offset: Int) {
     var entries: [String: String] = [:]
     for index in 0..<Int(proto.n_external_data) {
       guard let entry = proto.external_data[index] else { continue }
@@ -186,12 +202,10 @@ public struct ONNXModel {
     }
     let dataPath = folder.isEmpty ? location : folder + "/" + location
     let data = try FileIO.read(dataPath, mapped: true)
-    guard offset + bytes <= data.count else {
-      throw FormatError(dataPath, "truncated external data: tensor '\(name)' needs bytes \(offset)..<\(offset + bytes) of \(data.count)")
+    guard offset <= data.count, bytes <= data.count - offset else {
+      throw FormatError(dataPath, "truncated external data: tensor '\(name)' needs \(bytes) bytes from offset \(offset), the file has \(data.count)")
     }
-    if bytes > 0 {
-      data.withUnsafeBytes { raw in tensor.storage.data.copyMemory(from: raw.baseAddress! + offset, byteCount: bytes) }
-    }
+    return (data, offset)
   }
 }
 
