@@ -36,6 +36,9 @@ public struct ModelDirectory {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) else { throw FormatError(folder, "no such model folder") }
     guard isDirectory.boolValue else { throw FormatError(folder, "is a file, expected a model folder (config.json, model.safetensors, vocab.json, …)") }
+    guard FileManager.default.fileExists(atPath: folder + "/config.json") else {
+      throw FormatError(folder, "is not a model folder: it has no config.json (a model folder holds config.json, model.safetensors, vocab.json, …)")
+    }
     let config = try Wav2Vec2ConfigFile.read(folder + "/config.json")
     var warnings = config.ignoredFields.map { "config.json: ignored field \($0)" }
     let featureExtractor: FeatureExtractorSettings

@@ -66,7 +66,7 @@ public enum Checkpoints {
     let missing = ["trainer_state.json", "optimizer.safetensors"].filter { !FileManager.default.fileExists(atPath: path + "/" + $0) }
     if !missing.isEmpty {
       let isModel = FileManager.default.fileExists(atPath: path + "/config.json")
-      throw CheckpointError(
+      throw FormatError(
         path,
         isModel
           ? "a model folder, not a checkpoint (it has no \(missing.joined(separator: " or "))); to train on from its weights, pass it as --model"
@@ -99,15 +99,4 @@ public enum Checkpoints {
     let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
     try data.write(to: URL(fileURLWithPath: path), options: .atomic)
   }
-}
-
-/// A folder that cannot be resumed from, and why.
-public struct CheckpointError: Error, CustomStringConvertible {
-  public var path: String
-  public var reason: String
-  public init(_ path: String, _ reason: String) {
-    self.path = path
-    self.reason = reason
-  }
-  public var description: String { "\(path): \(reason)" }
 }

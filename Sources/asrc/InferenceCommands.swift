@@ -77,6 +77,7 @@ struct Transcribe: ParsableCommand {
       if !format.holdsSeveralFiles && audio.count > 1 && outputDir == nil {
         throw CommandFailure("--format \(format.rawValue) makes one document per file: give --output-dir for \(audio.count) files")
       }
+      if let outputDir { try IRFile.checkFolder(outputDir) }
       let recognizer = try loadRecognizer(model)
       let samplingRate = recognizer.model.featureExtractor.samplingRate
       let samplesPerFrame = ChunkedRecognition.samplesPerFrame(recognizer.model.configuration)
@@ -111,7 +112,7 @@ struct Transcribe: ParsableCommand {
           }
         } catch {
           failures += 1
-          FileHandle.standardError.write(Data("asrc: error: \(error)\n".utf8))
+          FileHandle.standardError.write(Data("asrc: error: \(reason(error))\n".utf8))
         }
       }
       if failures > 0 { throw CommandFailure("\(failures) of \(audio.count) files could not be transcribed") }

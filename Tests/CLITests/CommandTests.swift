@@ -11,19 +11,7 @@ import Testing
 
   func asrc(_ arguments: String...) throws -> CLITests.Run { try asrc(arguments) }
 
-  func asrc(_ arguments: [String]) throws -> CLITests.Run {
-    let process = Process()
-    process.executableURL = CLITests.executable
-    process.arguments = arguments
-    let (out, err) = (Pipe(), Pipe())
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    let error = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    return CLITests.Run(status: process.terminationStatus, output: output, error: error)
-  }
+  func asrc(_ arguments: [String]) throws -> CLITests.Run { try CLITests().asrc(arguments) }
 
   /// A fresh temporary folder, removed when `body` returns.
   func withScratch(_ body: (String) throws -> Void) throws { try withTemporaryFolder("asrc-commands", body) }

@@ -24,7 +24,7 @@ import Testing
     Case(name: "transcribe a folder", arguments: ["transcribe", "--model", model, "dir.wav"], expected: "dir.wav: is a directory, expected an audio file"),
     Case(name: "transcribe a relative path", arguments: ["transcribe", "--model", model, "set/audio/a.wav"], expected: "set/audio/a.wav\t", succeeds: true),
     Case(name: "transcribe with a file as the model", arguments: ["transcribe", "--model", "file.txt", "set/audio/a.wav"], expected: "file.txt: is a file, expected a model folder"),
-    Case(name: "transcribe with a folder that is no model", arguments: ["transcribe", "--model", "dir.wav", "set/audio/a.wav"], expected: "dir.wav/config.json: no such file"),
+    Case(name: "transcribe with a folder that is no model", arguments: ["transcribe", "--model", "dir.wav", "set/audio/a.wav"], expected: "dir.wav: is not a model folder: it has no config.json"),
     Case(name: "eval a relative manifest", arguments: ["eval", "--model", model, "--data", "set/train.csv", "-o", "r.jsonl"], expected: "(6 utterances", succeeds: true),
     Case(name: "eval a manifest in the working folder", arguments: ["eval", "--model", model, "--data", "train.csv", "-o", "../r.jsonl"], expected: "(6 utterances", succeeds: true, folder: "set"),
     Case(name: "eval a manifest given as ./", arguments: ["eval", "--model", model, "--data", "./set/../set/train.csv", "-o", "r.jsonl"], expected: "(6 utterances", succeeds: true),
@@ -93,18 +93,5 @@ import Testing
   /// The FLAC stream `sox -n -r 16000 x.flac trim 0 0` writes: STREAMINFO only, total samples 0.
   static let emptyFLAC = Data("fLaC".utf8) + Data([0x80, 0, 0, 34, 0x10, 0, 0x10, 0, 0, 0, 0, 0, 0, 0, 0x03, 0xE8, 0x00, 0xF0, 0, 0, 0, 0]) + Data(count: 16)
 
-  static func asrc(_ arguments: [String], in folder: String) throws -> CLITests.Run {
-    let process = Process()
-    process.executableURL = CLITests.executable
-    process.arguments = arguments
-    process.currentDirectoryURL = URL(fileURLWithPath: folder)
-    let (out, err) = (Pipe(), Pipe())
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    let error = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    return CLITests.Run(status: process.terminationStatus, output: output, error: error)
-  }
+  static func asrc(_ arguments: [String], in folder: String) throws -> CLITests.Run { try CLITests().asrc(arguments, in: folder) }
 }

@@ -62,20 +62,3 @@ import Testing
     }
   }
 }
-
-extension CLITests {
-  /// `asrc(_:)` with the arguments as an array.
-  func asrc(_ arguments: [String]) throws -> Run {
-    let process = Process()
-    process.executableURL = Self.executable
-    process.arguments = arguments
-    let (out, err) = (Pipe(), Pipe())
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    let error = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    return Run(status: process.terminationStatus, output: output, error: error)
-  }
-}

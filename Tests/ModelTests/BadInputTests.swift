@@ -117,7 +117,7 @@ import Testing
     #expect(loadError("/nonexistent/model").contains("no such model folder"))
     let folder = try copyOfFixture()
     try FileManager.default.removeItem(atPath: folder + "/config.json")
-    #expect(loadError(folder).contains("config.json: no such file"))
+    #expect(loadError(folder).contains("is not a model folder: it has no config.json"))
   }
 
   @Test func badAudio() throws {
