@@ -41,14 +41,15 @@ public struct AudioChunking: Equatable, Sendable {
   /// sides, and each length becomes `int(round(seconds * sampling_rate / align_to) * align_to)`.
   /// `strideSeconds` is nil (the default), one value for both sides, or `[left, right]`.
   public init(chunkSeconds: Double, strideSeconds: [Double]? = nil, samplingRate: Int, alignment: Int) throws(ChunkingError) {
-    guard chunkSeconds.isFinite, chunkSeconds > 0 else {
-      throw ChunkingError("the chunk length must be a positive number of seconds (got \(chunkSeconds))")
+    // A day is far beyond any sensible chunk, and keeps the sample arithmetic within Int.
+    guard chunkSeconds.isFinite, chunkSeconds > 0, chunkSeconds <= 86_400 else {
+      throw ChunkingError("the chunk length must be a positive number of seconds, at most a day (got \(chunkSeconds))")
     }
     let strides = strideSeconds ?? [chunkSeconds / 6]
     guard strides.count == 1 || strides.count == 2 else {
       throw ChunkingError("the stride is one length for both sides or two (left,right), got \(strides.count) values")
     }
-    guard strides.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+    guard strides.allSatisfy({ $0.isFinite && $0 >= 0 && $0 <= 86_400 }) else {
       throw ChunkingError("strides must be non-negative numbers of seconds (got \(strides.map { "\($0)" }.joined(separator: ",")))")
     }
     func aligned(_ seconds: Double) -> Int {

@@ -15,6 +15,9 @@ public enum TranscriptFormat: String, CaseIterable, Sendable {
   /// Longest cue text in subtitle formats, the common 42-character line.
   public static let maximumCueCharacters = 42
 
+  /// The extension of a file in this format.
+  public var fileExtension: String { self == .text ? "txt" : rawValue }
+
   /// Subtitles need word timings; the other formats only when asked for.
   public var needsWordTimings: Bool { self == .srt || self == .vtt }
 

@@ -103,9 +103,16 @@ public struct Evaluator {
       }
     }
     // Per-utterance results in the data's order, whatever the batching.
-    var position: [String: Int] = [:]
-    for (index, item) in dataset.items.enumerated() { position[item.utterance.id + "\u{0}" + item.utterance.audioPath] = index }
-    utterances.sort { (position[$0.id + "\u{0}" + $0.path] ?? 0) < (position[$1.id + "\u{0}" + $1.path] ?? 0) }
+    // An utterance listed twice takes the earliest place not yet taken.
+    var places: [String: [Int]] = [:]
+    for (index, item) in dataset.items.enumerated() { places[item.utterance.id + "\u{0}" + item.utterance.audioPath, default: []].append(index) }
+    let placed = utterances.map { utterance -> (Int, UtteranceResult) in
+      let key = utterance.id + "\u{0}" + utterance.path
+      let place = places[key]?.first ?? Int.max
+      if places[key]?.isEmpty == false { places[key]!.removeFirst() }
+      return (place, utterance)
+    }
+    utterances = placed.sorted { $0.0 < $1.0 }.map(\.1)
     // Every item's audio may still have failed to decode: WER and CER over nothing are undefined.
     guard !utterances.isEmpty else {
       throw UnusableDataError(data: dataset.corpus.root, purpose: "evaluation", skipped: dataset.skipped + skipped)

@@ -51,7 +51,10 @@ public final class Trainer {
     stepsPerEpoch = (train.items.count + arguments.perDeviceTrainBatchSize - 1) / arguments.perDeviceTrainBatchSize
     let totalSteps = arguments.maxSteps > 0 ? arguments.maxSteps : Int((Double(stepsPerEpoch) * arguments.numTrainEpochs).rounded(.up))
     guard let kind = LearningRateSchedule.Kind(rawValue: arguments.lrSchedulerType) else { throw TrainingError.unknownScheduler(arguments.lrSchedulerType) }
-    schedule = LearningRateSchedule(kind: kind, baseRate: arguments.learningRate, warmupSteps: arguments.resolvedWarmupSteps(totalSteps: totalSteps), totalSteps: totalSteps)
+    let warmup = arguments.resolvedWarmupSteps(totalSteps: totalSteps)
+    // A warm-up longer than the run never reaches the learning rate asked for.
+    guard warmup <= totalSteps else { throw TrainingError.warmupBeyondTheRun(warmup: warmup, steps: totalSteps) }
+    schedule = LearningRateSchedule(kind: kind, baseRate: arguments.learningRate, warmupSteps: warmup, totalSteps: totalSteps)
     optimizer = AdamW(beta1: arguments.adamBeta1, beta2: arguments.adamBeta2, epsilon: arguments.adamEpsilon, weightDecay: arguments.weightDecay)
     let forward = try Wav2Vec2Graph.build(model.configuration, options: .init(usesAttentionMask: model.featureExtractor.returnAttentionMask, training: true))
     let frozen = arguments.freezeFeatureEncoder
@@ -76,7 +79,11 @@ public final class Trainer {
   /// Continues from a checkpoint folder written by an earlier run.
   public func resume(from path: String) throws {
     let loaded = try Checkpoints.load(path, optimizer: optimizer)
-    ownCheckpoints.formUnion(Checkpoints.list(in: arguments.outputDir).filter { $0.step <= loaded.state.globalStep }.map(\.path))
+    // Resumed from the output folder, the run continues the one that saved its checkpoints there.
+    let resumedFolder = URL(fileURLWithPath: path).standardizedFileURL.deletingLastPathComponent().path
+    if resumedFolder == URL(fileURLWithPath: arguments.outputDir).standardizedFileURL.path {
+      ownCheckpoints.formUnion(Checkpoints.list(in: arguments.outputDir).filter { $0.step <= loaded.state.globalStep }.map(\.path))
+    }
     model.weights = loaded.model.weights
     optimizer = loaded.optimizer
     state.globalStep = loaded.state.globalStep
@@ -137,7 +144,9 @@ public final class Trainer {
             "grad_norm": lastGradNorm, "learning_rate": lastLearningRate, "epoch": state.epoch, "step": Double(state.globalStep),
           ]
           // A window whose every step was skipped has no loss to report (not a loss of zero).
-          if finiteStepsSinceLog > 0 { entry["loss"] = lossSinceLog / Double(stepsSinceLog) }
+          // The mean over the finite steps (transformers' logging_nan_inf_filter replaces a
+          // non-finite loss by the running mean, which comes to the same).
+          if finiteStepsSinceLog > 0 { entry["loss"] = lossSinceLog / Double(finiteStepsSinceLog) }
           state.logHistory.append(entry)
           let lossText = entry["loss"].map { String(format: "%.4f", $0) } ?? "n/a (every step since the last log was skipped)"
           progress.log(
@@ -157,7 +166,8 @@ public final class Trainer {
         if arguments.saveSteps > 0 && (state.globalStep % arguments.saveSteps == 0 || state.globalStep == state.maxSteps) {
           saved = try saveCheckpoint()
         }
-        if stopRequested.isSet || stopAfterStep == state.globalStep {
+        // A stop asked for during the last step lets the run finish: the final model is written.
+        if state.globalStep < state.maxSteps && (stopRequested.isSet || stopAfterStep == state.globalStep) {
           loader.cancel()
           let path = try saved ?? saveCheckpoint()
           progress.finish()
@@ -236,6 +246,11 @@ public final class Trainer {
 
   @discardableResult
   private func saveCheckpoint() throws -> String {
+    // Another run's checkpoint of the same step is never replaced.
+    let name = "checkpoint-\(state.globalStep)"
+    if let existing = Checkpoints.list(in: arguments.outputDir).first(where: { ($0.path as NSString).lastPathComponent == name }), !ownCheckpoints.contains(existing.path) {
+      throw TrainingError.checkpointInTheWay(existing.path)
+    }
     let path = try Checkpoints.save(
       step: state.globalStep, model: model, optimizer: optimizer, state: state, arguments: arguments, schedule: schedule, in: arguments.outputDir)
     ownCheckpoints.insert(path)
@@ -265,10 +280,16 @@ public enum LayerDrop {
 
 public enum TrainingError: Error, CustomStringConvertible {
   case unknownScheduler(String)
+  case checkpointInTheWay(String)
+  case warmupBeyondTheRun(warmup: Int, steps: Int)
 
   public var description: String {
     switch self {
-    case .unknownScheduler(let name): "unknown --lr-scheduler-type \(name) (linear or constant)"
+    case .unknownScheduler(let name):
+      "unknown --lr-scheduler-type \(name) (\(LearningRateSchedule.Kind.allCases.map(\.rawValue).joined(separator: ", ")))"
+    case .warmupBeyondTheRun(let warmup, let steps):
+      "--warmup-steps gives \(warmup) warm-up steps, more than the run's \(steps): the learning rate would never reach --learning-rate"
+    case .checkpointInTheWay(let path): "\(path) belongs to another run: this run would save a checkpoint of the same step there (choose another --output-dir)"
     }
   }
 }

@@ -12,7 +12,7 @@ public struct TrainingArguments: Sendable, Codable, Equatable {
   public var adamEpsilon = 1e-8
   /// Warm-up steps, or below 1 a ratio of the total (transformers 5.x's warmup_steps).
   public var warmupSteps = 0.0
-  /// transformers 4.x's spelling of a warm-up ratio; wins over `warmupSteps` when set.
+  /// transformers 4.x's warm-up ratio; as there, a positive `warmupSteps` wins over it.
   public var warmupRatio: Double?
   public var lrSchedulerType = "linear"
   public var maxGradNorm = 1.0
@@ -46,7 +46,7 @@ public struct TrainingArguments: Sendable, Codable, Equatable {
 
   /// The warm-up in steps for a run of `totalSteps`, as TrainingArguments.get_warmup_steps.
   public func resolvedWarmupSteps(totalSteps: Int) -> Int {
-    if let warmupRatio { return Int((Double(totalSteps) * warmupRatio).rounded(.up)) }
+    if let warmupRatio, warmupSteps == 0 { return Int((Double(totalSteps) * warmupRatio).rounded(.up)) }
     return warmupSteps >= 1 ? Int(warmupSteps) : Int((Double(totalSteps) * warmupSteps).rounded(.up))
   }
 
@@ -64,10 +64,11 @@ public struct TrainingArguments: Sendable, Codable, Equatable {
     require((0..<1).contains(adamBeta1), "adam-beta1", "in [0, 1)", adamBeta1)
     require((0..<1).contains(adamBeta2), "adam-beta2", "in [0, 1)", adamBeta2)
     require(adamEpsilon > 0 && adamEpsilon.isFinite, "adam-epsilon", "positive", adamEpsilon)
-    require(warmupSteps >= 0 && warmupSteps.isFinite, "warmup-steps", "zero or positive (below 1: a ratio of the total)", warmupSteps)
+    // Counts beyond a billion steps are mistakes, and would not fit the step arithmetic.
+    require(warmupSteps >= 0 && warmupSteps <= 1e9, "warmup-steps", "zero or positive (below 1: a ratio of the total), at most 1e9", warmupSteps)
     if let warmupRatio { require((0...1).contains(warmupRatio), "warmup-ratio", "in [0, 1]", warmupRatio) }
     require(maxGradNorm >= 0 && maxGradNorm.isFinite, "max-grad-norm", "zero (no clipping) or positive", maxGradNorm)
-    if maxSteps <= 0 { require(numTrainEpochs > 0 && numTrainEpochs.isFinite, "num-train-epochs", "positive when --max-steps is not", numTrainEpochs) }
+    if maxSteps <= 0 { require(numTrainEpochs > 0 && numTrainEpochs <= 1e6, "num-train-epochs", "positive when --max-steps is not, at most 1e6", numTrainEpochs) }
     require(evalSteps >= 0, "eval-steps", "zero (only after the last step) or positive", evalSteps)
     require(saveSteps >= 0, "save-steps", "zero (never) or positive", saveSteps)
     require(saveTotalLimit > 0, "save-total-limit", "positive", saveTotalLimit)

@@ -72,11 +72,23 @@ struct Transcribe: ParsableCommand {
   @Option(help: "Write one file per input (NAME.txt, .tsv, .json, .srt or .vtt) into this folder instead of standard output.")
   var outputDir: String?
 
+  func validate() throws {
+    if !format.holdsSeveralFiles && audio.count > 1 && outputDir == nil {
+      throw ValidationError("--format \(format.rawValue) makes one document per file: give --output-dir for \(audio.count) files")
+    }
+    // One output file per input, named after it: two inputs of one name would overwrite each other.
+    if outputDir != nil {
+      var seen: [String: String] = [:]
+      for path in audio {
+        let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        if let first = seen[name] { throw ValidationError("\(first) and \(path) would both be written as \(name).\(format.fileExtension) in --output-dir") }
+        seen[name] = path
+      }
+    }
+  }
+
   func run() throws {
     try reportingFailures {
-      if !format.holdsSeveralFiles && audio.count > 1 && outputDir == nil {
-        throw CommandFailure("--format \(format.rawValue) makes one document per file: give --output-dir for \(audio.count) files")
-      }
       if let outputDir { try IRFile.checkFolder(outputDir) }
       let recognizer = try loadRecognizer(model)
       let samplingRate = recognizer.model.featureExtractor.samplingRate
@@ -104,7 +116,7 @@ struct Transcribe: ParsableCommand {
             duration: info.seconds, includesWords: timestamps == .word || format.needsWordTimings)
           if let outputDir {
             let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-            let file = URL(fileURLWithPath: outputDir).appendingPathComponent("\(name).\(format == .text ? "txt" : format.rawValue)").path
+            let file = URL(fileURLWithPath: outputDir).appendingPathComponent("\(name).\(format.fileExtension)").path
             try IRFile.write(format.document(transcription), to: file)
           } else {
             // Written straight to the descriptor so that each file's result appears as soon as it is decoded.

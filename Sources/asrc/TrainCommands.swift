@@ -30,7 +30,7 @@ struct Train: ParsableCommand {
   @Option(parsing: .unconditional, help: "AdamW's epsilon.") var adamEpsilon = 1e-8
   @Option(parsing: .unconditional, help: "Steps of linear warm-up from 0 to the learning rate; below 1, a ratio of the total steps (as transformers 5.x).")
   var warmupSteps = 0.0
-  @Option(parsing: .unconditional, help: "Warm-up as a ratio of the total steps (transformers 4.x's warmup_ratio); overrides --warmup-steps.")
+  @Option(parsing: .unconditional, help: "Warm-up as a ratio of the total steps (transformers 4.x's warmup_ratio); a positive --warmup-steps wins over it, as in 4.x.")
   var warmupRatio: Double?
   @Option(help: "The schedule: linear, cosine, cosine_with_restarts, polynomial (to 1e-7), constant (no warm-up) or constant_with_warmup, as transformers' get_scheduler.")
   var lrSchedulerType = "linear"
@@ -58,7 +58,7 @@ struct Train: ParsableCommand {
     "Evaluate on padded batches even for models without an attention mask.",
     discussion: "For such models (group-norm feature encoders, like base) zero padding changes the outputs, so padded metrics depend on the batch size; by default only clips of one length share an evaluation batch. This flag gives transformers' exact batched numbers."))
   var evalPaddedBatches = false
-  @Flag(help: "Train into an --output-dir that holds another run's checkpoints (transformers 4.x's overwrite_output_dir); they are kept, and rotation never removes them.")
+  @Flag(help: "Train into an --output-dir that holds another run (transformers 4.x's overwrite_output_dir): its checkpoints are kept and never rotated away (a run that would save a checkpoint of the same step is refused), its final model is replaced.")
   var overwriteOutputDir = false
   @Flag(inversion: .prefixedNo, help: "Log the loss of the first step too (on here; TrainingArguments' default is off).")
   var loggingFirstStep = true
@@ -123,12 +123,14 @@ struct Train: ParsableCommand {
       for (option, path) in [("--model", model), ("--train", train)] + (eval.map { [("--eval", $0)] } ?? []) where !FileManager.default.fileExists(atPath: path) {
         throw CommandFailure("\(option) \(path): no such file or folder")
       }
-      // Another run's checkpoints: continuing it or starting over beside it must be asked for.
+      // Another run's checkpoints or final model: continuing it or starting over beside it must
+      // be asked for (transformers' example scripts refuse a non-empty output_dir the same way).
       let earlier = Checkpoints.list(in: outputDir)
-      if !earlier.isEmpty && resumeFromCheckpoint == nil && !overwriteOutputDir {
-        let names = earlier.map { ($0.path as NSString).lastPathComponent }.joined(separator: ", ")
+      let finalModel = ["model.safetensors", "trainer_state.json"].filter { FileManager.default.fileExists(atPath: outputDir + "/" + $0) }
+      if (!earlier.isEmpty || !finalModel.isEmpty) && resumeFromCheckpoint == nil && !overwriteOutputDir {
+        let names = earlier.map { ($0.path as NSString).lastPathComponent } + finalModel
         throw CommandFailure(
-          "--output-dir \(outputDir) holds checkpoints of an earlier run (\(names)): continue it with --resume-from-checkpoint last, or start a new run beside them with --overwrite-output-dir")
+          "--output-dir \(outputDir) holds an earlier run (\(names.joined(separator: ", "))): continue it with --resume-from-checkpoint last, or start a new run there with --overwrite-output-dir (its checkpoints are kept; its final model is replaced)")
       }
       try IRFile.checkFolder(outputDir)
       try runTraining(arguments)
@@ -146,6 +148,15 @@ struct Train: ParsableCommand {
     let evalSet = try eval.map { Dataset.prepare(try loadCorpus($0), tokenizer: directory.tokenizer, model: directory.configuration, options: .evaluation) }
     if let evalSet { print("eval: " + evalSet.summary) }
     let trainer = try Trainer(model: directory, train: trainSet, evaluation: evalSet, arguments: arguments) { print($0) }
+    if arguments.overwriteOutputDir && arguments.resumeFromCheckpoint == nil && arguments.saveSteps > 0 {
+      // The checkpoints this run will save must not land on the earlier run's.
+      let maxSteps = trainer.state.maxSteps
+      let planned = Set(stride(from: arguments.saveSteps, through: maxSteps, by: arguments.saveSteps)).union([maxSteps])
+      let clashes = Checkpoints.list(in: arguments.outputDir).filter { planned.contains($0.step) }.map { ($0.path as NSString).lastPathComponent }
+      if !clashes.isEmpty {
+        throw CommandFailure("--output-dir \(arguments.outputDir): this run would save \(clashes.joined(separator: ", ")), which the earlier run there already holds; choose another --output-dir")
+      }
+    }
     if let checkpoint = arguments.resumeFromCheckpoint {
       let path: String
       if checkpoint == "last" {
@@ -202,16 +213,19 @@ struct Evaluate: ParsableCommand {
 
   @Option(help: "The model folder.") var model: String
   @Option(help: "A TIMIT or LibriSpeech folder, or a manifest.") var data: String
-  @Option(help: "Utterances per batch. The metrics do not depend on it unless --padded-batches is given.") var batchSize = 16
+  @Option(parsing: .unconditional, help: "Utterances per batch. The metrics do not depend on it unless --padded-batches is given.") var batchSize = 16
   @Option(name: .shortAndLong, help: "Per-utterance results (.jsonl).") var output = "eval_results.jsonl"
   @Flag(help: ArgumentHelp(
     "Pad every batch, even for models without an attention mask.",
     discussion: "For such models (group-norm feature encoders, like base) zero padding changes the outputs, so padded metrics depend on the batch size; by default only clips of one length share a batch, which gives every clip the score it gets alone (as asrc transcribe does). This flag gives transformers' exact batched numbers."))
   var paddedBatches = false
 
+  func validate() throws {
+    guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, not \(batchSize)") }
+  }
+
   func run() throws {
     try reportingFailures {
-      guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, not \(batchSize)") }
       try checkWritableFile(output, option: "--output")
       let directory = try ModelDirectory.load(model)
       let dataset = Dataset.prepare(try loadCorpus(data), tokenizer: directory.tokenizer, model: directory.configuration, options: .evaluation)

@@ -23,7 +23,9 @@ import Testing
   func asrc(_ arguments: String...) throws -> Run { try asrc(arguments) }
 
   /// Runs asrc with `arguments`, in `folder` when given (else the test's working folder).
-  func asrc(_ arguments: [String], in folder: String? = nil) throws -> Run {
+  /// Standard output and error are drained at once (a full pipe would stall the child), and a
+  /// run that takes longer than `limit` seconds is killed and recorded as an issue.
+  func asrc(_ arguments: [String], in folder: String? = nil, limit: Double = 600) throws -> Run {
     let process = Process()
     process.executableURL = Self.executable
     process.arguments = arguments
@@ -32,10 +34,19 @@ import Testing
     process.standardOutput = out
     process.standardError = err
     try process.run()
+    let errorText = Transcript()
+    let errorReader = Thread { errorText.append(String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)) }
+    errorReader.start()
+    let killer = DispatchWorkItem { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+    DispatchQueue.global().asyncAfter(deadline: .now() + limit, execute: killer)
     let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    let error = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()
-    return Run(status: process.terminationStatus, output: output, error: error)
+    killer.cancel()
+    while !errorReader.isFinished { Thread.sleep(forTimeInterval: 0.005) }
+    if process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL {
+      Issue.record("asrc \(arguments.joined(separator: " ")) did not finish within \(Int(limit)) s")
+    }
+    return Run(status: process.terminationStatus, output: output, error: errorText.text)
   }
 
   let scratchSpace = ScratchSpace()

@@ -54,12 +54,30 @@ import Testing
     let before = try contents(output)
     let refused = try train(output, "--max-steps", "3", "--save-steps", "1")
     #expect(refused.status != 0)
-    #expect(refused.error.contains("holds checkpoints of an earlier run") && refused.error.contains("checkpoint-4, checkpoint-6"), "\(refused.error)")
+    #expect(refused.error.contains("holds an earlier run") && refused.error.contains("checkpoint-4, checkpoint-6"), "\(refused.error)")
     #expect(try contents(output) == before, "a refused run changed files")
     // Asked for: the new run keeps its own newest two and leaves the earlier run's alone.
     let beside = try train(output, "--max-steps", "3", "--save-steps", "1", "--overwrite-output-dir")
     #expect(beside.status == 0, "\(beside.error)")
     let names = try FileManager.default.contentsOfDirectory(atPath: output).filter { $0.hasPrefix("checkpoint-") }.sorted()
     #expect(names == ["checkpoint-2", "checkpoint-3", "checkpoint-4", "checkpoint-6"], "\(names)")
+  }
+
+  /// A finished run without checkpoints is an earlier run too; and --overwrite-output-dir never
+  /// lets the new run's checkpoints land on the earlier run's.
+  @Test func earlierFinalModelsAndClashingCheckpointsAreRefused() throws {
+    let output = scratch.path("asrc-run")
+    #expect(try train(output, "--max-steps", "2", "--save-steps", "0").status == 0)
+    let before = try contents(output)
+    let again = try train(output, "--max-steps", "2", "--save-steps", "0")
+    #expect(again.status != 0 && again.error.contains("holds an earlier run (model.safetensors, trainer_state.json)"), "\(again.error)")
+    #expect(try contents(output) == before)
+
+    let second = scratch.path("asrc-run")
+    #expect(try train(second, "--max-steps", "4", "--save-steps", "2").status == 0)
+    let secondBefore = try contents(second)
+    let clash = try train(second, "--max-steps", "3", "--save-steps", "2", "--overwrite-output-dir")
+    #expect(clash.status != 0 && clash.error.contains("this run would save checkpoint-2"), "\(clash.error)")
+    #expect(try contents(second) == secondBefore, "a refused run changed files")
   }
 }

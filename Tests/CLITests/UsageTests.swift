@@ -15,6 +15,11 @@ import Testing
       (common + ["--lr-scheduler-type", "sometimes"], "--lr-scheduler-type must be"),
       (["data", "--model", "m", "--vocab", "v.json", "corpus"], "give --model or --vocab, not both"),
       (["data"], "give the corpus"),
+      (common + ["--warmup-steps", "1e300"], "--warmup-steps must be"),
+      (common + ["--num-train-epochs", "1e300"], "--num-train-epochs must be"),
+      (["eval", "--model", "m", "--data", "d", "--batch-size", "0"], "--batch-size must be positive, not 0"),
+      (["transcribe", "--model", "m", "--format", "srt", "a.wav", "b.wav"], "give --output-dir for 2 files"),
+      (["transcribe", "--model", "m", "--output-dir", "out", "x/a.wav", "y/a.flac"], "would both be written as a.txt"),
     ]
     for (arguments, message) in cases {
       let run = try CLITests().asrc(arguments)

@@ -35,10 +35,20 @@ import Testing
   @Test(arguments: FuzzTarget.allCases)
   func crashersAreRefusedCleanly(_ target: FuzzTarget) throws {
     for crasher in Self.inputs("crashers", target) {
-      if case .refused(let message) = Self.replay(target, try Data(contentsOf: crasher)) {
+      switch Self.replay(target, try Data(contentsOf: crasher)) {
+      case .refused(let message):
         #expect(message.contains(target.inputName), "\(crasher.lastPathComponent): the error does not name the input: \(message)")
+      case .parsed(let summary):
+        // Every committed crasher is malformed input that must now be refused, not accepted.
+        Issue.record("\(target.rawValue)/\(crasher.lastPathComponent) was accepted: \(summary)")
       }
     }
+  }
+
+  /// The crashers the fuzz README lists are all here, so a lost file cannot make the replay vacuous.
+  @Test func everyCommittedCrasherIsReplayed() {
+    let count = FuzzTarget.allCases.reduce(0) { $0 + Self.inputs("crashers", $1).count }
+    #expect(count >= 6, "only \(count) crashers found")
   }
 
   enum Outcome {

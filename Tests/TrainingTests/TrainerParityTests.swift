@@ -92,6 +92,9 @@ import Training
     #expect(!decay.isEmpty && !noDecay.isEmpty)
     for name in decay { #expect(AdamW.decays(name), "\(name) should decay") }
     for name in noDecay { #expect(!AdamW.decays(name), "\(name) should not decay") }
+    // Together the lists are every parameter of the model, so no parameter escapes the check.
+    let parameters = Set(try ModelDirectory.load(Self.root.appendingPathComponent("initial").path).weights.keys)
+    #expect(decay.union(noDecay) == parameters && decay.isDisjoint(with: noDecay))
   }
 
   /// Weight decay strong enough to tell the right decay set from a wrong one: applying it to
@@ -265,6 +268,27 @@ extension Trainer.Outcome: Equatable {
     arguments.saveTotalLimit = 2
     #expect(try parity.makeTrainer(arguments: arguments).run() == .finished)
     #expect(Checkpoints.list(in: output).map(\.step) == [1, 4, 6, 100])
+  }
+
+  /// A stop asked for during the last step lets the run finish and write its final model.
+  @Test func aStopDuringTheLastStepStillFinishes() throws {
+    let parity = TrainerParityTests()
+    let output = scratch.path("asrc-last-stop")
+    var arguments = parity.arguments(output: output)
+    arguments.maxSteps = 2
+    let trainer = try parity.makeTrainer(arguments: arguments)
+    trainer.stopAfterStep = 2
+    #expect(try trainer.run() == .finished)
+    #expect(FileManager.default.fileExists(atPath: output + "/model.safetensors"))
+  }
+
+  /// A warm-up longer than the run is refused: the peak learning rate would never be reached.
+  @Test func aWarmupLongerThanTheRunIsRefused() throws {
+    let parity = TrainerParityTests()
+    var arguments = parity.arguments(output: scratch.path("asrc-warmup"))
+    arguments.maxSteps = 3
+    arguments.warmupSteps = 10
+    #expect(throws: TrainingError.self) { try parity.makeTrainer(arguments: arguments) }
   }
 
   /// --eval-steps 0 still evaluates after the last step, as the help says.
