@@ -41,7 +41,7 @@ public struct Evaluator {
     /// from the same clips alone (transformers' documentation warns of it). Models with an
     /// attention mask batch freely. Metrics then do not depend on the batch size.
     case independentOfBatchSize
-    /// Pad every batch as the guide's collator does, for transformers' exact batched numbers.
+    /// Pad every batch as the guide's collator does (each row still decoded over its own frames).
     case padded
   }
 

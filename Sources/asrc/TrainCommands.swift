@@ -56,7 +56,7 @@ struct Train: ParsableCommand {
   @Option(parsing: .unconditional, help: "Leave out utterances longer than this many seconds.") var maxDuration: Double?
   @Flag(help: ArgumentHelp(
     "Evaluate on padded batches even for models without an attention mask.",
-    discussion: "For such models (group-norm feature encoders, like base) zero padding changes the outputs, so padded metrics depend on the batch size; by default only clips of one length share an evaluation batch. This flag gives transformers' exact batched numbers."))
+    discussion: "For such models (group-norm feature encoders, like base) zero padding changes the outputs, so padded metrics depend on the batch size; by default only clips of one length share an evaluation batch. This flag pads as the guide's collator does (each row still decoded over its own frames), for comparison with transformers' batched evaluation."))
   var evalPaddedBatches = false
   @Flag(help: "Train into an --output-dir that holds another run (transformers 4.x's overwrite_output_dir): its checkpoints are kept and never rotated away (a run that would save a checkpoint of the same step is refused), its final model is replaced.")
   var overwriteOutputDir = false
@@ -217,7 +217,7 @@ struct Evaluate: ParsableCommand {
   @Option(name: .shortAndLong, help: "Per-utterance results (.jsonl).") var output = "eval_results.jsonl"
   @Flag(help: ArgumentHelp(
     "Pad every batch, even for models without an attention mask.",
-    discussion: "For such models (group-norm feature encoders, like base) zero padding changes the outputs, so padded metrics depend on the batch size; by default only clips of one length share a batch, which gives every clip the score it gets alone (as asrc transcribe does). This flag gives transformers' exact batched numbers."))
+    discussion: "For such models (group-norm feature encoders, like base) zero padding changes the outputs, so padded metrics depend on the batch size; by default only clips of one length share a batch, which gives every clip the score it gets alone (as asrc transcribe does). This flag pads as the guide's collator does (each row still decoded over its own frames), for comparison with transformers' batched evaluation."))
   var paddedBatches = false
 
   func validate() throws {
