@@ -85,6 +85,8 @@ struct DataSummary: ParsableCommand {
       options.maximumSeconds = maxDuration
       let dataset = Dataset.prepare(corpus, tokenizer: tokenizer, model: configuration, options: options)
       print(dataset.summary)
+      // The summary above says why; the exit status says that nothing could be trained on.
+      if dataset.items.isEmpty { throw CommandFailure("\(corpus.root): zero utterances usable for training (the reasons are above)") }
       if let longest = dataset.items.max(by: { $0.sampleCount < $1.sampleCount }), let shortest = dataset.items.min(by: { $0.sampleCount < $1.sampleCount }) {
         print(String(format: "durations: %.2f s to %.2f s; speakers: %d", shortest.seconds, longest.seconds, Set(dataset.items.compactMap(\.utterance.speaker)).count))
       }

@@ -43,6 +43,7 @@ import Testing
     Case(name: "vocab from a relative manifest", arguments: ["vocab", "--train", "set/train.csv", "-o", "v.json"], expected: "wrote v.json", succeeds: true),
     Case(name: "data of a relative manifest", arguments: ["data", "set/train.csv", "--model", model], expected: "6 utterances", succeeds: true),
     Case(name: "data of a folder named like audio", arguments: ["data", "dir.wav"], expected: "dir.wav: no corpus found"),
+    Case(name: "data with nothing usable", arguments: ["data", "allbad.csv"], expected: "allbad.csv: zero utterances usable for training"),
     Case(name: "logits into a folder", arguments: ["logits", "--model", model, "set/audio/a.wav", "-o", "dir.wav"], expected: "cannot write dir.wav: is a directory"),
     Case(name: "logits below a file", arguments: ["logits", "--model", model, "set/audio/a.wav", "-o", "file.txt/x.npy"], expected: "file.txt is a file, not a folder"),
     Case(name: "grad of a folder", arguments: ["grad", "--model", model, "--audio", "dir.wav", "--text", "hi", "-o", "g.safetensors"], expected: "dir.wav: is a directory"),
