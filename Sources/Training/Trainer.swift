@@ -48,7 +48,12 @@ public final class Trainer {
     if let evaluation, evaluation.items.isEmpty {
       throw UnusableDataError(data: evaluation.corpus.root, purpose: "evaluation", skipped: evaluation.skipped)
     }
-    stepsPerEpoch = (train.items.count + arguments.perDeviceTrainBatchSize - 1) / arguments.perDeviceTrainBatchSize
+    stepsPerEpoch = arguments.dataloaderDropLast
+      ? train.items.count / arguments.perDeviceTrainBatchSize
+      : (train.items.count + arguments.perDeviceTrainBatchSize - 1) / arguments.perDeviceTrainBatchSize
+    guard stepsPerEpoch > 0 else {
+      throw UnusableDataError(data: train.corpus.root, purpose: "one full batch of \(arguments.perDeviceTrainBatchSize) (--dataloader-drop-last)", skipped: train.skipped)
+    }
     let totalSteps = arguments.maxSteps > 0 ? arguments.maxSteps : Int((Double(stepsPerEpoch) * arguments.numTrainEpochs).rounded(.up))
     guard let kind = LearningRateSchedule.Kind(rawValue: arguments.lrSchedulerType) else { throw TrainingError.unknownScheduler(arguments.lrSchedulerType) }
     let warmup = arguments.resolvedWarmupSteps(totalSteps: totalSteps)
@@ -110,10 +115,15 @@ public final class Trainer {
     var lastLearningRate = schedule.rate(at: state.schedulerSteps)
     let interpreter = Interpreter()
     let clock = ContinuousClock()
+    if let runName = arguments.runName { report("run \(runName)") }
+    if let evaluation, arguments.evalOnStart, state.globalStep == 0 { try evaluate(evaluation) }
     while state.globalStep < state.maxSteps {
       let indices = Sampler.indices(
-        count: train.items.count, lengths: lengths, batchSize: arguments.perDeviceTrainBatchSize, order: order, seed: UInt64(arguments.seed), epoch: state.epochIndex)
-      let batches = Array(Sampler.batches(indices, batchSize: arguments.perDeviceTrainBatchSize).dropFirst(state.batchInEpoch))
+        count: train.items.count, lengths: lengths, batchSize: arguments.perDeviceTrainBatchSize, order: order,
+        seed: UInt64(truncatingIfNeeded: arguments.dataSeed ?? arguments.seed), epoch: state.epochIndex)
+      let epochBatches = Sampler.batches(indices, batchSize: arguments.perDeviceTrainBatchSize)
+        .filter { !arguments.dataloaderDropLast || $0.count == arguments.perDeviceTrainBatchSize }
+      let batches = Array(epochBatches.dropFirst(state.batchInEpoch))
       let loader = BatchLoader(
         dataset: train, collator: evaluator.collator, batches: batches, prefetch: Swift.max(1, arguments.dataloaderNumWorkers), cache: audioCache)
       while state.globalStep < state.maxSteps, let batch = loader.next() {

@@ -41,6 +41,14 @@ public struct TrainingArguments: Sendable, Codable, Equatable {
   /// Log the first step too (TrainingArguments' logging_first_step, on here so that a long run
   /// shows its loss at once).
   public var loggingFirstStep = true
+  /// Evaluate once before the first step (transformers' eval_on_start).
+  public var evalOnStart = false
+  /// Leave out the last batch of an epoch when it is smaller than the batch size.
+  public var dataloaderDropLast = false
+  /// Seeds the sampler's shuffling on its own (transformers' data_seed); nil: `seed`.
+  public var dataSeed: Int?
+  /// A name for the run, recorded in training_args.json and printed at the start.
+  public var runName: String?
 
   public init(outputDir: String) { self.outputDir = outputDir }
 
@@ -97,5 +105,6 @@ public struct TrainingArguments: Sendable, Codable, Equatable {
     case resumeFromCheckpoint = "resume_from_checkpoint", dataloaderNumWorkers = "dataloader_num_workers"
     case minDurationSeconds = "min_duration_seconds", maxDurationSeconds = "max_duration_seconds"
     case evalPaddedBatches = "eval_padded_batches", overwriteOutputDir = "overwrite_output_dir", loggingFirstStep = "logging_first_step"
+    case evalOnStart = "eval_on_start", dataloaderDropLast = "dataloader_drop_last", dataSeed = "data_seed", runName = "run_name"
   }
 }

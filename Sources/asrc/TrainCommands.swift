@@ -62,6 +62,10 @@ struct Train: ParsableCommand {
   var overwriteOutputDir = false
   @Flag(inversion: .prefixedNo, help: "Log the loss of the first step too (on here; TrainingArguments' default is off).")
   var loggingFirstStep = true
+  @Flag(help: "Evaluate once before the first step, as a baseline.") var evalOnStart = false
+  @Flag(help: "Leave out each epoch's last batch when it is smaller than the batch size.") var dataloaderDropLast = false
+  @Option(parsing: .unconditional, help: "Seed of the sampler's shuffling alone (default: --seed).") var dataSeed: Int?
+  @Option(help: "A name for the run, recorded in training_args.json.") var runName: String?
 
   /// The options as TrainingArguments.
   var trainingArguments: TrainingArguments {
@@ -100,6 +104,10 @@ struct Train: ParsableCommand {
     arguments.evalPaddedBatches = evalPaddedBatches
     arguments.overwriteOutputDir = overwriteOutputDir
     arguments.loggingFirstStep = loggingFirstStep
+    arguments.evalOnStart = evalOnStart
+    arguments.dataloaderDropLast = dataloaderDropLast
+    arguments.dataSeed = dataSeed
+    arguments.runName = runName
     return arguments
   }
 

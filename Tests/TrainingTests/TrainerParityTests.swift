@@ -291,6 +291,41 @@ extension Trainer.Outcome: Equatable {
     #expect(throws: TrainingError.self) { try parity.makeTrainer(arguments: arguments) }
   }
 
+  /// --eval-on-start evaluates at step 0; --dataloader-drop-last leaves out short batches;
+  /// --data-seed alone decides the order (the fixture's dropouts are off, so --seed then changes
+  /// nothing); --run-name is recorded.
+  @Test func startEvaluationDropLastDataSeedAndRunName() throws {
+    let parity = TrainerParityTests()
+    let model = try ModelDirectory.load(TrainerParityTests.root.appendingPathComponent("initial").path)
+    let data = Dataset.prepare(
+      try CorpusReader.load(TrainerParityTests.root.appendingPathComponent("train.csv").path), tokenizer: model.tokenizer, model: model.configuration)
+    var arguments = parity.arguments(output: scratch.path("asrc-options"))
+    arguments.evalOnStart = true
+    arguments.evalSteps = 0
+    arguments.perDeviceTrainBatchSize = 4
+    arguments.dataloaderDropLast = true
+    arguments.runName = "drop-last"
+    let trainer = try Trainer(model: model, train: data, evaluation: data, arguments: arguments) { _ in }
+    #expect(try trainer.run() == .finished)
+    // Six utterances in batches of 4: one full batch an epoch, two epochs.
+    #expect(trainer.state.globalStep == 2 && trainer.state.epoch == 2)
+    #expect(trainer.state.logHistory.filter { $0["eval_wer"] != nil }.map { $0["step"] } == [0, 2])
+    let saved = try String(contentsOfFile: arguments.outputDir + "/training_args.json", encoding: .utf8)
+    #expect(saved.contains("\"run_name\"") && saved.contains("drop-last"))
+
+    func firstLosses(seed: Int, dataSeed: Int?) throws -> [Double] {
+      var arguments = parity.arguments(output: scratch.path("asrc-seed"))
+      arguments.noShuffle = false
+      arguments.maxSteps = 2
+      (arguments.seed, arguments.dataSeed) = (seed, dataSeed)
+      let trainer = try parity.makeTrainer(arguments: arguments)
+      _ = try trainer.run()
+      return trainer.state.logHistory.compactMap { $0["loss"] }
+    }
+    #expect(try firstLosses(seed: 1, dataSeed: 7) == (try firstLosses(seed: 2, dataSeed: 7)))
+    #expect(try firstLosses(seed: 1, dataSeed: 7) != (try firstLosses(seed: 1, dataSeed: 8)))
+  }
+
   /// --eval-steps 0 still evaluates after the last step, as the help says.
   @Test func theLastStepIsAlwaysEvaluated() throws {
     let parity = TrainerParityTests()
