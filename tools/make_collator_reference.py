@@ -31,7 +31,6 @@ import json
 import os
 import sys
 import tempfile
-from dataclasses import dataclass
 
 import numpy as np
 import soundfile
@@ -45,21 +44,9 @@ SR = 16000
 CLIPS = [("a", 0.15, "hello"), ("b", 0.10, "it's"), ("c", 0.125, "ab c")]
 
 
-@dataclass
-class DataCollatorCTCWithPadding:
-    """The guide's collator, as in tools/make_trainer_reference.py."""
-
-    processor: Wav2Vec2Processor
-    padding: bool | str = True
-
-    def __call__(self, features):
-        input_features = [{"input_values": feature["input_values"]} for feature in features]
-        label_features = [{"input_ids": feature["labels"]} for feature in features]
-        batch = self.processor.pad(input_features, padding=self.padding, return_tensors="pt")
-        labels_batch = self.processor.pad(labels=label_features, padding=self.padding, return_tensors="pt")
-        labels = labels_batch["input_ids"].masked_fill(labels_batch.attention_mask.ne(1), -100)
-        batch["labels"] = labels
-        return batch
+# The guide's collator, exactly as the trainer fixture uses it.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_trainer_reference import DataCollatorCTCWithPadding  # noqa: E402
 
 
 def make_audio(seconds, rng):
