@@ -139,8 +139,9 @@ def save_npy(path, arr):
 # --------------------------------------------------------------------------- audio
 
 
-def make_audio(duration, seed):
-    """Deterministic test tone: three sines with gliding pitch, slow amplitude envelope, noise."""
+def tone(duration, seed, peak=0.45, noise=0.01):
+    """Deterministic test tone as floats: three sines with gliding pitch, slow amplitude envelope,
+    scaled to `peak`, plus `noise` times white noise."""
     rng = np.random.default_rng(seed)
     n = int(round(duration * SR))
     t = np.arange(n) / SR
@@ -152,8 +153,13 @@ def make_audio(duration, seed):
         phase = 2 * np.pi * (f0 * t + 0.5 * (f1 - f0) * t * t / duration) + rng.uniform(0, 2 * np.pi)
         env = 0.6 + 0.4 * np.sin(2 * np.pi * rng.uniform(1.0, 4.0) * t + rng.uniform(0, 2 * np.pi))
         x += rng.uniform(0.5, 1.0) * env * np.sin(phase)
-    x = 0.45 * x / np.max(np.abs(x))
-    x += 0.01 * rng.standard_normal(n)
+    x = peak * x / np.max(np.abs(x))
+    return x + noise * rng.standard_normal(n)
+
+
+def make_audio(duration, seed):
+    """The test tone as 16-bit PCM."""
+    x = tone(duration, seed)
     return np.clip(np.round(x * 32767.0), -32768, 32767).astype(np.int16)
 
 

@@ -40,11 +40,7 @@ import Testing
   func fromAPath(_ test: Case) throws {
     try TestAudio.withScratch { folder in
       let path = folder + "/" + test.name
-      if let bytes = test.bytes {
-        try bytes.write(to: URL(fileURLWithPath: path))
-      } else {
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
-      }
+      try TestAudio.place(test.bytes, at: path)
       check(test, path: path) { () throws(AudioError) -> Int in try AudioFile.read(path).samples.count }
       check(test, path: path) { () throws(AudioError) -> Int in try AudioFile.info(path).frames }
     }

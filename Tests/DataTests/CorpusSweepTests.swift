@@ -29,11 +29,7 @@ import Testing
   func refusesWithPathAndReason(_ test: Case) throws {
     try TestAudio.withScratch { folder in
       let path = folder + "/" + test.name
-      if let bytes = test.bytes {
-        try bytes.write(to: URL(fileURLWithPath: path))
-      } else {
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
-      }
+      try TestAudio.place(test.bytes, at: path)
       #expect(throws: DataError.self) { try CorpusReader.load(path) }
       do { _ = try CorpusReader.load(path) } catch let error as DataError {
         #expect(error.path == path && error.reason.contains(test.reason), "\(error)")

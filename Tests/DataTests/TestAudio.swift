@@ -37,6 +37,16 @@ extension TestAudio {
   /// Runs `body` with a fresh scratch folder and removes the folder afterwards.
   static func withScratch<T>(_ body: (String) throws -> T) rethrows -> T { try withTemporaryFolder("asrc-data", body) }
 
+  /// Writes `bytes` to `path`, or makes a folder there when `bytes` is nil (a folder where a file
+  /// is expected).
+  static func place(_ bytes: Data?, at path: String) throws {
+    if let bytes {
+      try bytes.write(to: URL(fileURLWithPath: path))
+    } else {
+      try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+    }
+  }
+
   /// A 16-bit mono PCM WAV file's bytes with these samples.
   static func wavBytes(_ samples: [Int16], rate: Int = 16000) -> Data {
     var data = Data()
