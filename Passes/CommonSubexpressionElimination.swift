@@ -11,7 +11,40 @@ import IR
 /// are deterministic in seed and stream), so equal keys mean equal values. Nodes with regions
 /// are left alone.
 public let commonSubexpressionElimination = Pass(
-  name: "cse", summary: "merge nodes that compute the same value"
+  name: "cse", summary: "merge nodes that compute the same value",
+  details: """
+    Every op is a pure function of its operands and attributes (dropout masks too: they are \
+    deterministic in seed and stream), so two nodes with the same op, operands and attributes \
+    compute the same value and the later one is replaced by the earlier. Nodes with regions \
+    are left alone; their bodies are deduplicated inside.
+    """,
+  examples: [
+    PassExample(
+      "Equal nodes merge, outputs follow",
+      before: """
+        graph @g {
+          input %x: f32[4]
+          %0 = exp(%x) : f32[4]
+          %1 = exp(%x) : f32[4]
+          %2 = add(%0, %1) : f32[4]
+          %3 = softmax(%x) {axis = 0} : f32[4]
+          %4 = softmax(%x) {axis = 0} : f32[4]
+          output y = %2
+          output z = %4
+        }
+        """,
+      after: """
+        graph @g {
+          input %x: f32[4]
+          %0 = exp(%x) : f32[4]
+          %2 = add(%0, %0) : f32[4]
+          %3 = softmax(%x) {axis = 0} : f32[4]
+          output y = %2
+          output z = %3
+        }
+
+        """)
+  ]
 ) { graph in
   var result = graph
   var replacements: [ValueID: ValueID] = [:]

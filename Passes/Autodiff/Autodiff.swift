@@ -18,7 +18,46 @@ import IR
 /// not reach gets a zero gradient. Gradient rules live in `GradientRules`; the gradients no
 /// output needs (of inputs such as the audio) are removed at the end.
 public func autodiff(loss: String = "loss", trainable: @escaping @Sendable (String) -> Bool = { _ in true }) -> Pass {
-  Pass(name: "autodiff", summary: "append the backward pass: grad.<parameter> outputs for a scalar loss") { graph in
+  Pass(
+    name: "autodiff", summary: "append the backward pass: grad.<parameter> outputs for a scalar loss",
+    details: """
+      Reverse-mode differentiation as ordinary IR: the gradient of the scalar output `loss` \
+      with respect to every trainable parameter, output as `grad.<parameter name>`. Gradient \
+      rules live in `Passes/Autodiff/GradientRules.swift`, one entry per op. Only values that \
+      depend on a trainable parameter get gradients (with the feature encoder frozen nothing \
+      flows back through the convolutions); a trainable parameter the loss does not reach gets \
+      a zero gradient. Training compiles run it before the cleanup and fusion passes, so those \
+      see the forward and backward graph together.
+      """,
+    examples: [
+      PassExample(
+        "The gradient of a weighted sum",
+        before: """
+          graph @g {
+            input %x: f32[4]
+            param %w: f32[4]
+            %y = mul(%x, %w) : f32[4]
+            %loss = reduce_sum(%y) {axes = [0], keepdims = false} : f32[]
+            output loss = %loss
+          }
+          """,
+        after: """
+          graph @g {
+            input %x: f32[4]
+            param %w: f32[4]
+            %y = mul(%x, %w) : f32[4]
+            %loss = reduce_sum(%y) {axes = [0], keepdims = false} : f32[]
+            %0 = constant() {dtype = f32, shape = [], value = 1.0} : f32[]
+            %1 = reshape(%0) {shape = [1]} : f32[1]
+            %2 = broadcast_to(%1) {shape = [4]} : f32[4]
+            %4 = mul(%2, %x) : f32[4]
+            output loss = %loss
+            output grad.w = %4
+          }
+
+          """)
+    ]
+  ) { graph in
     try differentiate(graph, loss: loss, trainable: trainable)
   }
 }
