@@ -296,6 +296,89 @@ def train_strong_decay(init_dir, collator, dataset, processor, decay):
     )
 
 
+# Gradient accumulation over 2 micro-batches of 2: 3 batches an epoch give 2 optimizer steps (the
+# second from a single micro-batch, the remainder), 4 in 2 epochs.
+ACCUMULATION_OVERRIDES = dict(gradient_accumulation_steps=2)
+
+
+def train_accumulated(init_dir, collator, dataset, processor):
+    """The real Trainer with gradient_accumulation_steps=2 from initial/, sequential batches."""
+    tmp = tempfile.mkdtemp(prefix="asrc_trainer_accumulation_")
+    args = TrainingArguments(output_dir=tmp, **dict(TRAINING_ARGS, **ACCUMULATION_OVERRIDES))
+    trainer = RecordingTrainer(
+        model=Wav2Vec2ForCTC.from_pretrained(init_dir), args=args, data_collator=collator, train_dataset=dataset,
+        processing_class=processor.feature_extractor, dataset_items=dataset.items,
+    )
+    trainer.train()
+    shutil.rmtree(tmp, ignore_errors=True)
+    weights = {k: v.detach().to(torch.float32).contiguous().clone() for k, v in trainer.model.state_dict().items()}
+    logs = [e for e in trainer.state.log_history if "loss" in e and "step" in e and "train_loss" not in e]
+    return weights, dict(
+        overrides=ACCUMULATION_OVERRIDES,
+        max_steps=trainer.state.max_steps,
+        micro_batches=[dict(rows=r["rows"], loss=r["loss"], optimizer_step=r["global_step_before"] + 1) for r in trainer.batch_records],
+        losses=[e["loss"] for e in logs],
+        learning_rates=[e["learning_rate"] for e in logs],
+        grad_norms=[e["grad_norm"] for e in logs],
+        epochs=[e["epoch"] for e in logs],
+        file="final_accumulated.safetensors",
+        how="transformers.Trainer with TRAINING_ARGS updated by ACCUMULATION_OVERRIDES, sequential batches (0,1) "
+        "(2,3) (4,5) per epoch. Wav2Vec2ForCTC takes **kwargs, so the Trainer treats its loss as already scaled "
+        "for accumulation (model_accepts_loss_kwargs with num_items_in_batch) and does not divide it: the "
+        "gradient of an optimizer step is the SUM of its micro-batches' mean-loss gradients, and the logged "
+        "loss is the sum of their losses. An epoch of 3 batches gives ceil(3 / 2) = 2 optimizer steps, the "
+        "last from the one remaining batch.",
+    )
+
+
+# When the Trainer logs, evaluates and saves under each strategy (DefaultFlowCallback), recorded
+# from real runs: 3 batches an epoch, 7 steps (so the run stops inside its third epoch).
+EVENT_CASES = {
+    "steps": dict(logging_steps=2, eval_strategy="steps", eval_steps=2, save_strategy="steps", save_steps=3),
+    "epoch": dict(logging_strategy="epoch", eval_strategy="epoch", save_strategy="epoch"),
+    "eval_delay": dict(logging_steps=3, eval_strategy="steps", eval_steps=2, eval_delay=4, save_strategy="no"),
+    "logging_first_step": dict(logging_steps=4, logging_first_step=True, eval_strategy="no", save_strategy="steps", save_steps=5),
+    "nothing": dict(logging_strategy="no", eval_strategy="no", save_strategy="no"),
+}
+
+
+class EventRecorder(TrainerCallback):
+    def __init__(self):
+        self.logged, self.evaluated, self.saved = [], [], []
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if logs and "loss" in logs and "train_loss" not in logs:
+            self.logged.append(state.global_step)
+
+    def on_evaluate(self, args, state, control, **kwargs):
+        self.evaluated.append(state.global_step)
+
+    def on_save(self, args, state, control, **kwargs):
+        self.saved.append(state.global_step)
+
+
+def record_events(init_dir, collator, dataset, processor):
+    cases = {}
+    for name, overrides in EVENT_CASES.items():
+        tmp = tempfile.mkdtemp(prefix="asrc_trainer_events_")
+        base = dict(TRAINING_ARGS, logging_steps=500, max_steps=7, save_total_limit=None, logging_first_step=False)
+        args = TrainingArguments(output_dir=tmp, **dict(base, **overrides))
+        recorder = EventRecorder()
+        trainer = Trainer(
+            model=Wav2Vec2ForCTC.from_pretrained(init_dir), args=args, data_collator=collator, train_dataset=dataset,
+            eval_dataset=torch.utils.data.Subset(dataset, [0, 1]), processing_class=processor.feature_extractor,
+            callbacks=[recorder],
+        )
+        trainer._get_train_sampler = lambda train_dataset=None: torch.utils.data.SequentialSampler(dataset)
+        trainer.train()
+        shutil.rmtree(tmp, ignore_errors=True)
+        cases[name] = dict(
+            overrides=overrides, max_steps=7, batches_per_epoch=3,
+            logged=recorder.logged, evaluated=recorder.evaluated, saved=recorder.saved,
+        )
+    return cases
+
+
 # --------------------------------------------------------------------------- float64 replay
 
 
@@ -621,6 +704,13 @@ def main():
     strong_weights, strong = train_strong_decay(init_dir, collator, dataset, processor, decay)
     save_file(strong_weights, os.path.join(OUT, "final_strong_decay.safetensors"))
     expected["strong_decay"] = strong
+    accumulated_weights, accumulated = train_accumulated(init_dir, collator, dataset, processor)
+    save_file(accumulated_weights, os.path.join(OUT, "final_accumulated.safetensors"))
+    expected["gradient_accumulation"] = accumulated
+    expected["strategy_events"] = record_events(init_dir, collator, dataset, processor)
+    for name, case in expected["strategy_events"].items():
+        print(f"events {name}: logged {case['logged']} evaluated {case['evaluated']} saved {case['saved']}")
+    print(f"gradient accumulation: losses {accumulated['losses']}, epochs {accumulated['epochs']}")
     print(f"strong decay: losses {strong['losses']}; wrong decay sets land {strong['wrong_decay_sets_worst_relative_l2']} away")
     print(f"float64 replay: PyTorch float32 Trainer vs float64, worst relative L2 {max(torch32_vs_f64.values()):.3g}; "
           f"float32 replay vs Trainer, worst {max(replay_vs_trainer.values()):.3g}")

@@ -32,12 +32,21 @@ public enum Checkpoints {
     return final
   }
 
-  /// Deletes the oldest checkpoints beyond `limit` (by step).
-  public static func rotate(in folder: String, keep limit: Int, among eligible: Set<String>? = nil) throws -> [String] {
+  /// Deletes the oldest checkpoints beyond `limit` (by step), among `eligible` ones. The
+  /// `sparing` checkpoint (the best) is kept and counts as the newest, as the Trainer's
+  /// sort_checkpoints moves it; with a limit of 1 the newest stays beside it, so that the run
+  /// can still be resumed.
+  public static func rotate(in folder: String, keep limit: Int, among eligible: Set<String>? = nil, sparing best: String? = nil) throws -> [String] {
     guard limit > 0 else { return [] }
-    let existing = list(in: folder).filter { eligible?.contains($0.path) ?? true }
+    var existing = list(in: folder).filter { eligible?.contains($0.path) ?? true }
+    var keep = limit
+    if let best, let index = existing.firstIndex(where: { $0.path == best }) {
+      let entry = existing.remove(at: index)
+      existing.append(entry)
+      if limit == 1 && index != existing.count - 1 { keep = 2 }
+    }
     var removed: [String] = []
-    for (_, path) in existing.dropLast(limit) {
+    for (_, path) in existing.dropLast(keep) {
       try FileManager.default.removeItem(atPath: path)
       removed.append(path)
     }

@@ -23,7 +23,9 @@ public final class Trainer {
   private let schedule: LearningRateSchedule
   private let trainingGraph: Graph
   private let evaluator: Evaluator
-  private let stepsPerEpoch: Int
+  /// Batches of `perDeviceTrainBatchSize` in an epoch; optimizer steps take
+  /// `gradientAccumulationSteps` of them each (the last step of an epoch takes what is left).
+  private let microBatchesPerEpoch: Int
   private let report: (String) -> Void
   private let progress: TrainingProgress
   /// Decoded audio kept in memory when the training set is small enough (TIMIT-sized).
@@ -48,9 +50,11 @@ public final class Trainer {
     if let evaluation, evaluation.items.isEmpty {
       throw UnusableDataError(data: evaluation.corpus.root, purpose: "evaluation", skipped: evaluation.skipped)
     }
-    stepsPerEpoch = arguments.dataloaderDropLast
+    microBatchesPerEpoch = arguments.dataloaderDropLast
       ? train.items.count / arguments.perDeviceTrainBatchSize
       : (train.items.count + arguments.perDeviceTrainBatchSize - 1) / arguments.perDeviceTrainBatchSize
+    // As the Trainer's num_update_steps_per_epoch: a partial accumulation at the end still steps.
+    let stepsPerEpoch = (microBatchesPerEpoch + arguments.gradientAccumulationSteps - 1) / arguments.gradientAccumulationSteps
     guard stepsPerEpoch > 0 else {
       throw UnusableDataError(data: train.corpus.root, purpose: "one full batch of \(arguments.perDeviceTrainBatchSize) (--dataloader-drop-last)", skipped: train.skipped)
     }
@@ -99,6 +103,8 @@ public final class Trainer {
     state.schedulerSteps = loaded.state.schedulerSteps
     state.skippedSteps = loaded.state.skippedSteps
     state.bestMetric = loaded.state.bestMetric
+    state.bestGlobalStep = loaded.state.bestGlobalStep
+    state.bestModelCheckpoint = loaded.state.bestModelCheckpoint.flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }
     report("resumed from \(path) at step \(state.globalStep) (epoch \(state.epochIndex + 1), batch \(state.batchInEpoch))")
   }
 
@@ -108,9 +114,8 @@ public final class Trainer {
     try FileManager.default.createDirectory(atPath: arguments.outputDir, withIntermediateDirectories: true)
     let order: SamplingOrder = arguments.noShuffle ? .sequential : (arguments.groupByLength ? .groupedByLength : .random)
     let lengths = train.items.map(\.sampleCount)
-    var lossSinceLog = 0.0
-    var stepsSinceLog = 0
-    var finiteStepsSinceLog = 0
+    let accumulation = arguments.gradientAccumulationSteps
+    var window = LogWindow()
     var lastGradNorm = 0.0
     var lastLearningRate = schedule.rate(at: state.schedulerSteps)
     let interpreter = Interpreter()
@@ -118,22 +123,40 @@ public final class Trainer {
     if let runName = arguments.runName { report("run \(runName)") }
     if let evaluation, arguments.evalOnStart, state.globalStep == 0 { try evaluate(evaluation) }
     while state.globalStep < state.maxSteps {
+      // The length-grouped sampler groups megabatches of one optimizer step's examples, as the
+      // Trainer's LengthGroupedSampler(train_batch_size * gradient_accumulation_steps).
       let indices = Sampler.indices(
-        count: train.items.count, lengths: lengths, batchSize: arguments.perDeviceTrainBatchSize, order: order,
+        count: train.items.count, lengths: lengths, batchSize: arguments.perDeviceTrainBatchSize * accumulation, order: order,
         seed: UInt64(truncatingIfNeeded: arguments.dataSeed ?? arguments.seed), epoch: state.epochIndex)
       let epochBatches = Sampler.batches(indices, batchSize: arguments.perDeviceTrainBatchSize)
         .filter { !arguments.dataloaderDropLast || $0.count == arguments.perDeviceTrainBatchSize }
       let batches = Array(epochBatches.dropFirst(state.batchInEpoch))
       let loader = BatchLoader(
         dataset: train, collator: evaluator.collator, batches: batches, prefetch: Swift.max(1, arguments.dataloaderNumWorkers), cache: audioCache)
-      while state.globalStep < state.maxSteps, let batch = loader.next() {
+      while state.globalStep < state.maxSteps && state.batchInEpoch < microBatchesPerEpoch {
         let started = clock.now
-        for entry in batch.skipped { report("skipped \(entry)") }
-        state.batchInEpoch += 1
+        // One optimizer step: the next `accumulation` micro-batches (fewer at the epoch's end).
+        let microBatches = Swift.min(accumulation, microBatchesPerEpoch - state.batchInEpoch)
+        var loss = 0.0
+        var gradients: [String: Tensor] = [:]
+        var audioSeconds = 0.0
+        var examples = 0
+        for _ in 0..<microBatches {
+          guard let batch = loader.next() else { break }
+          for entry in batch.skipped { report("skipped \(entry)") }
+          state.batchInEpoch += 1
+          audioSeconds += batch.audioSeconds
+          guard !batch.items.isEmpty else { continue }
+          examples += batch.items.count
+          // The Trainer adds micro-batch losses without dividing them: Wav2Vec2ForCTC takes
+          // **kwargs, so its loss counts as already scaled for accumulation.
+          let (microLoss, microGradients) = try step(batch, interpreter: interpreter)
+          loss += microLoss
+          accumulate(microGradients, into: &gradients)
+        }
         state.globalStep += 1
-        state.epoch = Double(state.epochIndex) + Double(state.batchInEpoch) / Double(stepsPerEpoch)
-        if batch.items.isEmpty { continue }
-        let (loss, gradients) = try step(batch, interpreter: interpreter)
+        state.epoch = Double(state.epochIndex) + Double(state.batchInEpoch) / Double(microBatchesPerEpoch)
+        if examples == 0 { continue }
         let norm = globalNorm(gradients)
         lastGradNorm = norm
         if loss.isFinite && norm.isFinite {
@@ -141,43 +164,22 @@ public final class Trainer {
           lastLearningRate = learningRate
           optimizer.update(&model.weights, gradients: clipped(gradients, norm: norm), learningRate: learningRate)
           state.schedulerSteps += 1
-          lossSinceLog += loss
-          finiteStepsSinceLog += 1
+          window.add(loss)
         } else {
           state.skippedSteps += 1
           report("step \(state.globalStep): skipped, the \(loss.isFinite ? "gradient norm" : "loss") is not finite (loss \(loss), gradient norm \(norm))")
         }
-        stepsSinceLog += 1
-        progress.update(step: state.globalStep, loss: loss, seconds: (clock.now - started).seconds, audioSeconds: batch.audioSeconds)
-        if state.globalStep % arguments.loggingSteps == 0 || state.globalStep == state.maxSteps || (arguments.loggingFirstStep && state.globalStep == 1) {
-          var entry: [String: Double] = [
-            "grad_norm": lastGradNorm, "learning_rate": lastLearningRate, "epoch": state.epoch, "step": Double(state.globalStep),
-          ]
-          // A window whose every step was skipped has no loss to report (not a loss of zero).
-          // The mean over the finite steps (transformers' logging_nan_inf_filter replaces a
-          // non-finite loss by the running mean, which comes to the same).
-          if finiteStepsSinceLog > 0 { entry["loss"] = lossSinceLog / Double(finiteStepsSinceLog) }
-          state.logHistory.append(entry)
-          let lossText = entry["loss"].map { String(format: "%.4f", $0) } ?? "n/a (every step since the last log was skipped)"
-          progress.log(
-            String(
-              format: "step %d/%d: loss %@, grad norm %.3f, learning rate %.3g, epoch %.2f", state.globalStep, state.maxSteps, lossText, lastGradNorm,
-              lastLearningRate, state.epoch) + progress.remainingSuffix(step: state.globalStep))
-          lossSinceLog = 0
-          stepsSinceLog = 0
-          finiteStepsSinceLog = 0
-        }
-        // Every eval_steps (when positive), and always after the last step.
-        if let evaluation, (arguments.evalSteps > 0 && state.globalStep % arguments.evalSteps == 0) || state.globalStep == state.maxSteps {
-          try evaluate(evaluation)
-        }
-        // As transformers' step strategy: every save_steps, and after the last step too.
+        progress.update(step: state.globalStep, loss: loss, seconds: (clock.now - started).seconds, audioSeconds: audioSeconds)
+        let isLast = state.globalStep == state.maxSteps
+        let endsEpoch = isLast || state.batchInEpoch == microBatchesPerEpoch
+        let events = StepEvents(arguments: arguments, step: state.globalStep, epoch: state.epoch, isLast: isLast, endsEpoch: endsEpoch)
+        if events.log { log(&window, gradNorm: lastGradNorm, learningRate: lastLearningRate) }
+        var newBest = false
+        if let evaluation, events.evaluate { newBest = try evaluate(evaluation).isNewBest }
         var saved: String?
-        if arguments.saveSteps > 0 && (state.globalStep % arguments.saveSteps == 0 || state.globalStep == state.maxSteps) {
-          saved = try saveCheckpoint()
-        }
+        if events.save || (arguments.saveStrategy == .best && newBest) { saved = try saveCheckpoint() }
         // A stop asked for during the last step lets the run finish: the final model is written.
-        if state.globalStep < state.maxSteps && (stopRequested.isSet || stopAfterStep == state.globalStep) {
+        if !isLast && (stopRequested.isSet || stopAfterStep == state.globalStep) {
           loader.cancel()
           let path = try saved ?? saveCheckpoint()
           progress.finish()
@@ -191,8 +193,59 @@ public final class Trainer {
       }
     }
     progress.finish()
+    if arguments.loadBestModelAtEnd { try loadBestModel() }
     try saveFinal()
     return .finished
+  }
+
+  /// The losses of the optimizer steps since the last log line.
+  private struct LogWindow {
+    var lossSum = 0.0
+    var finiteSteps = 0
+    mutating func add(_ loss: Double) {
+      lossSum += loss
+      finiteSteps += 1
+    }
+  }
+
+  private func log(_ window: inout LogWindow, gradNorm: Double, learningRate: Double) {
+    var entry: [String: Double] = ["grad_norm": gradNorm, "learning_rate": learningRate, "epoch": state.epoch, "step": Double(state.globalStep)]
+    // A window whose every step was skipped has no loss to report (not a loss of zero).
+    // The mean over the finite steps (transformers' logging_nan_inf_filter replaces a
+    // non-finite loss by the running mean, which comes to the same).
+    if window.finiteSteps > 0 { entry["loss"] = window.lossSum / Double(window.finiteSteps) }
+    state.logHistory.append(entry)
+    let lossText = entry["loss"].map { String(format: "%.4f", $0) } ?? "n/a (every step since the last log was skipped)"
+    progress.log(
+      String(
+        format: "step %d/%d: loss %@, grad norm %.3f, learning rate %.3g, epoch %.2f", state.globalStep, state.maxSteps, lossText, gradNorm,
+        learningRate, state.epoch) + progress.remainingSuffix(step: state.globalStep))
+    window = LogWindow()
+  }
+
+  /// Sums a micro-batch's gradients into the step's, in float32 as PyTorch's `.grad` does.
+  private func accumulate(_ micro: [String: Tensor], into total: inout [String: Tensor]) {
+    for (name, tensor) in micro {
+      guard let sum = total[name] else {
+        total[name] = tensor
+        continue
+      }
+      let added = Tensor(uninitialized: .f32, sum.shape)
+      let (left, right, target) = (sum.pointer(Float.self), tensor.pointer(Float.self), added.pointer(Float.self))
+      for index in 0..<sum.count { target[index] = left[index] + right[index] }
+      total[name] = added
+    }
+  }
+
+  /// Replaces the weights by the best checkpoint's (load_best_model_at_end).
+  private func loadBestModel() throws {
+    guard let best = state.bestModelCheckpoint else {
+      report("--load-best-model-at-end: no checkpoint was saved after an evaluation; the final model is the last step's")
+      return
+    }
+    model.weights = try ModelDirectory.load(best).weights
+    let metric = arguments.resolvedMetricForBestModel ?? "eval_loss"
+    progress.log("loaded the best model from \(best) (\(metric) \(state.bestMetric.map { String(format: "%.4f", $0) } ?? "n/a"))")
   }
 
   /// The loss and the gradients of one batch.
@@ -243,28 +296,40 @@ public final class Trainer {
   }
 
   @discardableResult
-  public func evaluate(_ dataset: Dataset) throws -> Evaluator.Result {
+  public func evaluate(_ dataset: Dataset) throws -> (result: Evaluator.Result, isNewBest: Bool) {
     let result = try evaluator.evaluate(dataset, weights: model.weights, batchSize: arguments.perDeviceEvalBatchSize)
-    state.logHistory.append([
-      "eval_loss": result.loss, "eval_wer": result.wordErrorRate, "eval_cer": result.characterErrorRate, "eval_runtime": result.seconds,
-      "epoch": state.epoch, "step": Double(state.globalStep), "elapsed_seconds": (ContinuousClock.now - started).seconds,
-    ])
-    if state.bestMetric.map({ result.wordErrorRate < $0 }) ?? true { state.bestMetric = result.wordErrorRate }
+    let metrics = ["eval_loss": result.loss, "eval_wer": result.wordErrorRate, "eval_cer": result.characterErrorRate]
+    state.logHistory.append(metrics.merging([
+      "eval_runtime": result.seconds, "epoch": state.epoch, "step": Double(state.globalStep), "elapsed_seconds": (ContinuousClock.now - started).seconds,
+    ]) { first, _ in first })
+    // As Trainer._determine_best_metric: only with a metric to compare, strictly better.
+    var isNewBest = false
+    if let name = arguments.resolvedMetricForBestModel, let value = metrics[name], value.isFinite {
+      let greater = arguments.resolvedGreaterIsBetter
+      if state.bestMetric.map({ greater ? value > $0 : value < $0 }) ?? true {
+        state.bestMetric = value
+        state.bestGlobalStep = state.globalStep
+        isNewBest = true
+      }
+    }
+    defer { if isNewBest { progress.log("new best \(arguments.resolvedMetricForBestModel!) \(String(format: "%.4f", state.bestMetric!))") } }
     progress.log(String(format: "step %d: eval loss %.4f, WER %.4f, CER %.4f (%d utterances, %.1f s)", state.globalStep, result.loss, result.wordErrorRate, result.characterErrorRate, result.utterances.count, result.seconds))
-    return result
+    return (result, isNewBest)
   }
 
   @discardableResult
   private func saveCheckpoint() throws -> String {
     // Another run's checkpoint of the same step is never replaced.
     let name = "checkpoint-\(state.globalStep)"
+    // As the Trainer, the checkpoint's own trainer_state.json already names it when it is the best.
+    if state.bestGlobalStep == state.globalStep { state.bestModelCheckpoint = arguments.outputDir + "/" + name }
     if let existing = Checkpoints.list(in: arguments.outputDir).first(where: { ($0.path as NSString).lastPathComponent == name }), !ownCheckpoints.contains(existing.path) {
       throw TrainingError.checkpointInTheWay(existing.path)
     }
     let path = try Checkpoints.save(
       step: state.globalStep, model: model, optimizer: optimizer, state: state, arguments: arguments, schedule: schedule, in: arguments.outputDir)
     ownCheckpoints.insert(path)
-    for removed in try Checkpoints.rotate(in: arguments.outputDir, keep: arguments.saveTotalLimit, among: ownCheckpoints) { progress.log("removed \(removed) (save_total_limit \(arguments.saveTotalLimit))") }
+    for removed in try Checkpoints.rotate(in: arguments.outputDir, keep: arguments.saveTotalLimit, among: ownCheckpoints, sparing: state.bestModelCheckpoint) { progress.log("removed \(removed) (save_total_limit \(arguments.saveTotalLimit))") }
     progress.log("saved \(path)")
     return path
   }

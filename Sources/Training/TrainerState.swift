@@ -14,6 +14,8 @@ public struct TrainerState: Sendable {
   public var saveSteps = 0
   public var bestMetric: Double?
   public var bestModelCheckpoint: String?
+  /// The step whose evaluation gave `bestMetric`.
+  public var bestGlobalStep: Int?
   // Resume position.
   public var epochIndex = 0
   public var batchInEpoch = 0
@@ -29,6 +31,7 @@ public struct TrainerState: Sendable {
       "save_steps": saveSteps, "is_local_process_zero": true, "is_world_process_zero": true, "is_hyper_param_search": false,
       "total_flos": 0, "trial_name": NSNull(), "trial_params": NSNull(), "stateful_callbacks": [String: Any](),
       "best_metric": bestMetric.flatMap { $0.isFinite ? $0 as Any : nil } ?? NSNull(), "best_model_checkpoint": bestModelCheckpoint.map { $0 as Any } ?? NSNull(),
+      "best_global_step": bestGlobalStep.map { $0 as Any } ?? NSNull(),
       "asrc_resume": ["epoch_index": epochIndex, "batch_in_epoch": batchInEpoch, "scheduler_steps": schedulerSteps, "skipped_steps": skippedSteps],
     ]
     // Steps are integers in transformers' files; JSON has no NaN or infinity, so a non-finite
@@ -53,6 +56,7 @@ public struct TrainerState: Sendable {
     saveSteps = json["save_steps"] as? Int ?? 0
     bestMetric = (json["best_metric"] as? NSNumber)?.doubleValue
     bestModelCheckpoint = json["best_model_checkpoint"] as? String
+    bestGlobalStep = json["best_global_step"] as? Int
     let resume = json["asrc_resume"] as? [String: Any] ?? [:]
     epochIndex = resume["epoch_index"] as? Int ?? 0
     batchInEpoch = resume["batch_in_epoch"] as? Int ?? 0

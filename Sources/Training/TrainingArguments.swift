@@ -49,6 +49,40 @@ public struct TrainingArguments: Sendable, Codable, Equatable {
   public var dataSeed: Int?
   /// A name for the run, recorded in training_args.json and printed at the start.
   public var runName: String?
+  /// Micro-batches whose gradients are summed into one optimizer step.
+  public var gradientAccumulationSteps = 1
+  /// When to evaluate, save and log: every N steps (the guide's choice), at each epoch's end, or never.
+  public var evalStrategy = IntervalStrategy.steps
+  public var saveStrategy = SaveStrategy.steps
+  public var loggingStrategy = IntervalStrategy.steps
+  /// No evaluation before this many steps (steps strategy) or epochs (epoch strategy).
+  public var evalDelay = 0.0
+  /// At the end, train's output is the best checkpoint's model rather than the last step's.
+  public var loadBestModelAtEnd = false
+  /// loss, wer or cer (with or without eval_); nil: loss when a best model is needed.
+  public var metricForBestModel: String?
+  /// nil: false for losses and error rates, true otherwise.
+  public var greaterIsBetter: Bool?
+
+  public enum IntervalStrategy: String, Sendable, Codable, CaseIterable { case no, steps, epoch }
+  public enum SaveStrategy: String, Sendable, Codable, CaseIterable { case no, steps, epoch, best }
+
+  /// The metrics an evaluation reports, as the Trainer names them.
+  public static let evaluationMetrics = ["eval_loss", "eval_wer", "eval_cer"]
+
+  /// The metric that picks the best checkpoint, `eval_`-prefixed as the Trainer reads it.
+  public var resolvedMetricForBestModel: String? {
+    guard let name = metricForBestModel ?? (loadBestModelAtEnd || saveStrategy == .best ? "loss" : nil) else { return nil }
+    return name.hasPrefix("eval_") ? name : "eval_" + name
+  }
+
+  /// TrainingArguments' rule (higher is better unless the name ends in "loss"), except that an
+  /// error rate is also lower-is-better: the Trainer's default would keep the worst WER.
+  public var resolvedGreaterIsBetter: Bool {
+    if let greaterIsBetter { return greaterIsBetter }
+    guard let metric = resolvedMetricForBestModel else { return false }
+    return !(metric.hasSuffix("loss") || metric == "eval_wer" || metric == "eval_cer")
+  }
 
   public init(outputDir: String) { self.outputDir = outputDir }
 
@@ -82,6 +116,21 @@ public struct TrainingArguments: Sendable, Codable, Equatable {
     require(saveTotalLimit > 0, "save-total-limit", "positive", saveTotalLimit)
     require(loggingSteps > 0, "logging-steps", "positive", loggingSteps)
     require(dataloaderNumWorkers >= 0, "dataloader-num-workers", "zero or positive", dataloaderNumWorkers)
+    require(gradientAccumulationSteps > 0, "gradient-accumulation-steps", "positive", gradientAccumulationSteps)
+    require(evalDelay >= 0 && evalDelay.isFinite, "eval-delay", "zero or positive", evalDelay)
+    if let metric = resolvedMetricForBestModel, !Self.evaluationMetrics.contains(metric) {
+      problems.append("--metric-for-best-model must be one of loss, wer, cer (with or without eval_), not \(metricForBestModel ?? metric)")
+    }
+    if loadBestModelAtEnd && saveStrategy != .best {
+      if evalStrategy.rawValue != saveStrategy.rawValue || saveStrategy == .no {
+        problems.append("--load-best-model-at-end needs --save-strategy to match --eval-strategy (or be best), not \(saveStrategy.rawValue) and \(evalStrategy.rawValue)")
+      } else if saveStrategy == .steps && (evalSteps == 0 || saveSteps % evalSteps != 0) {
+        problems.append("--load-best-model-at-end needs --save-steps to be a multiple of --eval-steps, not \(saveSteps) and \(evalSteps)")
+      }
+    }
+    if saveStrategy == .best && evalStrategy == .no {
+      problems.append("--save-strategy best saves after evaluations, and --eval-strategy no has none")
+    }
     if let minDurationSeconds { require(minDurationSeconds >= 0, "min-duration", "zero or positive", minDurationSeconds) }
     if let maxDurationSeconds { require(maxDurationSeconds > 0, "max-duration", "positive", maxDurationSeconds) }
     if let minDurationSeconds, let maxDurationSeconds, minDurationSeconds > maxDurationSeconds {
@@ -106,5 +155,8 @@ public struct TrainingArguments: Sendable, Codable, Equatable {
     case minDurationSeconds = "min_duration_seconds", maxDurationSeconds = "max_duration_seconds"
     case evalPaddedBatches = "eval_padded_batches", overwriteOutputDir = "overwrite_output_dir", loggingFirstStep = "logging_first_step"
     case evalOnStart = "eval_on_start", dataloaderDropLast = "dataloader_drop_last", dataSeed = "data_seed", runName = "run_name"
+    case gradientAccumulationSteps = "gradient_accumulation_steps", evalStrategy = "eval_strategy", saveStrategy = "save_strategy"
+    case loggingStrategy = "logging_strategy", evalDelay = "eval_delay", loadBestModelAtEnd = "load_best_model_at_end"
+    case metricForBestModel = "metric_for_best_model", greaterIsBetter = "greater_is_better"
   }
 }

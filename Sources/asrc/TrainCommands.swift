@@ -66,6 +66,23 @@ struct Train: ParsableCommand {
   @Flag(help: "Leave out each epoch's last batch when it is smaller than the batch size.") var dataloaderDropLast = false
   @Option(parsing: .unconditional, help: "Seed of the sampler's shuffling alone (default: --seed).") var dataSeed: Int?
   @Option(help: "A name for the run, recorded in training_args.json.") var runName: String?
+  @Option(parsing: .unconditional, help: ArgumentHelp(
+    "Sum the gradients of this many batches into each optimizer step.",
+    discussion: "As the Trainer does for Wav2Vec2ForCTC, micro-batch losses are added, not averaged: the model takes **kwargs, so the Trainer counts its loss as already scaled. The logged loss is the sum too. An epoch's last step takes the batches that are left."))
+  var gradientAccumulationSteps = 1
+  @Option(help: "When to evaluate: steps (every --eval-steps, and after the last; the guide's choice, TrainingArguments' default is no), epoch, or no.")
+  var evalStrategy: TrainingArguments.IntervalStrategy = .steps
+  @Option(help: "When to save a checkpoint: steps (every --save-steps, and after the last), epoch, best (after an evaluation that improves --metric-for-best-model), or no.")
+  var saveStrategy: TrainingArguments.SaveStrategy = .steps
+  @Option(help: "When to log the loss: steps (every --logging-steps, and after the last), epoch, or no.")
+  var loggingStrategy: TrainingArguments.IntervalStrategy = .steps
+  @Option(parsing: .unconditional, help: "No evaluation before this many steps (or epochs, with --eval-strategy epoch).") var evalDelay = 0.0
+  @Flag(inversion: .prefixedNo, help: "End with the best checkpoint's model (by --metric-for-best-model) rather than the last step's; needs --eval, and matching --save-strategy and --eval-strategy (or --save-strategy best).")
+  var loadBestModelAtEnd = false
+  @Option(help: "The metric that picks the best checkpoint: loss, wer or cer (eval_ prefix optional; default loss when one is needed).")
+  var metricForBestModel: String?
+  @Option(help: "Whether a higher metric is better: true or false (default: false for loss, wer and cer, where TrainingArguments' rule would say true for wer and cer).")
+  var greaterIsBetter: Bool?
 
   /// The options as TrainingArguments.
   var trainingArguments: TrainingArguments {
@@ -108,6 +125,14 @@ struct Train: ParsableCommand {
     arguments.dataloaderDropLast = dataloaderDropLast
     arguments.dataSeed = dataSeed
     arguments.runName = runName
+    arguments.gradientAccumulationSteps = gradientAccumulationSteps
+    arguments.evalStrategy = evalStrategy
+    arguments.saveStrategy = saveStrategy
+    arguments.loggingStrategy = loggingStrategy
+    arguments.evalDelay = evalDelay
+    arguments.loadBestModelAtEnd = loadBestModelAtEnd
+    arguments.metricForBestModel = metricForBestModel
+    arguments.greaterIsBetter = greaterIsBetter
     return arguments
   }
 
@@ -116,7 +141,10 @@ struct Train: ParsableCommand {
     if let trainSamplingStrategy, !["random", "sequential", "group_by_length"].contains(trainSamplingStrategy) {
       throw ValidationError("--train-sampling-strategy must be random, sequential or group_by_length, not \(trainSamplingStrategy)")
     }
-    let problems = trainingArguments.problems
+    var problems = trainingArguments.problems
+    if (loadBestModelAtEnd || saveStrategy == .best) && eval == nil {
+      problems.append("--\(loadBestModelAtEnd ? "load-best-model-at-end" : "save-strategy best") needs an evaluation set (--eval)")
+    }
     guard problems.isEmpty else { throw ValidationError(problems.joined(separator: "\n")) }
   }
 
@@ -156,11 +184,15 @@ struct Train: ParsableCommand {
     let evalSet = try eval.map { Dataset.prepare(try loadCorpus($0), tokenizer: directory.tokenizer, model: directory.configuration, options: .evaluation) }
     if let evalSet { print("eval: " + evalSet.summary) }
     let trainer = try Trainer(model: directory, train: trainSet, evaluation: evalSet, arguments: arguments) { print($0) }
-    if arguments.overwriteOutputDir && arguments.resumeFromCheckpoint == nil && arguments.saveSteps > 0 {
-      // The checkpoints this run will save must not land on the earlier run's.
+    if arguments.overwriteOutputDir && arguments.resumeFromCheckpoint == nil && arguments.saveStrategy != .no {
+      // The checkpoints this run may save must not land on the earlier run's (with the epoch or
+      // best strategies, any step of the run may get one).
       let maxSteps = trainer.state.maxSteps
-      let planned = Set(stride(from: arguments.saveSteps, through: maxSteps, by: arguments.saveSteps)).union([maxSteps])
-      let clashes = Checkpoints.list(in: arguments.outputDir).filter { planned.contains($0.step) }.map { ($0.path as NSString).lastPathComponent }
+      let clashes = Checkpoints.list(in: arguments.outputDir).filter { checkpoint in
+        arguments.saveStrategy == .steps
+          ? arguments.saveSteps > 0 && (checkpoint.step % arguments.saveSteps == 0 || checkpoint.step == maxSteps) && checkpoint.step <= maxSteps
+          : checkpoint.step <= maxSteps
+      }.map { ($0.path as NSString).lastPathComponent }
       if !clashes.isEmpty {
         throw CommandFailure("--output-dir \(arguments.outputDir): this run would save \(clashes.joined(separator: ", ")), which the earlier run there already holds; choose another --output-dir")
       }
@@ -290,3 +322,6 @@ private final class SignalNumber: @unchecked Sendable {
     set { lock.withLock { number = newValue } }
   }
 }
+
+extension TrainingArguments.IntervalStrategy: ExpressibleByArgument {}
+extension TrainingArguments.SaveStrategy: ExpressibleByArgument {}
