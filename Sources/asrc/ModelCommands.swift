@@ -20,6 +20,12 @@ func loadConfiguration(_ name: String) throws(CommandFailure) -> Wav2Vec2Configu
   }
 }
 
+/// A note for the person at the terminal, not a result: standard error, so that standard output
+/// holds only what a script would read.
+func note(_ message: String) {
+  FileHandle.standardError.write(Data("\(message)\n".utf8))
+}
+
 func warn(_ message: String) {
   FileHandle.standardError.write(Data("asrc: warning: \(message)\n".utf8))
 }

@@ -269,7 +269,8 @@ struct Evaluate: ParsableCommand {
       try checkWritableFile(output, option: "--output")
       let directory = try ModelDirectory.load(model)
       let dataset = Dataset.prepare(try loadCorpus(data), tokenizer: directory.tokenizer, model: directory.configuration, options: .evaluation)
-      print(dataset.summary)
+      // Standard output holds the metrics alone (what a script reads); notes go to standard error.
+      note(dataset.summary)
       let result = try Evaluator(model: directory, batching: paddedBatches ? .padded : .independentOfBatchSize).evaluate(dataset, weights: directory.weights, batchSize: batchSize)
       for entry in result.skipped { warn("skipped \(entry)") }
       // The metrics first: a failure to write the file below must not hide them.
@@ -277,7 +278,7 @@ struct Evaluate: ParsableCommand {
         result.wordErrorRate, result.characterErrorRate, result.loss, result.utterances.count, result.seconds))
       let lines = try result.utterances.map { String(decoding: try JSONSerialization.data(withJSONObject: $0.json, options: [.sortedKeys]), as: UTF8.self) }
       try IRFile.write(lines.joined(separator: "\n") + "\n", to: output)
-      print("per-utterance results in \(output)")
+      note("per-utterance results in \(output)")
     }
   }
 }

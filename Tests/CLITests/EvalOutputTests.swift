@@ -20,7 +20,7 @@ import Testing
     let before = try FileManager.default.contentsOfDirectory(atPath: model).sorted()
     let run = try CLITests().asrc(["eval", "--model", model, "--data", try manifest(in: folder)], in: folder)
     #expect(run.status == 0, "\(run.error)")
-    #expect(run.output.contains("WER ") && run.output.contains("per-utterance results in eval_results.jsonl"), "\(run.output)")
+    #expect(run.output.contains("WER ") && run.error.contains("per-utterance results in eval_results.jsonl"), "\(run.output)")
     #expect(FileManager.default.fileExists(atPath: folder + "/eval_results.jsonl"))
     #expect(try FileManager.default.contentsOfDirectory(atPath: model).sorted() == before, "eval wrote into the model folder")
   }
