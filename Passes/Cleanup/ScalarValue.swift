@@ -46,6 +46,7 @@ enum ScalarValue: Hashable, Sendable {
   }
 
   /// The `value` attribute of a constant holding this element, when a Double carries it exactly.
+  /// Never NaN: the verifier's normal-form check compares attributes, and NaN equals nothing.
   var attributeValue: Double? {
     let value: Double
     switch self {
@@ -57,7 +58,7 @@ enum ScalarValue: Hashable, Sendable {
     case .i32(let x): value = Double(x)
     case .bool(let x): value = x ? 1 : 0
     }
-    return ScalarValue(dtype: dtype, attribute: value) == self || value.isNaN ? value : nil
+    return ScalarValue(dtype: dtype, attribute: value) == self ? value : nil
   }
 
   /// Whether this is the number one (or zero) of its dtype.
