@@ -63,7 +63,7 @@ public let foldConstants = Pass(
 
         """),
     PassExample(
-      "Two convolutions' length formula on a symbolic size",
+      "Two convolutions' length formula on a symbolic size: ⌊(⌊(n - 10) / 5⌋ + 1 - 3) / 2⌋ + 1 = ⌊n / 10⌋ - 1",
       before: """
         graph @g {
           input %x: f32[B, S]
@@ -96,12 +96,10 @@ public let foldConstants = Pass(
           %c = add(%b, %one) : i64[]
           %d = sub(%c, %k1) : i64[]
           %e = floor_div(%d, %s1) : i64[]
-          %0 = constant() {dtype = i64, shape = [], value = 20.0} : i64[]
-          %1 = sub(%n, %0) : i64[]
-          %2 = constant() {dtype = i64, shape = [], value = 10.0} : i64[]
-          %3 = floor_div(%1, %2) : i64[]
-          %4 = constant() {dtype = i64, shape = [], value = 1.0} : i64[]
-          %frames = add(%3, %4) : i64[]
+          %0 = constant() {dtype = i64, shape = [], value = 10.0} : i64[]
+          %1 = floor_div(%n, %0) : i64[]
+          %2 = constant() {dtype = i64, shape = [], value = 1.0} : i64[]
+          %frames = sub(%1, %2) : i64[]
           output frames = %frames
         }
 

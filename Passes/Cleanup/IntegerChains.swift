@@ -14,18 +14,33 @@ func shortenIntegerChains(_ graph: inout Graph) throws {
   let chains = IntegerChains(graph: graph)
   let roots = chains.roots()
   guard !roots.isEmpty else { return }
-  var emitter = ChainEmitter(graph: graph)
   var replacements: [Int: [Node]] = [:]
+  var forwarded: [ValueID: ValueID] = [:]
+  var values = graph.values
   for (index, form) in roots {
     let root = graph.nodes[index]
     guard chains.emittedOps(form) < chains.coneSize(of: root.result) else { continue }
-    var nodes = try emitter.emit(form, type: graph.type(of: root.result), atoms: chains.atoms)
-    // The last emitted node takes over the root's value, so its name and uses stay.
-    nodes[nodes.count - 1].result = root.result
-    replacements[index] = nodes
+    var emitter = ChainEmitter(graph: graph, values: values)
+    let (nodes, value) = try emitter.emit(form, atoms: chains.atoms)
+    if nodes.isEmpty {
+      // The chain cancels to one of its atoms (n + 3 - 3).
+      forwarded[root.result] = value
+      replacements[index] = []
+      continue
+    }
+    // The last emitted node takes over the root's value, so its name and uses stay; the value
+    // the builder made for it is the last in the table, and is dropped again.
+    var renamed = nodes
+    guard renamed[renamed.count - 1].result.index == emitter.values.count - 1 else {
+      throw FoldError.noSymbol(form.description)
+    }
+    renamed[renamed.count - 1].result = root.result
+    replacements[index] = renamed
+    values = Array(emitter.values.dropLast())
   }
-  graph.values = emitter.values
+  graph.values = values
   graph.nodes = graph.nodes.indices.flatMap { replacements[$0] ?? [graph.nodes[$0]] }
+  graph.replaceUses(forwarded)
 }
 
 private struct IntegerChains {
@@ -116,13 +131,21 @@ private struct IntegerChains {
   }
 
   /// The ops `ChainEmitter` writes for a form.
-  func emittedOps(_ form: DimExpr) -> Int {
-    if let (inner, divisor) = ChainEmitter.convolutionStyle(form) {
-      return emittedOps(inner + DimExpr((form.constant - 1) * divisor)) + 2
-    }
+  func emittedOps(_ form: DimExpr) -> Int { ChainEmitter.opCount(form) }
+}
+
+extension ChainEmitter {
+  /// The ops `emit` writes for a form.
+  static func opCount(_ form: DimExpr) -> Int {
+    if let (numerator, _) = convolutionStyle(form) { return opCount(numerator) + 2 }
+    return plainOpCount(form)
+  }
+
+  /// The ops of the canonical form written term by term.
+  static func plainOpCount(_ form: DimExpr) -> Int {
     var count = 0
     for (position, term) in form.terms.enumerated() {
-      if case .floorDiv(let inner, _) = term.atom { count += emittedOps(inner) + 1 }
+      if case .floorDiv(let inner, _) = term.atom { count += opCount(inner) + 1 }
       if position > 0 { count += 1 }
       if term.coefficient != 1 && (position == 0 || Swift.abs(term.coefficient) != 1) { count += 1 }
     }
@@ -135,31 +158,37 @@ private struct IntegerChains {
 private struct ChainEmitter {
   private var builder: GraphBuilder
 
-  init(graph: Graph) {
+  init(graph: Graph, values: [ValueInfo]) {
     var empty = graph
     empty.nodes = []
+    empty.values = values
     builder = GraphBuilder(continuing: empty)
   }
 
   var values: [ValueInfo] { builder.graph.values }
 
-  /// A lone floor division plus a constant other than 0 and 1: its numerator and divisor.
+  /// For a lone floor division plus a constant c other than 0 and 1, ⌊n / d⌋ + c written as
+  /// ⌊(n + (c - 1)·d) / d⌋ + 1 (the convolution formula), when that takes no more ops than the
+  /// canonical form: its shifted numerator and divisor.
   static func convolutionStyle(_ form: DimExpr) -> (DimExpr, Int)? {
     guard form.terms.count == 1, form.terms[0].coefficient == 1, form.constant != 0, form.constant != 1,
       case .floorDiv(let inner, let divisor) = form.terms[0].atom
     else { return nil }
-    return (inner, divisor)
+    let shifted = inner + DimExpr((form.constant - 1) * divisor)
+    return opCount(shifted) + 2 <= plainOpCount(form) ? (shifted, divisor) : nil
   }
 
-  mutating func emit(_ form: DimExpr, type: TensorType, atoms: [String: ValueID]) throws -> [Node] {
+  /// The nodes computing `form` (the last one defines it) and its value; no nodes when the
+  /// form is one atom.
+  mutating func emit(_ form: DimExpr, atoms: [String: ValueID]) throws -> (nodes: [Node], value: ValueID) {
     let start = builder.graph.nodes.count
-    _ = try value(form, atoms)
-    return Array(builder.graph.nodes[start...])
+    let result = try value(form, atoms)
+    return (Array(builder.graph.nodes[start...]), result)
   }
 
   private mutating func value(_ form: DimExpr, _ atoms: [String: ValueID]) throws -> ValueID {
-    if let (inner, divisor) = Self.convolutionStyle(form) {
-      let numerator = try value(inner + DimExpr((form.constant - 1) * divisor), atoms)
+    if let (numerator, divisor) = Self.convolutionStyle(form) {
+      let numerator = try value(numerator, atoms)
       let quotient = try builder.apply(.floorDiv, [numerator, try constant(divisor)])
       return try builder.apply(.add, [quotient, try constant(1)])
     }

@@ -119,3 +119,31 @@ import Testing
     }
   }
 }
+
+/// The shortened integer chain against the interpreter on the original chain, for sizes that
+/// make every intermediate negative, zero or positive (the feature encoder's seven layers).
+@Suite struct IntegerChainKernelTests {
+  @Test func featureEncoderLengthsAgreeForEverySize() throws {
+    var builder = GraphBuilder(name: "lengths")
+    let audio = builder.input("x", TensorType(.f32, [1, .symbol("S")]))
+    var length = try builder.apply(.dimSize, [audio], ["axis": .int(1)])
+    func constant(_ value: Int) throws -> ValueID {
+      try builder.apply(.constant, [], ["dtype": .dtype(.i64), "shape": .dims([]), "value": .float(Double(value))])
+    }
+    for (kernel, stride) in zip([10, 3, 3, 3, 3, 2, 2], [5, 2, 2, 2, 2, 2, 2]) {
+      length = try builder.apply(.sub, [length, try constant(kernel)])
+      length = try builder.apply(.floorDiv, [length, try constant(stride)])
+      length = try builder.apply(.add, [length, try constant(1)])
+    }
+    builder.output("frames", length)
+    let graph = try builder.finish()
+    let folded = try PassManager(passes: [foldConstants, deadCodeElimination]).run(graph).graph
+    #expect(folded.nodes.filter { $0.op != .constant }.count == 4, "dim_size, sub, floor_div, add")
+    for samples in stride(from: 1, through: 2_000, by: 3) {
+      let inputs = ["x": Tensor([Float](repeating: 0, count: samples), shape: [1, samples])]
+      let expected = try Interpreter().run(graph, inputs: inputs, parameters: [:])["frames"]!.int64s
+      let actual = try Interpreter().run(folded, inputs: inputs, parameters: [:])["frames"]!.int64s
+      #expect(actual == expected, "S = \(samples)")
+    }
+  }
+}
