@@ -85,3 +85,9 @@ extension Substring {
     String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
   }
 }
+
+extension PassRegistry {
+  /// The cleanup passes in the order that reaches a fixed point on the model graphs in one
+  /// round (a second round changes nothing; `CleanupPipelineTests`).
+  public static let cleanupPipeline = "fold-constants,simplify,cse,dce"
+}
