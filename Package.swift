@@ -66,7 +66,7 @@ let package = Package(
     // Helpers shared by the test targets (temporary folders removed after each test).
     .target(name: "TestSupport", path: "Tests/TestSupport"),
     .testTarget(name: "IRTests", dependencies: ["IR"], path: "Tests/IRTests"),
-    .testTarget(name: "PassesTests", dependencies: ["IR", "Passes", "Runtime", "Tensor"], path: "Tests/PassesTests"),
+    .testTarget(name: "PassesTests", dependencies: ["IR", "Passes", "Runtime", "Tensor", "Models"], path: "Tests/PassesTests"),
     .testTarget(
       name: "ModelTests", dependencies: ["TestSupport", "IR", "Passes", "Models", "Formats", "Runtime", "Inference", "Audio", "Data"],
       path: "Tests/ModelTests"),
