@@ -13,8 +13,8 @@ import IR
 /// group (read-only sharing), and an elementwise result takes over an operand's group when
 /// every value of that group is used for the last time at that node and the operand has the
 /// result's shape and element size. A group is live from its first member's definition to its
-/// members' last use; graph outputs are live to the end. `dim_size` reads only a shape, so it
-/// does not keep a buffer alive. Inputs and parameters are not in the arena, and views of them
+/// members' last use; graph outputs are live to the end. `dim_size` and `dropout_mask` read
+/// only the shape of their first operand, so that use does not keep a buffer alive. Inputs and parameters are not in the arena, and views of them
 /// are not either. A region node (`fused`) is opaque: its result is one buffer and it is never
 /// in place; the values inside its body are not buffers (the C backend keeps them in registers
 /// or loop-local storage).
@@ -53,8 +53,9 @@ struct BufferLiveness: Sendable {
     let nodes = graph.nodes
     steps = nodes.count
     var lastUse: [ValueID: Int] = [:]
-    for (step, node) in nodes.enumerated() where node.op != .dimSize {
-      for operand in node.operands { lastUse[operand] = step }
+    for (step, node) in nodes.enumerated() {
+      let shapeOnly = Self.shapeOnlyOperands[node.op] ?? []
+      for (position, operand) in node.operands.enumerated() where !shapeOnly.contains(position) { lastUse[operand] = step }
     }
     for output in graph.outputs { lastUse[output.value] = nodes.count }
 
@@ -109,6 +110,10 @@ struct BufferLiveness: Sendable {
     }
     return nil
   }
+
+  /// Operands whose shape an op reads but not their elements: such a use does not keep a
+  /// buffer alive (the C backend knows every shape from the bindings).
+  static let shapeOnlyOperands: [Op: Set<Int>] = [.dimSize: [0], .dropoutMask: [0]]
 
   /// Ops that read each operand element at the index they write (operands of the result's
   /// shape), so writing the result over such an operand is safe.
