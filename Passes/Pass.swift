@@ -44,7 +44,7 @@ public struct PassExample: Sendable {
 /// Every pass asrc knows, by name (`--passes dce,cse`).
 public enum PassRegistry {
   public static let all: [Pass] = [
-    deadCodeElimination, commonSubexpressionElimination, foldConstants, simplify, autodiff(), widenToF64,
+    deadCodeElimination, commonSubexpressionElimination, foldConstants, simplify, schedule, autodiff(), widenToF64,
   ]
 
   public static func pass(named name: String) -> Pass? { all.first { $0.name == name } }

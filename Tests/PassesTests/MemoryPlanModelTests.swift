@@ -43,3 +43,17 @@ import Testing
     }
   }
 }
+
+extension MemoryPlanModelTests {
+  @Test(arguments: ["inference", "training"])
+  func schedulingNeverRaisesTheLiveMaximum(_ name: String) throws {
+    let graph = try #require(Self.graphs[name])
+    let scheduled = try PassManager(passes: [schedule]).run(graph).graph
+    #expect(scheduled.nodes.count == graph.nodes.count)
+    let bindings = ["B": 2, "S": 32_000, "L": 30]
+    let before = try MemoryPlan(graph: graph).resolve(bindings: bindings)
+    let after = try MemoryPlan(graph: scheduled).resolve(bindings: bindings)
+    verifyPlan(after)
+    #expect(after.liveMaximumBytes <= before.liveMaximumBytes)
+  }
+}
