@@ -174,7 +174,9 @@ private struct ChainEmitter {
     guard form.terms.count == 1, form.terms[0].coefficient == 1, form.constant != 0, form.constant != 1,
       case .floorDiv(let inner, let divisor) = form.terms[0].atom
     else { return nil }
+    // Emitted constants go through a Double attribute: keep them far below 2^53.
     let shifted = inner + DimExpr((form.constant - 1) * divisor)
+    guard shifted.isWithinLiteralBounds else { return nil }
     return opCount(shifted) + 2 <= plainOpCount(form) ? (shifted, divisor) : nil
   }
 

@@ -147,3 +147,28 @@ import Testing
     }
   }
 }
+
+extension IntegerChainKernelTests {
+  @Test func hugeConstantsNeitherTrapNorChangeValues() throws {
+    var builder = GraphBuilder(name: "huge")
+    let audio = builder.input("x", TensorType(.f32, [.symbol("S")]))
+    let length = try builder.apply(.dimSize, [audio], ["axis": .int(0)])
+    func constant(_ value: Int) throws -> ValueID {
+      try builder.apply(.constant, [], ["dtype": .dtype(.i64), "shape": .dims([]), "value": .float(Double(value))])
+    }
+    var value = length
+    for factor in [1 << 30, 1 << 30, 3] { value = try builder.apply(.mul, [value, try constant(factor)]) }
+    value = try builder.apply(.add, [value, try constant(1 << 40)])
+    value = try builder.apply(.sub, [value, try constant(1 << 40)])
+    value = try builder.apply(.floorDiv, [value, try constant(1 << 30)])
+    value = try builder.apply(.floorDiv, [value, try constant(1 << 30)])
+    builder.output("y", value)
+    let graph = try builder.finish()
+    let folded = try PassManager(passes: [foldConstants, deadCodeElimination]).run(graph).graph
+    for samples in [1, 2, 5] {
+      let inputs = ["x": Tensor([Float](repeating: 0, count: samples), shape: [samples])]
+      let expected = try Interpreter().run(graph, inputs: inputs, parameters: [:])["y"]!.int64s
+      #expect(try Interpreter().run(folded, inputs: inputs, parameters: [:])["y"]!.int64s == expected)
+    }
+  }
+}

@@ -1,3 +1,4 @@
+import Foundation
 import IR
 import Passes
 import Testing
@@ -220,6 +221,25 @@ func verifyPlan(_ plan: ResolvedMemoryPlan, file: String = #filePath, line: Int 
     #expect(results.allSatisfy { $0 != nil })
     #expect(Set(results.compactMap { $0?.peakBytes }).count == 3)
     #expect(plan.cachedResolutions == 3)
+  }
+
+  @Test func resolvedPlansRoundTripThroughJSON() throws {
+    let plan = try plan(
+      """
+      graph @g {
+        input %x: f32[B, 4]
+        %a = exp(%x) : f32[B, 4]
+        %v = reshape(%a) {shape = [B, 2, 2]} : f32[B, 2, 2]
+        %b = neg(%v) : f32[B, 2, 2]
+        output y = %b
+      }
+      """, ["B": 3])
+    let json = try JSONEncoder().encode(plan)
+    #expect(try JSONDecoder().decode(ResolvedMemoryPlan.self, from: json) == plan)
+    let object = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any])
+    for key in ["peakBytes", "unplannedBytes", "liveMaximumBytes", "buffers", "bindings"] { #expect(object[key] != nil, "\(key)") }
+    let buffers = try #require(object["buffers"] as? [[String: Any]])
+    #expect(buffers.map { $0["reuse"] as? String } == [nil, "view", "in-place"])
   }
 
   @Test func undefinedResultsAreRefusedByName() throws {
