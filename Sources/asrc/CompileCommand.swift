@@ -48,6 +48,29 @@ struct Compile: ParsableCommand {
     if freezeFeatureEncoder && !training { throw ValidationError("--freeze-feature-encoder needs --training") }
     if markdown { throw ValidationError("--markdown goes with --list-passes") }
     guard checkTolerance >= 0, checkTolerance.isFinite else { throw ValidationError("--check-tolerance must be a non-negative number") }
+    // A wrong pipeline or size is a usage error (exit 64), found before anything is read.
+    do { _ = try settings() } catch { throw ValidationError(error.message) }
+  }
+
+  /// Everything the options ask for, checked.
+  private struct Settings {
+    var names: [String]
+    var manager: PassManager
+    var printed: (all: Bool, names: Set<String>)
+    var sizes: ShapeBindings
+    var checkSizes: ShapeBindings
+  }
+
+  private func settings() throws(CommandFailure) -> Settings {
+    let names = try pipelineNames()
+    var manager = PassManager(passes: try resolve(names))
+    manager.verifyAfterEachPass = !noVerifyEach
+    if let stopAfter { try compiled { try StopPoint(stopAfter, pipeline: names) }.apply(to: &manager) }
+    let defaults = training ? ShapeBindings(batch: 8, seconds: 10) : ShapeBindings(batch: 1, seconds: 10)
+    return Settings(
+      names: names, manager: manager, printed: try printedPasses(names),
+      sizes: try compiled { try planFor.map { try ShapeBindings(parsing: $0, option: "--plan-for", defaults: defaults) } ?? defaults },
+      checkSizes: try compiled { try ShapeBindings(parsing: checkSize, option: "--check-size", defaults: ShapeBindings(batch: 1, seconds: 1)) })
   }
 
   func run() throws {
@@ -74,14 +97,8 @@ struct Compile: ParsableCommand {
     // Everything a user can get wrong is checked before any work.
     try IRFile.checkFolder(output)
     if let dumpDir { try IRFile.checkFolder(dumpDir) }
-    let names = try pipelineNames()
-    var manager = PassManager(passes: try resolve(names))
-    manager.verifyAfterEachPass = !noVerifyEach
-    if let stopAfter { try compiled { try StopPoint(stopAfter, pipeline: names) }.apply(to: &manager) }
-    let printed = try printedPasses(names)
-    let defaults = training ? ShapeBindings(batch: 8, seconds: 10) : ShapeBindings(batch: 1, seconds: 10)
-    let sizes = try compiled { try planFor.map { try ShapeBindings(parsing: $0, option: "--plan-for", defaults: defaults) } ?? defaults }
-    let checkSizes = try compiled { try ShapeBindings(parsing: checkSize, option: "--check-size", defaults: ShapeBindings(batch: 1, seconds: 1)) }
+    let checked = try settings()
+    let (names, manager, printed, sizes, checkSizes) = (checked.names, checked.manager, checked.printed, checked.sizes, checked.checkSizes)
 
     let (graph, weights) = try load(input)
     let dump = dumpDir.map(DumpWriter.init)
