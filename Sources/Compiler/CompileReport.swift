@@ -1,3 +1,4 @@
+import Foundation
 import IR
 import Passes
 
@@ -44,9 +45,7 @@ public enum CompileReport {
   }
 }
 
-/// `0.012 s`, `1.53 s`.
+/// `0.41 ms`, `12.3 ms`, `1.53 s`.
 public func formatSeconds(_ seconds: Double) -> String {
-  let digits = seconds < 0.1 ? 1000.0 : 100.0
-  let rounded = (seconds * digits).rounded() / digits
-  return "\(rounded) s"
+  seconds < 1 ? String(format: "%.2f ms", seconds * 1000) : String(format: "%.2f s", seconds)
 }

@@ -35,7 +35,7 @@ public enum DumpPage {
       data += "{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}"
     }
     data += "]"
-    let legend = OpFamily.allCases.map { "<span class=\"swatch\" style=\"background:\(DotWriter.fillColor($0))\"></span>\($0.rawValue)" }
+    let legend = OpFamily.allCases.map { "<span class=\"family\"><span class=\"swatch\" style=\"background:\(DotWriter.fillColor($0))\"></span>\($0.rawValue)</span>" }
       .joined(separator: " ")
     return template
       .replacingOccurrences(of: "@TITLE@", with: escapeHTML(title))
@@ -107,6 +107,7 @@ public enum DumpPage {
     #drawing.dragging { cursor: grabbing; }
     #canvas { transform-origin: 0 0; position: absolute; left: 0; top: 0; }
     #toolbar { position: absolute; right: 8px; top: 8px; z-index: 2; background: rgba(255,255,255,.92); border: 1px solid #d0d7de; border-radius: 4px; padding: 4px 6px; font-size: 11px; max-width: 60%; }
+    .family { white-space: nowrap; }
     .swatch { display: inline-block; width: 10px; height: 10px; border: 1px solid #999; margin: 0 2px 0 6px; vertical-align: -1px; }
     #nosvg { padding: 20px; color: #57606a; }
     #text { display: grid; grid-template-rows: auto 1fr; min-height: 0; }
@@ -203,7 +204,10 @@ public enum DumpPage {
     window.addEventListener("mousemove", e => { if (drag) { panX = e.clientX - drag.x; panY = e.clientY - drag.y; applyTransform(); } });
     window.addEventListener("mouseup", () => { drag = null; $("drawing").classList.remove("dragging"); });
     listRows();
-    show(Number(location.hash.slice(1)) || 0);
+    // index.html#3 opens stage 3; index.html#3:fit also fits its drawing to the pane.
+    const [stageInHash, view] = location.hash.slice(1).split(":");
+    show(Number(stageInHash) || 0);
+    if (view === "fit") fit();
     </script>
     </body>
     </html>

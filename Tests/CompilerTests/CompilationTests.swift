@@ -18,6 +18,26 @@ import Testing
     #expect(throws: CompileError.self) { try StopPoint("4", pipeline: names) }
   }
 
+  @Test func verificationNamesTheBreakingPassUnlessSwitchedOff() throws {
+    let breaking = Pass(name: "break-types", summary: "declares a wrong type") { graph in
+      var copy = graph
+      copy[copy.nodes[0].result].type = TensorType(.f32, [5])
+      return copy
+    }
+    let graph = try TinyModel.forward()
+    var manager = PassManager(passes: [try #require(PassRegistry.pass(named: "cse")), breaking, deadCodeElimination])
+    var seen: [String] = []
+    #expect {
+      _ = try Compilation(graph, manager: manager) { seen.append($0.name) }
+    } throws: { error in
+      "\(error)".contains("after pass 'break-types'")
+    }
+    // The stages before the failure were reported (dumps keep them).
+    #expect(seen == ["input", "cse"])
+    manager.verifyAfterEachPass = false
+    #expect(try Compilation(graph, manager: manager).stages.map(\.name) == ["input", "cse", "break-types", "dce"])
+  }
+
   @Test func everyDumpedStageParsesBackToItsGraph() throws {
     try withTemporaryFolder { folder in
       let dump = DumpWriter(folder: folder)
