@@ -9,7 +9,8 @@ import Runtime
 /// The reference is the first stage that has every output of the final graph: the input for
 /// an inference pipeline, the graph after `autodiff` for a training one (so the loss and every
 /// gradient are compared). Stages before it are compared on the outputs they share with it.
-/// Each stage's figure is the worst relative L2 difference over its outputs,
+/// Inputs and weights are converted to the floating-point dtypes each stage declares. Each
+/// stage's figure is the worst relative L2 difference over its outputs,
 /// ‖stage − reference‖ / ‖reference‖ (the absolute norm where the reference is all zeros).
 public enum PassCheck {
   public struct Row: Sendable {
@@ -34,7 +35,8 @@ public enum PassCheck {
       for row in rows {
         let figure: String
         if let worst = row.worst {
-          figure = String(format: "%.3g", worst) + " (\(row.worstOutput ?? "-"), \(row.outputsCompared) outputs)"
+          let worstOutput = worst == 0 ? "identical" : "worst \(row.worstOutput ?? "-")"
+          figure = String(format: "%.3g", worst) + " (\(worstOutput), \(row.outputsCompared) outputs)"
             + (worst > tolerance || worst.isNaN ? "  over \(String(format: "%.3g", tolerance))" : "")
         } else {
           figure = "reference (\(row.outputsCompared) outputs)"
@@ -77,10 +79,26 @@ public enum PassCheck {
     of stage: CompileStage, interpreter: Interpreter, inputs: [String: Tensor], parameters: [String: Tensor]
   ) throws(CompileError) -> [String: Tensor] {
     do {
-      return try interpreter.run(stage.graph, inputs: inputs, parameters: parameters)
+      let graph = stage.graph
+      return try interpreter.run(graph, inputs: converted(inputs, to: graph.inputs, of: graph), parameters: converted(parameters, to: graph.parameters, of: graph))
     } catch {
-      throw CompileError("--check: the graph after \(stage.position == 0 ? "nothing (the input)" : "pass '\(stage.name)' (\(stage.fileStem))") does not run: \(error)")
+      let graph = stage.position == 0 ? "the input graph" : "the graph after pass '\(stage.name)' (stage \(stage.position))"
+      throw CompileError("--check: \(graph) does not run on the interpreter: \(error)")
     }
+  }
+
+  /// The tensors with the floating-point dtypes `values` declare, for passes that change the
+  /// interface's precision (`widen-to-f64`; mixed precision later): each stage runs on the same
+  /// numbers.
+  private static func converted(_ tensors: [String: Tensor], to values: [ValueID], of graph: Graph) -> [String: Tensor] {
+    var result = tensors
+    for value in values {
+      let name = graph.name(of: value)
+      let dtype = graph.type(of: value).dtype
+      guard let tensor = tensors[name], tensor.dtype != dtype, tensor.dtype.isFloatingPoint, dtype.isFloatingPoint else { continue }
+      result[name] = CheckInputs.filled(dtype, tensor.shape, tensor.doubles)
+    }
+    return result
   }
 
   /// ‖actual − expected‖₂ / ‖expected‖₂ in f64 (the absolute norm when `expected` is zero);

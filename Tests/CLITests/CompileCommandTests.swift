@@ -67,6 +67,18 @@ import Testing
     }
   }
 
+  /// The failure path with a registered pass: widen-to-f64 changes the numerics by float32's
+  /// rounding, far above a tolerance of 1e-12.
+  @Test func checkNamesThePassOverTheTolerance() throws {
+    try withScratch { folder in
+      let run = try asrc("compile", Self.model, "-o", folder + "/out", "--passes", "cse,widen-to-f64,dce", "--check", "--check-tolerance", "1e-12")
+      #expect(run.status == 1, "\(run.error)")
+      #expect(run.error.contains("--check: pass 'widen-to-f64' (stage 2) changes the results"), "\(run.error)")
+      #expect(run.output.contains("01  cse                     0 (identical"), "\(run.output)")
+      #expect(!FileManager.default.fileExists(atPath: folder + "/out/compiled.ir"))
+    }
+  }
+
   @Test func listsPassesAndPipelines() throws {
     let run = try asrc("compile", "--list-passes")
     #expect(run.status == 0, "\(run.error)")
