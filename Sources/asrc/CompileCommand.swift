@@ -203,7 +203,7 @@ struct Compile: ParsableCommand {
     print(report.table, terminator: "")
     if let failure = report.firstFailure {
       throw CommandFailure(
-        "--check: pass '\(failure.stage)' (stage \(failure.position)) changes the results: output \(failure.worstOutput ?? "?") differs by \(failure.worst ?? .nan) relative, over the tolerance \(checkTolerance)")
+        "--check: pass '\(failure.stage)' (stage \(failure.position)) changes the results: output \(failure.worstOutput ?? "?") differs by \(String(format: "%.3g", failure.worst ?? .nan)) relative, over the tolerance \(checkTolerance)")
     }
   }
 
