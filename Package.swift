@@ -52,13 +52,15 @@ let package = Package(
       path: "Sources/Training"),
     .target(name: "Inference", dependencies: ["Audio", "Data", "Formats", "IR", "Models", "Passes", "Runtime"], path: "Sources/Inference"),
     .target(
+      name: "Compiler", dependencies: ["IR", "Passes", "Runtime", "Tensor", "Models"], path: "Sources/Compiler"),
+    .target(
       name: "SystemInfo", dependencies: ["COpenBLAS", "CSndFile", "CSoxr", "CProtobufC"],
       path: "Sources/SystemInfo"),
     .target(name: "FuzzTargets", dependencies: ["IR", "Formats", "Data", "Audio"], path: "Sources/FuzzTargets"),
     .executableTarget(
       name: "asrc",
       dependencies: [
-        "IR", "Passes", "SystemInfo", "Models", "Formats", "Inference", "Runtime", "Audio", "Data", "Training",
+        "IR", "Passes", "Compiler", "SystemInfo", "Models", "Formats", "Inference", "Runtime", "Audio", "Data", "Training",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "Sources/asrc"),
@@ -67,10 +69,11 @@ let package = Package(
     .target(name: "TestSupport", path: "Tests/TestSupport"),
     .testTarget(name: "IRTests", dependencies: ["IR"], path: "Tests/IRTests"),
     .testTarget(name: "PassesTests", dependencies: ["IR", "Passes", "Runtime", "Tensor", "Models"], path: "Tests/PassesTests"),
+    .testTarget(name: "CompilerTests", dependencies: ["TestSupport", "IR", "Passes", "Runtime", "Models", "Compiler"], path: "Tests/CompilerTests"),
     .testTarget(
       name: "ModelTests", dependencies: ["TestSupport", "IR", "Passes", "Models", "Formats", "Runtime", "Inference", "Audio", "Data"],
       path: "Tests/ModelTests"),
-    .testTarget(name: "CLITests", dependencies: ["TestSupport", "asrc", "Formats", "IR"], path: "Tests/CLITests"),
+    .testTarget(name: "CLITests", dependencies: ["TestSupport", "asrc", "Formats", "IR", "Passes"], path: "Tests/CLITests"),
     .testTarget(name: "AutodiffTests", dependencies: ["IR", "Passes", "Runtime", "Models", "Formats", "Inference"], path: "Tests/AutodiffTests"),
     .testTarget(
       name: "TrainingTests", dependencies: ["TestSupport", "Data", "Formats", "IR", "Models", "Runtime", "Tensor", "Training"], path: "Tests/TrainingTests"),

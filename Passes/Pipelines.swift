@@ -1,0 +1,20 @@
+/// The default pass pipelines of `asrc compile`, as data: the one place to add a pass to them.
+///
+/// Training compiles differentiate first (`autodiff`), so the cleanup that follows sees the
+/// forward and backward graph together.
+public enum Pipelines {
+  /// Inference: the forward graph as built or imported.
+  public static let inference = ["fold-constants", "simplify", "cse", "dce"]
+  /// Training: `autodiff` first, then the same cleanup over forward and backward together.
+  public static let training = ["autodiff", "fold-constants", "simplify", "cse", "dce"]
+
+  public static func names(training: Bool) -> [String] { training ? Self.training : inference }
+
+  /// The passes of a pipeline by name; `autodiff` differentiates only the parameters
+  /// `trainable` accepts (`--freeze-feature-encoder`).
+  public static func passes(_ names: [String], trainable: @escaping @Sendable (String) -> Bool = { _ in true }) throws(PassError) -> [Pass] {
+    try PassRegistry.pipeline(names.joined(separator: ",")).map { pass in
+      pass.name == "autodiff" ? autodiff(trainable: trainable) : pass
+    }
+  }
+}

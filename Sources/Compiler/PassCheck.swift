@@ -1,0 +1,129 @@
+import Foundation
+import IR
+import Models
+import Runtime
+
+/// `asrc compile --check`: runs the graph after every pass on the interpreter, on the same
+/// seeded inputs and weights, and compares its outputs with the unoptimised graph's.
+///
+/// The reference is the first stage that has every output of the final graph: the input for
+/// an inference pipeline, the graph after `autodiff` for a training one (so the loss and every
+/// gradient are compared). Stages before it are compared on the outputs they share with it.
+/// Inputs and weights are converted to the floating-point dtypes each stage declares. Each
+/// stage's figure is the worst relative L2 difference over its outputs,
+/// ‖stage − reference‖ / ‖reference‖ (the absolute norm where the reference is all zeros).
+public enum PassCheck {
+  public struct Row: Sendable {
+    public var stage: String
+    public var position: Int
+    /// Nil for the reference itself.
+    public var worst: Double?
+    public var worstOutput: String?
+    public var outputsCompared: Int
+  }
+
+  public struct Report: Sendable {
+    public var rows: [Row]
+    public var referencePosition: Int
+    public var tolerance: Double
+
+    /// The first stage over the tolerance.
+    public var firstFailure: Row? { rows.first { ($0.worst ?? 0) > tolerance || $0.worst?.isNaN == true } }
+
+    public var table: String {
+      var lines = ["#   pass                    worst relative difference"]
+      for row in rows {
+        let figure: String
+        if let worst = row.worst {
+          let worstOutput = worst == 0 ? "identical" : "worst \(row.worstOutput ?? "-")"
+          figure = String(format: "%.3g", worst) + " (\(worstOutput), \(row.outputsCompared) outputs)"
+            + (worst > tolerance || worst.isNaN ? "  over \(String(format: "%.3g", tolerance))" : "")
+        } else {
+          figure = "reference (\(row.outputsCompared) outputs)"
+        }
+        lines.append(String(format: "%02d", row.position) + "  " + row.stage.padding(toLength: 22, withPad: " ", startingAt: 0) + "  " + figure)
+      }
+      return lines.joined(separator: "\n") + "\n"
+    }
+  }
+
+  public static func run(
+    _ stages: [CompileStage], inputs: [String: Tensor], parameters: [String: Tensor], tolerance: Double,
+    interpreter: Interpreter = Interpreter()
+  ) throws(CompileError) -> Report {
+    let finalOutputs = Set(stages[stages.count - 1].graph.outputs.map(\.name))
+    let referenceIndex = stages.firstIndex { Set($0.graph.outputs.map(\.name)).isSuperset(of: finalOutputs) } ?? 0
+    let reference = try outputs(of: stages[referenceIndex], interpreter: interpreter, inputs: inputs, parameters: parameters)
+    var rows: [Row] = []
+    for (index, stage) in stages.enumerated() {
+      if index == referenceIndex {
+        rows.append(Row(stage: stage.name, position: stage.position, worst: nil, worstOutput: nil, outputsCompared: reference.count))
+        continue
+      }
+      let results = try outputs(of: stage, interpreter: interpreter, inputs: inputs, parameters: parameters)
+      var worst = 0.0
+      var worstOutput: String?
+      var compared = 0
+      for output in stage.graph.outputs {
+        guard let expected = reference[output.name], let actual = results[output.name] else { continue }
+        compared += 1
+        let difference = relativeDifference(actual, expected)
+        if !worst.isNaN && (worstOutput == nil || difference.isNaN || difference > worst) { (worst, worstOutput) = (difference, output.name) }
+      }
+      rows.append(Row(stage: stage.name, position: stage.position, worst: worst, worstOutput: worstOutput, outputsCompared: compared))
+    }
+    return Report(rows: rows, referencePosition: stages[referenceIndex].position, tolerance: tolerance)
+  }
+
+  private static func outputs(
+    of stage: CompileStage, interpreter: Interpreter, inputs: [String: Tensor], parameters: [String: Tensor]
+  ) throws(CompileError) -> [String: Tensor] {
+    do {
+      let graph = stage.graph
+      return try interpreter.run(graph, inputs: converted(inputs, to: graph.inputs, of: graph), parameters: converted(parameters, to: graph.parameters, of: graph))
+    } catch {
+      let graph = stage.position == 0 ? "the input graph" : "the graph after pass '\(stage.name)' (stage \(stage.position))"
+      throw CompileError("--check: \(graph) does not run on the interpreter: \(error)")
+    }
+  }
+
+  /// The tensors with the floating-point dtypes `values` declare, for passes that change the
+  /// interface's precision (`widen-to-f64`; mixed precision later): each stage runs on the same
+  /// numbers.
+  private static func converted(_ tensors: [String: Tensor], to values: [ValueID], of graph: Graph) -> [String: Tensor] {
+    var result = tensors
+    for value in values {
+      let name = graph.name(of: value)
+      let dtype = graph.type(of: value).dtype
+      guard let tensor = tensors[name], tensor.dtype != dtype, tensor.dtype.isFloatingPoint, dtype.isFloatingPoint else { continue }
+      result[name] = CheckInputs.filled(dtype, tensor.shape, tensor.doubles)
+    }
+    return result
+  }
+
+  /// ‖actual − expected‖₂ / ‖expected‖₂ in f64 (the absolute norm when `expected` is zero);
+  /// infinite for a shape mismatch or non-finite values that differ.
+  public static func relativeDifference(_ actual: Tensor, _ expected: Tensor) -> Double {
+    guard actual.shape == expected.shape else { return .infinity }
+    let (a, b) = (values(actual), values(expected))
+    var difference = 0.0
+    var norm = 0.0
+    for (x, y) in zip(a, b) {
+      if !x.isFinite || !y.isFinite {
+        if x == y || (x.isNaN && y.isNaN) { continue }
+        return .infinity
+      }
+      difference += (x - y) * (x - y)
+      norm += y * y
+    }
+    return norm > 0 ? (difference / norm).squareRoot() : difference.squareRoot()
+  }
+
+  private static func values(_ tensor: Tensor) -> [Double] {
+    switch tensor.dtype {
+    case .f64: tensor.doubles
+    case .i64, .i32, .bool: tensor.int64s.map(Double.init)
+    case .f32, .f16, .bf16: tensor.floats.map(Double.init)
+    }
+  }
+}

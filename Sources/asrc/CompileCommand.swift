@@ -1,0 +1,220 @@
+import ArgumentParser
+import Compiler
+import Foundation
+import Formats
+import IR
+import Models
+import Passes
+import Runtime
+
+struct Compile: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Run the optimisation pipeline on a graph; write the optimised graph, its memory plan and a manifest.",
+    discussion: """
+      INPUT is an .ir file or a model folder (its model.ir, or the graph built from its config.json; its \
+      weights serve --check). OUTPUT_DIR gets compiled.ir, plan.json and manifest.json. Standard output \
+      holds the per-pass table (and --check's); --print-ir-after* write to standard error. With --training, \
+      a model folder's graph is built in training mode (dropout, SpecAugment, LayerDrop, as asrc train \
+      does) and an .ir file is differentiated as it is. `asrc compile --list-passes` lists every pass and \
+      both default pipelines.
+      """)
+
+  @Argument(help: "The .ir file or model folder.") var input: String?
+  @Option(name: .shortAndLong, help: "The folder to write compiled.ir, plan.json and manifest.json into.") var output: String?
+  @Flag(help: "Compile the training step: autodiff first, then the training pipeline.") var training = false
+  @Flag(help: "With --training: no gradients for the convolutional feature encoder (as asrc train).") var freezeFeatureEncoder = false
+  @Option(help: "An explicit pipeline: pass names separated by commas (with --training, autodiff is put first unless listed).")
+  var passes: String?
+  @Flag(help: "List every registered pass with its summary, and both default pipelines.") var listPasses = false
+  @Flag(help: "With --list-passes: print docs/passes.md (summaries, details and worked examples).") var markdown = false
+  @Flag(help: "Print the IR after every pass (to standard error).") var printIrAfterAll = false
+  @Option(help: ArgumentHelp("Print the IR after these passes (to standard error).", valueName: "NAME[,NAME]")) var printIrAfter: String?
+  @Option(help: "Write NN-PASS.ir, .dot, .svg (with Graphviz) and index.html, a page to step through the pipeline, into this folder.")
+  var dumpDir: String?
+  @Option(help: ArgumentHelp("Stop after the first pass of this name, or after N passes (bisection).", valueName: "NAME|N")) var stopAfter: String?
+  @Flag(help: "Do not verify the graph after every pass (faster; a broken pass then shows up later).") var noVerifyEach = false
+  @Option(help: ArgumentHelp("Sizes of the memory plan (default batch=8,seconds=10 for training, batch=1,seconds=10 for inference; L, the label length, defaults to 15 a second).", valueName: "batch=B,seconds=S"))
+  var planFor: String?
+  @Flag(help: "Run the graph after every pass on the interpreter against the unoptimised graph; name the first pass over --check-tolerance.")
+  var check = false
+  @Option(help: "--check's largest allowed relative L2 difference of any output.") var checkTolerance = 1e-5
+  @Option(help: ArgumentHelp("--check's input sizes.", valueName: "batch=B,seconds=S")) var checkSize = "batch=1,seconds=1"
+  @Option(help: "--check's seed for inputs (and for weights, for an .ir file).") var checkSeed: UInt64 = 0
+
+  func validate() throws {
+    if listPasses { return }
+    guard input != nil else { throw ValidationError("give the INPUT: an .ir file or a model folder") }
+    guard output != nil else { throw ValidationError("give the output folder: -o OUTPUT_DIR") }
+    if freezeFeatureEncoder && !training { throw ValidationError("--freeze-feature-encoder needs --training") }
+    if markdown { throw ValidationError("--markdown goes with --list-passes") }
+    guard checkTolerance >= 0, checkTolerance.isFinite else { throw ValidationError("--check-tolerance must be a non-negative number") }
+    // A wrong pipeline or size is a usage error (exit 64), found before anything is read.
+    do { _ = try settings() } catch { throw ValidationError(error.message) }
+  }
+
+  /// Everything the options ask for, checked.
+  private struct Settings {
+    var names: [String]
+    var manager: PassManager
+    var printed: (all: Bool, names: Set<String>)
+    var sizes: ShapeBindings
+    var checkSizes: ShapeBindings
+  }
+
+  private func settings() throws(CommandFailure) -> Settings {
+    let names = try pipelineNames()
+    var manager = PassManager(passes: try resolve(names))
+    manager.verifyAfterEachPass = !noVerifyEach
+    if let stopAfter { try compiled { try StopPoint(stopAfter, pipeline: names) }.apply(to: &manager) }
+    let defaults = training ? ShapeBindings(batch: 8, seconds: 10) : ShapeBindings(batch: 1, seconds: 10)
+    return Settings(
+      names: names, manager: manager, printed: try printedPasses(names),
+      sizes: try compiled { try planFor.map { try ShapeBindings(parsing: $0, option: "--plan-for", defaults: defaults) } ?? defaults },
+      checkSizes: try compiled { try ShapeBindings(parsing: checkSize, option: "--check-size", defaults: ShapeBindings(batch: 1, seconds: 1)) })
+  }
+
+  func run() throws {
+    try reportingFailures {
+      if listPasses {
+        print(markdown ? PassReference.markdown() : Self.passList(), terminator: "")
+        return
+      }
+      try compile(input!, to: output!)
+    }
+  }
+
+  static func passList() -> String {
+    let width = PassRegistry.all.map(\.name.count).max() ?? 0
+    var text = "Passes:\n"
+    for pass in PassRegistry.all { text += "  " + pass.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + pass.summary + "\n" }
+    text += "\nDefault pipelines:\n"
+    text += "  inference: " + Pipelines.inference.joined(separator: ", ") + "\n"
+    text += "  training:  " + Pipelines.training.joined(separator: ", ") + "\n"
+    return text
+  }
+
+  private func compile(_ input: String, to output: String) throws {
+    // Everything a user can get wrong is checked before any work.
+    try IRFile.checkFolder(output)
+    if let dumpDir { try IRFile.checkFolder(dumpDir) }
+    let checked = try settings()
+    let (names, manager, printed, sizes, checkSizes) = (checked.names, checked.manager, checked.printed, checked.sizes, checked.checkSizes)
+
+    let (graph, weights) = try load(input)
+    let dump = dumpDir.map(DumpWriter.init)
+    var stages: [CompileStage] = []
+    let afterStage = { (stage: CompileStage) throws(CompileError) in
+      stages.append(stage)
+      if printed.all || printed.names.contains(stage.name), stage.position > 0 {
+        FileHandle.standardError.write(Data("// IR after pass \(stage.position) \(stage.name)\n\(Printer.print(stage.graph))".utf8))
+      }
+      try dump?.write(stage)
+    }
+    do {
+      _ = try Compilation(graph, manager: manager) { stage in try afterStage(stage) }
+    } catch {
+      // The stages before the failure are still worth stepping through.
+      if let dump { _ = try? dump.finish(stages, summaries: stages.map { StageSummary($0, symbols: sizes.symbols) }, title: "asrc compile \(input) (failed)") }
+      throw CommandFailure(failureMessage(error))
+    }
+
+    let summaries = stages.map { StageSummary($0, symbols: sizes.symbols) }
+    print(CompileReport.table(summaries, sizes: sizes), terminator: "")
+    if let dump, let dumpDir {
+      let rendered = try compiled { try dump.finish(stages, summaries: summaries, title: "asrc compile \(input)\(training ? " --training" : "")") }
+      print("wrote \(stages.count) stages to \(dumpDir) (.ir, .dot\(rendered ? ", .svg" : "; no .svg: Graphviz's dot is not installed")); open \(dumpDir)/index.html")
+    }
+    if check { try runCheck(stages, weights: weights, sizes: checkSizes) }
+
+    let final = stages[stages.count - 1].graph
+    let memory = summaries.last?.memory
+    let manifest = CompiledFolder.Manifest(
+      asrcVersion: Version.asrcVersion, source: input, training: training, pipeline: names, passesRun: stages.dropFirst().map(\.name))
+    try compiled { try CompiledFolder.write(final, manifest: manifest, sizes: sizes, memory: memory, to: output) }
+    var line = "wrote \(output)/compiled.ir (\(final.allNodes.count) nodes), plan.json, manifest.json"
+    if let memory {
+      line += "; planned peak \(formatBytes(memory.plannedPeakBytes)) for \(sizes), all buffers without planning \(formatBytes(memory.unplannedBytes))"
+    }
+    print(line)
+  }
+
+  /// The pipeline's pass names: --passes, or the default; with --training, autodiff first.
+  private func pipelineNames() throws(CommandFailure) -> [String] {
+    guard let passes else { return Pipelines.names(training: training) }
+    do {
+      var names = try PassRegistry.pipeline(passes).map(\.name)
+      if training && !names.contains("autodiff") { names.insert("autodiff", at: 0) }
+      return names
+    } catch {
+      throw CommandFailure("--passes: \(error)")
+    }
+  }
+
+  private func resolve(_ names: [String]) throws(CommandFailure) -> [Pass] {
+    let frozen = freezeFeatureEncoder
+    do {
+      return try Pipelines.passes(names, trainable: { !(frozen && Wav2Vec2Configuration.isFeatureEncoderParameter($0)) })
+    } catch {
+      throw CommandFailure("--passes: \(error)")
+    }
+  }
+
+  private func printedPasses(_ pipeline: [String]) throws(CommandFailure) -> (all: Bool, names: Set<String>) {
+    guard let printIrAfter else { return (printIrAfterAll, []) }
+    var names: Set<String> = []
+    for name in printIrAfter.split(separator: ",", omittingEmptySubsequences: false).map({ $0.trimmingCharacters(in: .whitespaces) }) {
+      guard !name.isEmpty else { throw CommandFailure("--print-ir-after \(printIrAfter): pass names separated by commas, none empty") }
+      guard pipeline.contains(name) else {
+        throw CommandFailure("--print-ir-after \(name): no pass of that name in the pipeline (\(pipeline.joined(separator: ", ")))")
+      }
+      names.insert(name)
+    }
+    return (printIrAfterAll, names)
+  }
+
+  /// The graph to compile and, for a model folder, its weights.
+  private func load(_ input: String) throws(CommandFailure) -> (Graph, [String: Tensor]?) {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory) else { throw CommandFailure("\(input): no such file or folder") }
+    guard isDirectory.boolValue else { return (try IRFile.load(input), nil) }
+    let model: ModelDirectory
+    do { model = try ModelDirectory.load(input) } catch { throw CommandFailure("\(error)") }
+    for warning in model.warnings { warn(warning) }
+    guard training else { return (model.graph, model.weights) }
+    do {
+      let options = Wav2Vec2Graph.Options(usesAttentionMask: model.featureExtractor.returnAttentionMask, training: true)
+      return (try Wav2Vec2Graph.build(model.configuration, options: options), model.weights)
+    } catch {
+      throw CommandFailure("\(input): cannot build the training graph: \(error)")
+    }
+  }
+
+  private func runCheck(_ stages: [CompileStage], weights: [String: Tensor]?, sizes: ShapeBindings) throws {
+    let input = stages[0].graph
+    var parameters = try compiled { try CheckInputs.randomParameters(for: input, seed: checkSeed) }
+    if let weights {
+      let missing = input.parameters.map { input.name(of: $0) }.filter { weights[$0] == nil }
+      if !missing.isEmpty { warn("--check: the model folder has no weights for \(missing.joined(separator: ", ")); they are random") }
+      parameters.merge(weights) { _, loaded in loaded }
+    }
+    let inputs = try compiled { try CheckInputs.inputs(for: input, symbols: sizes.symbols, seed: checkSeed) }
+    let report = try compiled { try PassCheck.run(stages, inputs: inputs, parameters: parameters, tolerance: checkTolerance) }
+    print("check (\(sizes), seed \(checkSeed), tolerance \(checkTolerance)): each stage against stage \(report.referencePosition)")
+    print(report.table, terminator: "")
+    if let failure = report.firstFailure {
+      throw CommandFailure(
+        "--check: pass '\(failure.stage)' (stage \(failure.position)) changes the results: output \(failure.worstOutput ?? "?") differs by \(String(format: "%.3g", failure.worst ?? .nan)) relative, over the tolerance \(checkTolerance)")
+    }
+  }
+
+  private func failureMessage(_ error: any Error) -> String {
+    if let failure = error as? CommandFailure { return failure.message }
+    return "\(error)"
+  }
+}
+
+/// Runs library code that throws `CompileError` (whose description is the whole message), as a
+/// command failure.
+func compiled<T>(_ body: () throws -> T) throws(CommandFailure) -> T {
+  do { return try body() } catch { throw CommandFailure("\(error)") }
+}

@@ -1,0 +1,95 @@
+import Compiler
+import Foundation
+import IR
+import Passes
+import TestSupport
+import Testing
+
+@Suite struct CompilationTests {
+  @Test func stopAfterANameOrACount() throws {
+    let names = ["autodiff", "cse", "dce"]
+    var manager = PassManager(passes: try Pipelines.passes(names))
+    try StopPoint("cse", pipeline: names).apply(to: &manager)
+    #expect(try Compilation(try TinyModel.forward(), manager: manager).stages.map(\.name) == ["input", "autodiff", "cse"])
+    manager = PassManager(passes: try Pipelines.passes(names))
+    try StopPoint("1", pipeline: names).apply(to: &manager)
+    #expect(try Compilation(try TinyModel.forward(), manager: manager).stages.map(\.fileStem) == ["00-input", "01-autodiff"])
+    #expect(throws: CompileError.self) { try StopPoint("fold", pipeline: names) }
+    #expect(throws: CompileError.self) { try StopPoint("4", pipeline: names) }
+  }
+
+  @Test func verificationNamesTheBreakingPassUnlessSwitchedOff() throws {
+    let breaking = Pass(name: "break-types", summary: "declares a wrong type") { graph in
+      var copy = graph
+      copy[copy.nodes[0].result].type = TensorType(.f32, [5])
+      return copy
+    }
+    let graph = try TinyModel.forward()
+    var manager = PassManager(passes: [try #require(PassRegistry.pass(named: "cse")), breaking, deadCodeElimination])
+    var seen: [String] = []
+    #expect {
+      _ = try Compilation(graph, manager: manager) { seen.append($0.name) }
+    } throws: { error in
+      "\(error)".contains("after pass 'break-types'")
+    }
+    // The stages before the failure were reported (dumps keep them).
+    #expect(seen == ["input", "cse"])
+    manager.verifyAfterEachPass = false
+    #expect(try Compilation(graph, manager: manager).stages.map(\.name) == ["input", "cse", "break-types", "dce"])
+  }
+
+  @Test func everyDumpedStageParsesBackToItsGraph() throws {
+    try withTemporaryFolder { folder in
+      let dump = DumpWriter(folder: folder)
+      let compilation = try Compilation(try TinyModel.forward(), manager: PassManager(passes: try Pipelines.passes(Pipelines.training))) { stage in
+        try dump.write(stage)
+      }
+      let symbols = ShapeBindings(batch: 1, seconds: 1).symbols
+      try dump.finish(compilation.stages, summaries: compilation.stages.map { StageSummary($0, symbols: symbols) }, title: "test")
+      for stage in compilation.stages {
+        let text = try String(contentsOfFile: dump.path(stage, "ir"), encoding: .utf8)
+        let parsed = try Parser.parseAndVerify(text, file: stage.fileStem)
+        #expect(Printer.print(parsed) == Printer.print(stage.graph))
+        #expect(try String(contentsOfFile: dump.path(stage, "dot"), encoding: .utf8).hasPrefix("digraph"))
+        #expect(FileManager.default.fileExists(atPath: dump.path(stage, "svg")) == (Graphviz.executable != nil))
+      }
+      let page = try String(contentsOfFile: folder + "/index.html", encoding: .utf8)
+      // Self-contained: no script, style or image is fetched.
+      #expect(!page.contains("src=\"http") && !page.contains("href=\"http") && !page.contains("<link"))
+      for stage in compilation.stages { #expect(page.contains("\"file\": \"\(stage.fileStem)\"")) }
+      // The embedded data never closes the script element early.
+      let script = try #require(page.range(of: "<script>"))
+      #expect(page[script.upperBound...].components(separatedBy: "</script>").count == 2)
+    }
+  }
+
+  @Test func memoryFiguresCountEveryIntermediateAndTheLivenessPeak() throws {
+    let graph = try Parser.parseAndVerify("""
+      graph @g {
+        input %x: f32[B, 4]
+        %a = exp(%x) : f32[B, 4]
+        %b = neg(%a) : f32[B, 4]
+        %c = tanh(%b) : f32[B, 4]
+        output y = %c
+      }
+      """)
+    let figures = try #require(MemoryFigures(graph, symbols: ["B": 2]))
+    // Each value is 2 × 4 × 4 = 32 bytes, rounded up to the plan's 64-byte alignment. Each
+    // op's operand dies where it is read, so the chain runs in place: one buffer in all.
+    #expect(figures.unplannedBytes == 3 * 64)
+    #expect(figures.plannedPeakBytes == 64 && figures.liveMaximumBytes == 64)
+    #expect(figures.plan.buffers.map(\.inPlaceOf) == [nil, "a", "b"])
+    #expect(figures.inputBytes == 32 && figures.parameterBytes == 0)
+    #expect(MemoryFigures(graph, symbols: [:]) == nil)
+  }
+
+  @Test func planSizesParseAndNameTheirMistakes() throws {
+    let defaults = ShapeBindings(batch: 8, seconds: 10)
+    #expect(try ShapeBindings(parsing: "batch=2", option: "--plan-for", defaults: defaults) == ShapeBindings(batch: 2, seconds: 10))
+    let parsed = try ShapeBindings(parsing: "batch=1,seconds=2.5,L=7", option: "--plan-for", defaults: defaults)
+    #expect(parsed.symbols == ["B": 1, "S": 40000, "L": 7])
+    for bad in ["batch", "batch=0", "seconds=-1", "batch=2,,seconds=1", "L=x"] {
+      #expect(throws: CompileError.self) { try ShapeBindings(parsing: bad, option: "--plan-for", defaults: defaults) }
+    }
+  }
+}
