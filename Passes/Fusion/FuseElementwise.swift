@@ -98,7 +98,7 @@ public let fuseElementwise = Pass(
   for seed in graph.nodes.indices where !taken.contains(seed) && index.isElementwise(seed, shape: index.shape(of: seed)) {
     let space = index.shape(of: seed)
     let members = index.grow([seed], taken: taken, neighbours: index.adjacent) { index.isElementwise($0, shape: space) }
-    guard members.count > 1 else { continue }
+    guard members.count > 1, index.isAcyclic(contracting: groups.map(\.members) + [members]) else { continue }
     taken.formUnion(members)
     groups.append(FusionGroup(members: members, kind: "elementwise"))
   }

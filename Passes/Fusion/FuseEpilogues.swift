@@ -93,7 +93,7 @@ public let fuseEpilogues = Pass(
   for seed in graph.nodes.indices where FusionOpClass.contractions.contains(graph.nodes[seed].op) {
     let space = index.shape(of: seed)
     let members = index.grow([seed], taken: taken, neighbours: index.consumers) { index.isElementwise($0, shape: space) }
-    guard members.count > 1 else { continue }
+    guard members.count > 1, index.isAcyclic(contracting: groups.map(\.members) + [members]) else { continue }
     taken.formUnion(members)
     groups.append(FusionGroup(members: members, kind: "epilogue"))
   }

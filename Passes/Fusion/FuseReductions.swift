@@ -108,7 +108,7 @@ public let fuseReductions = Pass(
       let siblings = graph.nodes[member].operands.flatMap { index.users[$0] ?? [] }.filter { space.isColumnSum(graph.nodes[$0], in: graph) }
       return index.adjacent(member) + siblings
     }) { space.admits(graph.nodes[$0], in: graph) }
-    guard members.count > 1 else { continue }
+    guard members.count > 1, index.isAcyclic(contracting: groups.map(\.members) + [members]) else { continue }
     taken.formUnion(members)
     groups.append(FusionGroup(members: members, kind: "reduction"))
   }

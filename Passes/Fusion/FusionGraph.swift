@@ -57,7 +57,7 @@ struct FusionGraph {
     }
     while let index = stack.popLast() {
       guard visited.insert(index).inserted else { continue }
-      for source in producers(of: index) where source > first {
+      for source in producers(of: index) where source >= first {
         if members.contains(source) { return false }
         stack.append(source)
       }
@@ -83,15 +83,24 @@ struct FusionGroup {
 }
 
 extension FusionGraph {
+  /// How far apart (in node positions) a member and a candidate may be. The node order is the
+  /// schedule; a training graph reads forward values in its backward half a thousand nodes
+  /// later. Without a bound a forward region would take in the backward's recomputation of its
+  /// statistics (it reads only forward values), moving backward work into the forward pass and
+  /// keeping its results alive across the whole step.
+  static let reach = 48
+
   /// Grows `seed` one node at a time: each candidate `neighbours` offers and `accepts` takes
-  /// joins when the group stays convex. Candidates are retried while the group keeps growing
-  /// (a node refused because of a path through an outside node may join once that node has).
+  /// joins when it lies within ``reach`` of a member and the group stays convex. Candidates are
+  /// retried while the group keeps growing (a node refused because of a path through an outside
+  /// node may join once that node has).
   func grow(_ seed: Set<Int>, taken: Set<Int>, neighbours: (Int) -> [Int], accepts: (Int) -> Bool) -> Set<Int> {
     var members = seed
     var changed = true
     while changed {
       changed = false
-      let frontier = Set(members.flatMap(neighbours)).subtracting(members).subtracting(taken).filter(accepts).sorted()
+      let frontier = Set(members.flatMap { member in neighbours(member).filter { abs($0 - member) <= Self.reach } })
+        .subtracting(members).subtracting(taken).filter(accepts).sorted()
       for candidate in frontier {
         members.insert(candidate)
         if isConvex(members) {
@@ -113,5 +122,39 @@ extension FusionGraph {
   func isElementwise(_ index: Int, shape: [DimExpr]) -> Bool {
     let node = graph.nodes[index]
     return FusionOpClass.elementwise.contains(node.op) && node.results.count == 1 && self.shape(of: index) == shape
+  }
+}
+
+extension FusionGraph {
+  /// Whether the graph stays acyclic with every group contracted to one node. Each group alone
+  /// can be convex while two groups feed each other (a → b₂ and b₁ → a₂ with a = {a₁, a₂},
+  /// b = {b₁, b₂}); this is the check that catches it, by Kahn's algorithm over the contracted
+  /// graph.
+  func isAcyclic(contracting groups: [Set<Int>]) -> Bool {
+    var unit = Array(graph.nodes.indices)
+    var unitCount = graph.nodes.count
+    for group in groups {
+      for member in group { unit[member] = unitCount }
+      unitCount += 1
+    }
+    var successors = [[Int]](repeating: [], count: unitCount)
+    var pending = [Int](repeating: 0, count: unitCount)
+    for (index, _) in graph.nodes.enumerated() {
+      for source in Set(producers(of: index)) where unit[source] != unit[index] {
+        successors[unit[source]].append(unit[index])
+        pending[unit[index]] += 1
+      }
+    }
+    let used = Set(unit)
+    var ready = used.filter { pending[$0] == 0 }
+    var done = 0
+    while let next = ready.popFirst() {
+      done += 1
+      for successor in successors[next] {
+        pending[successor] -= 1
+        if pending[successor] == 0 { ready.insert(successor) }
+      }
+    }
+    return done == used.count
   }
 }
