@@ -46,7 +46,7 @@ public enum TrafficEstimate {
     let new = try figures(after, bindings: bindings)
     let binding = bindings.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
     let ratio = old.bytesMoved > 0 ? Double(new.bytesMoved) / Double(old.bytesMoved) : 1
-    return "fusion: \(old.topLevelNodes) → \(new.topLevelNodes) top-level nodes (\(new.regions) regions, \(new.allNodes) nodes in all); "
+    return "fusion: \(old.topLevelNodes) → \(new.topLevelNodes) top-level nodes (\(new.regions) region\(new.regions == 1 ? "" : "s"), \(new.allNodes) nodes in all); "
       + "estimated bytes moved \(megabytes(old.bytesMoved)) → \(megabytes(new.bytesMoved)) (\(percent(ratio))) for \(binding)"
   }
 

@@ -4,6 +4,7 @@ import Formats
 import IR
 import Inference
 import Models
+import Passes
 import Runtime
 import SystemInfo
 import Audio
@@ -32,14 +33,19 @@ struct InferenceBench: ParsableCommand {
   @Option(help: "Timed passes (the median is reported).") var `repeat` = 3
   @Option(help: "Also write the benchmarked model to this folder (Hugging Face format).") var saveModel: String?
   @Flag(help: "Print the time spent in each op over the timed passes.") var profile = false
+  @Option(help: "Run these passes (comma-separated, e.g. fuse-reductions,fuse-epilogues,fuse-elementwise,dce) on the graph before timing it.")
+  var passes: String?
 
   func run() throws {
     try reportingFailures {
       guard seconds > 0, batch > 0 else { throw CommandFailure("--seconds and --batch must be positive") }
       let configuration = try loadConfiguration(config)
       let settings = FeatureExtractorSettings(returnAttentionMask: configuration.defaultReturnsAttentionMask)
-      let graph: IR.Graph
+      var graph: IR.Graph
       do { graph = try ModelDirectory.buildGraph(configuration, settings, path: config) } catch { throw CommandFailure("\(error)") }
+      if let passes {
+        do { graph = try PassManager(passes: try PassRegistry.pipeline(passes)).run(graph).graph } catch { throw CommandFailure("\(error)") }
+      }
       var tokenizer = CTCTokenizer.facebookCharacters
       if configuration.vocabSize != tokenizer.vocabulary.count || configuration.padTokenId != 0 {
         tokenizer = CTCTokenizer(vocabulary: Dictionary(uniqueKeysWithValues: (0..<configuration.vocabSize).map { ("t\($0)", $0) }), padToken: "t\(configuration.padTokenId)")
@@ -67,8 +73,8 @@ struct InferenceBench: ParsableCommand {
         }
         let median = timings.sorted()[timings.count / 2]
         let audioSeconds = seconds * Double(batch)
-        print(String(format: "asrc interpreter: %.3f s per audio-second (%@, %d × %.1f s, median of %d: %.2f s; OpenBLAS threads %d)",
-          median / audioSeconds, config, batch, seconds, timings.count, median, LinkedLibraries.openBLASThreads))
+        print(String(format: "asrc interpreter: %.3f s per audio-second (%@, %d × %.1f s, median of %d: %.2f s; OpenBLAS threads %d)%@",
+          median / audioSeconds, config, batch, seconds, timings.count, median, LinkedLibraries.openBLASThreads, passes.map { "; passes \($0)" } ?? ""))
         if profile { print(opProfile.report) }
       } catch {
         throw CommandFailure("\(error)")
