@@ -63,6 +63,14 @@ public struct Interpreter: Sendable {
   /// value after its last use inside the region.
   private func executeRegion(_ node: Node, _ operands: [Tensor], in graph: Graph, bindings: [String: Int]) throws -> [Tensor] {
     guard let region = node.region else { throw InterpreterError.unsupported("\(node.op) without a region") }
+    // Elementwise regions run as one fused kernel when every op and dtype allows it.
+    let primary = graph.type(of: node.result)
+    let space = primary.shape.compactMap { $0.evaluate(bindings) }
+    if space.count == primary.rank,
+      let kernel = FusedElementwiseKernel(region, graph: graph, space: space, operandShapes: operands.map(\.shape), bindings: bindings)
+    {
+      return kernel.run(operands)
+    }
     var inner: [ValueID: Tensor] = [:]
     for (argument, operand) in zip(region.arguments, operands) { inner[argument] = operand }
     var lastUse: [ValueID: Int] = [:]

@@ -1,6 +1,6 @@
 import IR
 import Passes
-import Runtime
+@testable import Runtime
 import Testing
 
 /// The interpreter runs `fused` regions, binding every result of a multi-result region.
@@ -77,4 +77,87 @@ import Testing
 private final class SeenShapes: @unchecked Sendable {
   var entries: [(Op, [Int])] = []
   func add(_ op: Op, _ shape: [Int]) { entries.append((op, shape)) }
+}
+
+/// Elementwise regions run as one tiled kernel (`FusedElementwiseKernel`); its values must be
+/// bit-identical to running the body op by op, across broadcasts, bools, constants, rows
+/// longer than a tile and values yielded in place.
+@Suite struct FusedElementwiseKernelTests {
+  static let chain = """
+    graph @g {
+      input %x: f32[B, 5000]
+      input %row: f32[B, 1]
+      input %column: f32[5000]
+      input %flag: bool[B, 1]
+      %zero = constant() {dtype = f32, shape = [], value = 0.0} : f32[]
+      %two = constant() {dtype = f32, shape = [], value = 2.0} : f32[]
+      %a = sub(%x, %row) : f32[B, 5000]
+      %b = mul(%a, %column) : f32[B, 5000]
+      %c = gelu(%b) : f32[B, 5000]
+      %d = gelu_grad(%a, %c) : f32[B, 5000]
+      %e = gt(%d, %zero) : bool[B, 5000]
+      %f = and(%e, %flag) : bool[B, 5000]
+      %g = not(%f) : bool[B, 5000]
+      %h = select(%g, %d, %two) : f32[B, 5000]
+      %i = maximum(%h, %a) : f32[B, 5000]
+      %j = abs(%i) : f32[B, 5000]
+      %k = pow(%j, %two) : f32[B, 5000]
+      %l = div(%k, %column) : f32[B, 5000]
+      %m = tanh(%l) : f32[B, 5000]
+      %n = rsqrt(%j) : f32[B, 5000]
+      %o = add(%m, %n) : f32[B, 5000]
+      output o = %o
+      output a = %a
+      output g = %g
+    }
+    """
+
+  @Test func tiledKernelMatchesOpByOpBitForBit() throws {
+    let graph = try Parser.parseAndVerify(Self.chain)
+    let fused = try PassManager(passes: [fuseElementwise]).run(graph).graph
+    #expect(fused.nodes.count == 1 && fused.nodes[0].results.count == 3)
+    let rows = 3
+    var state: UInt64 = 12345
+    func next() -> Float {
+      state = state &* 6364136223846793005 &+ 1442695040888963407
+      return Float(Int64(bitPattern: state >> 11) % 2000 - 1000) / 250
+    }
+    var x = (0..<(rows * 5000)).map { _ in next() }
+    x[7] = .nan
+    x[5003] = -.infinity
+    let inputs: [String: Tensor] = [
+      "x": Tensor(x, shape: [rows, 5000]), "row": Tensor((0..<rows).map { _ in next() }, shape: [rows, 1]),
+      "column": Tensor((0..<5000).map { _ in next() + 4.5 }, shape: [5000]), "flag": Tensor([true, false, true], shape: [rows, 1]),
+    ]
+    let node = fused.nodes[0]
+    let kernel = FusedElementwiseKernel(
+      node.region!, graph: fused, space: [rows, 5000], operandShapes: node.operands.map { inputs[fused.name(of: $0)]!.shape }, bindings: ["B": rows])
+    #expect(kernel != nil, "the region should run as one fused kernel")
+    let expected = try Interpreter().run(graph, inputs: inputs, parameters: [:])
+    let actual = try Interpreter().run(fused, inputs: inputs, parameters: [:])
+    for name in ["o", "a"] {
+      let want = expected[name]!.floats.map(\.bitPattern)
+      let got = actual[name]!.floats.map(\.bitPattern)
+      #expect(want == got, "\(name) differs at \(want.indices.first { want[$0] != got[$0] } ?? -1)")
+    }
+    #expect(expected["g"]!.doubles == actual["g"]!.doubles)
+  }
+
+  /// Regions the tiled kernel does not take (integers, a non-elementwise op) still run, op by op.
+  @Test func otherRegionsFallBackToOpByOp() throws {
+    let text = """
+      graph @g {
+        input %x: i64[4]
+        %one = constant() {dtype = i64, shape = [], value = 1.0} : i64[]
+        %y = add(%x, %one) : i64[4]
+        %z = floor_div(%y, %one) : i64[4]
+        output z = %z
+      }
+      """
+    let graph = try Parser.parseAndVerify(text)
+    let fused = try PassManager(passes: [fuseElementwise]).run(graph).graph
+    #expect(fused.nodes.count == 1)
+    let inputs = ["x": Tensor([Int64](arrayLiteral: 1, -2, 3, 4), shape: [4])]
+    #expect(try Interpreter().run(fused, inputs: inputs, parameters: [:])["z"]?.int64s == [2, -1, 4, 5])
+  }
 }
