@@ -71,6 +71,19 @@ public struct Interpreter: Sendable {
     {
       return kernel.run(operands)
     }
+    // An epilogue region: its first op (a contraction) by its kernel, the elementwise rest fused.
+    if region.nodes.count > 1, region.nodes[0].region == nil, region.nodes[0].results.count == 1 {
+      let head = region.nodes[0]
+      let headType = graph.type(of: head.result)
+      let headSpace = headType.shape.compactMap { $0.evaluate(bindings) }
+      let tail = Region(arguments: region.arguments + [head.result], nodes: Array(region.nodes.dropFirst()), yields: region.yields)
+      if headSpace.count == headType.rank,
+        let kernel = FusedElementwiseKernel(tail, graph: graph, space: headSpace, operandShapes: operands.map(\.shape) + [headSpace], bindings: bindings)
+      {
+        let headOperands = head.operands.map { operand in operands[region.arguments.firstIndex(of: operand)!] }
+        return kernel.run(operands + [try execute(head, headOperands, in: graph, bindings: bindings)])
+      }
+    }
     var inner: [ValueID: Tensor] = [:]
     for (argument, operand) in zip(region.arguments, operands) { inner[argument] = operand }
     var lastUse: [ValueID: Int] = [:]

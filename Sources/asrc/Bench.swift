@@ -131,6 +131,8 @@ struct TrainingBench: ParsableCommand {
   @Option(help: "Timed steps (the median is reported).") var `repeat` = 3
   @Option(help: "Also write the benchmarked model to this folder (Hugging Face format).") var saveModel: String?
   @Flag(help: "Print the time spent in each op over the timed steps.") var profile = false
+  @Option(help: "Run these passes (comma-separated) on the training graph after autodiff, e.g. fuse-reductions,fuse-epilogues,fuse-elementwise,dce.")
+  var passes: String?
 
   func run() throws {
     try reportingFailures {
@@ -148,10 +150,13 @@ struct TrainingBench: ParsableCommand {
       let frames = configuration.frameCount(samples: samples)
       let labelLength = max(1, frames / 4)
       let timings = try TrainingStepBenchmark.run(
-        model: model, batch: batch, samples: samples, labelLength: labelLength, steps: max(1, self.repeat), random: &random, profile: profile ? OpProfile() : nil)
+        model: model, batch: batch, samples: samples, labelLength: labelLength, steps: max(1, self.repeat), random: &random, profile: profile ? OpProfile() : nil,
+        passes: try passes.map { names in
+          do { return try PassRegistry.pipeline(names) } catch { throw CommandFailure("\(error)") }
+        } ?? [])
       let median = timings.seconds.sorted()[timings.seconds.count / 2]
       print(String(format: "asrc training step: %.3f s per audio-second (%@, batch %d × %.1f s, median of %d: %.2f s per step)",
-        median / (seconds * Double(batch)), config, batch, seconds, timings.seconds.count, median))
+        median / (seconds * Double(batch)), config, batch, seconds, timings.seconds.count, median) + (passes.map { "; passes \($0)" } ?? ""))
       if let report = timings.profile { print(report) }
     }
   }

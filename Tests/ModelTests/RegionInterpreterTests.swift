@@ -143,6 +143,32 @@ private final class SeenShapes: @unchecked Sendable {
     #expect(expected["g"]!.doubles == actual["g"]!.doubles)
   }
 
+  /// An epilogue region: the contraction by its own kernel, the elementwise rest tiled; the
+  /// contraction's output, also yielded, passes through.
+  @Test func epilogueTailMatchesOpByOp() throws {
+    let text = """
+      graph @g {
+        input %x: f32[B, 8]
+        param %w: f32[6, 8]
+        param %b: f32[6]
+        input %r: f32[B, 6]
+        %h = linear(%x, %w, %b) : f32[B, 6]
+        %g = gelu(%h) : f32[B, 6]
+        %y = add(%r, %g) : f32[B, 6]
+        output y = %y
+        output h = %h
+      }
+      """
+    let graph = try Parser.parseAndVerify(text)
+    let fused = try PassManager(passes: [fuseEpilogues]).run(graph).graph
+    #expect(fused.nodes.count == 1 && fused.nodes[0].results.count == 2)
+    let inputs = ["x": Tensor((0..<40).map { Float($0 % 9) / 3 - 1 }, shape: [5, 8]), "r": Tensor((0..<30).map { Float($0 % 4) }, shape: [5, 6])]
+    let parameters = ["w": Tensor((0..<48).map { Float($0 % 7) / 5 - 0.5 }, shape: [6, 8]), "b": Tensor((0..<6).map { Float($0) / 10 }, shape: [6])]
+    let expected = try Interpreter().run(graph, inputs: inputs, parameters: parameters)
+    let actual = try Interpreter().run(fused, inputs: inputs, parameters: parameters)
+    for name in ["y", "h"] { #expect(expected[name]!.floats.map(\.bitPattern) == actual[name]!.floats.map(\.bitPattern), "\(name)") }
+  }
+
   /// Regions the tiled kernel does not take (integers, a non-elementwise op) still run, op by op.
   @Test func otherRegionsFallBackToOpByOp() throws {
     let text = """

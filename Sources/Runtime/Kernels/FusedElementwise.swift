@@ -212,8 +212,13 @@ struct FusedElementwiseKernel {
       }
     }
     // Yields that are not computed by their own step (a block argument, a constant, or a value
-    // yielded twice) are copied.
+    // yielded twice) are copied; an operand already of the space's shape is passed through.
+    var results = outputs
     for (number, step) in yieldSteps.enumerated() where step == nil {
+      if case .operand(let operand) = yieldSources[number], operands[operand].shape == space {
+        results[number] = operands[operand]
+        continue
+      }
       let source = yieldSources[number]
       let out = outputs[number]
       switch source {
@@ -231,6 +236,6 @@ struct FusedElementwiseKernel {
         }
       }
     }
-    return outputs
+    return results
   }
 }
