@@ -77,10 +77,10 @@ public struct Interpreter: Sendable {
       let headType = graph.type(of: head.result)
       let headSpace = headType.shape.compactMap { $0.evaluate(bindings) }
       let tail = Region(arguments: region.arguments + [head.result], nodes: Array(region.nodes.dropFirst()), yields: region.yields)
-      if headSpace.count == headType.rank,
+      let headOperands = head.operands.compactMap { operand in region.arguments.firstIndex(of: operand).map { operands[$0] } }
+      if headSpace.count == headType.rank, headOperands.count == head.operands.count,
         let kernel = FusedElementwiseKernel(tail, graph: graph, space: headSpace, operandShapes: operands.map(\.shape) + [headSpace], bindings: bindings)
       {
-        let headOperands = head.operands.map { operand in operands[region.arguments.firstIndex(of: operand)!] }
         return kernel.run(operands + [try execute(head, headOperands, in: graph, bindings: bindings)])
       }
     }

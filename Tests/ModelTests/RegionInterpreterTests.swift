@@ -169,6 +169,18 @@ private final class SeenShapes: @unchecked Sendable {
     for name in ["y", "h"] { #expect(expected[name]!.floats.map(\.bitPattern) == actual[name]!.floats.map(\.bitPattern), "\(name)") }
   }
 
+  /// Axes every operand walks alike merge, so per-row values ([B, T, 1]) are one long row.
+  @Test func axesCoalesceWhereEveryOperandAllows() {
+    let rows = FusedElementwiseKernel.coalesced([5, 7, 1], [[7, 1, 1], [0, 0, 0]])
+    #expect(rows.shape == [35] && rows.strides == [[1], [0]])
+    // A bias along the last axis keeps it separate; the leading axes merge.
+    let bias = FusedElementwiseKernel.coalesced([2, 3, 4], [[12, 4, 1], [0, 0, 1]])
+    #expect(bias.shape == [6, 4] && bias.strides == [[4, 1], [0, 1]])
+    // A per-row statistic ([2, 3, 1]) against a full operand: nothing merges across the last axis.
+    let statistic = FusedElementwiseKernel.coalesced([2, 3, 4], [[12, 4, 1], [3, 1, 0]])
+    #expect(statistic.shape == [6, 4] && statistic.strides == [[4, 1], [1, 0]])
+  }
+
   /// Regions the tiled kernel does not take (integers, a non-elementwise op) still run, op by op.
   @Test func otherRegionsFallBackToOpByOp() throws {
     let text = """

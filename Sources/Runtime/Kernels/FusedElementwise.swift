@@ -111,14 +111,33 @@ struct FusedElementwiseKernel {
   /// Elements per tile: a tile per body value stays in the L1/L2 cache.
   private static let tile = 2048
 
+  /// Merges neighbouring axes that every operand walks the same way (both contiguous, or both
+  /// broadcast), so rows are as long as they can be: a same-shape chain over [B, T, 1] is one
+  /// row of B·T elements, not B·T rows of one.
+  static func coalesced(_ shape: [Int], _ strides: [[Int]]) -> (shape: [Int], strides: [[Int]]) {
+    guard var merged = shape.last.map({ [$0] }) else { return (shape, strides) }
+    var mergedStrides = strides.map { [$0[shape.count - 1]] }
+    for axis in shape.indices.dropLast().reversed() {
+      let inner = merged[0]
+      let joins = strides.indices.allSatisfy { strides[$0][axis] == mergedStrides[$0][0] * inner }
+      if joins {
+        merged[0] *= shape[axis]
+      } else {
+        merged.insert(shape[axis], at: 0)
+        for operand in strides.indices { mergedStrides[operand].insert(strides[operand][axis], at: 0) }
+      }
+    }
+    return (merged, mergedStrides)
+  }
+
   func run(_ operands: [Tensor]) -> [Tensor] {
     let outputs = yieldsBool.map { Tensor(uninitialized: $0 ? .bool : .f32, space) }
-    let inner = space.last ?? 1
-    let rows = space.isEmpty ? 1 : space.dropLast().reduce(1, *)
-    guard rows * inner > 0 else { return outputs }
-    let strides = operands.map { StridedLoop.broadcastStrides($0.shape, to: space) }
-    let innerStrides = strides.map { space.isEmpty ? 0 : $0[space.count - 1] }
-    let outerShape = Array(space.dropLast())
+    guard space.reduce(1, *) > 0 else { return outputs }
+    let (shape, strides) = Self.coalesced(space, operands.map { StridedLoop.broadcastStrides($0.shape, to: space) })
+    let inner = shape.last ?? 1
+    let rows = shape.isEmpty ? 1 : shape.dropLast().reduce(1, *)
+    let innerStrides = strides.map { shape.isEmpty ? 0 : $0[shape.count - 1] }
+    let outerShape = Array(shape.dropLast())
     // Segments: at most `tile` elements of one row; tasks: enough segments to be worth a core.
     let perRow = (inner + Self.tile - 1) / Self.tile
     let segments = rows * perRow
