@@ -44,7 +44,8 @@ struct InferenceBench: ParsableCommand {
       var graph: IR.Graph
       do { graph = try ModelDirectory.buildGraph(configuration, settings, path: config) } catch { throw CommandFailure("\(error)") }
       if let passes {
-        do { graph = try PassManager(passes: try PassRegistry.pipeline(passes)).run(graph).graph } catch { throw CommandFailure("\(error)") }
+        let samples = Int(seconds * 16000)
+        graph = try runPasses(passes, on: graph, bindings: ["B": batch, "S": samples, "L": max(1, configuration.frameCount(samples: samples) / 4)])
       }
       var tokenizer = CTCTokenizer.facebookCharacters
       if configuration.vocabSize != tokenizer.vocabulary.count || configuration.padTokenId != 0 {
@@ -80,6 +81,21 @@ struct InferenceBench: ParsableCommand {
         throw CommandFailure("\(error)")
       }
     }
+  }
+}
+
+/// Runs `--passes` on a benchmark's graph, printing each pass's time and node counts and the
+/// estimated bytes moved before and after, for the benchmark's shapes.
+func runPasses(_ names: String, on graph: IR.Graph, bindings: [String: Int]) throws -> IR.Graph {
+  do {
+    let (result, records) = try PassManager(passes: try PassRegistry.pipeline(names)).run(graph)
+    for record in records {
+      print(String(format: "pass %@: %.3f s, %d → %d nodes", record.pass, record.seconds, record.nodesBefore, record.nodesAfter))
+    }
+    print(try TrafficEstimate.summary(before: graph, after: result, bindings: bindings))
+    return result
+  } catch {
+    throw CommandFailure("\(error)")
   }
 }
 
@@ -149,6 +165,12 @@ struct TrainingBench: ParsableCommand {
       let samples = Int(seconds * 16000)
       let frames = configuration.frameCount(samples: samples)
       let labelLength = max(1, frames / 4)
+      if let passes {
+        // The step builds and fuses its own graph; this run only reports what the passes do.
+        let training = try Wav2Vec2Graph.build(configuration, options: .init(usesAttentionMask: settings.returnAttentionMask, training: true))
+        let differentiated = try PassManager(passes: [autodiff()]).run(training).graph
+        _ = try runPasses(passes, on: differentiated, bindings: ["B": batch, "S": samples, "L": labelLength])
+      }
       let timings = try TrainingStepBenchmark.run(
         model: model, batch: batch, samples: samples, labelLength: labelLength, steps: max(1, self.repeat), random: &random, profile: profile ? OpProfile() : nil,
         passes: try passes.map { names in
