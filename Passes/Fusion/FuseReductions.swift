@@ -27,8 +27,10 @@ public let fuseReductions = Pass(
     across rows, sharing x̂). Column sums of a value the region already reads join too (dβ sums \
     the same dy that dx reads). Values read outside become extra results: the residual sum the \
     next layer adds to, or the three gradients of a norm's backward. Group norm admits only \
-    full-shape ops (its rows are channel groups). Groups stay convex, and a lone reduction is \
-    left alone.
+    full-shape ops (its rows are channel groups). Groups stay convex and take only ops placed \
+    within 48 nodes of a member (the node order is the schedule: a forward layer norm must not \
+    take in the backward's recomputation of its statistics, which reads only forward values); \
+    a lone reduction is left alone.
     """,
   examples: [
     PassExample(
