@@ -29,7 +29,10 @@ public enum TrafficEstimate {
   public static func bytesMoved(_ graph: Graph, bindings: [String: Int]) throws(UnboundSymbol) -> Int {
     var total = 0
     for node in graph.nodes where node.op != .reshape {
-      for value in Set(node.operands).union(node.results) { total += try bytes(of: value, in: graph, bindings: bindings) }
+      var counted: Set<ValueID> = []
+      for value in node.operands + node.results where counted.insert(value).inserted {
+        total += try bytes(of: value, in: graph, bindings: bindings)
+      }
     }
     return total
   }
