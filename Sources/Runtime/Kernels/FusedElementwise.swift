@@ -60,7 +60,8 @@ struct FusedElementwiseKernel {
       let type = graph.type(of: node.result)
       guard type.dtype == .f32 || type.dtype == .bool else { return nil }
       if node.op == .constant {
-        guard case .float(let value)? = node.attributes["value"], type.rank == 0 || type.staticElementCount == 1 else { return nil }
+        // A constant holds one value whatever its shape, so it is read as a repeated scalar.
+        guard case .float(let value)? = node.attributes["value"] else { return nil }
         source[node.result] = .constant(constants.count)
         constants.append(value)
         isBool[node.result] = type.dtype == .bool
