@@ -29,6 +29,10 @@ public enum DotWriter {
         "[shape=box, style=\"rounded,filled\", fillcolor=\"#eeeeee\", color=\"#999999\", label=\(quoted("\(shortName(parameter, graph))\n\(graph.type(of: parameter))")), tooltip=\(quoted(name))];",
         at: scopes.path(of: parameter))
     }
+    // A fused node's further results are drawn as the node itself (one box).
+    var drawnAs: [ValueID: ValueID] = [:]
+    for node in graph.nodes { for other in node.results.dropFirst() { drawnAs[other] = node.result } }
+    let box = { (value: ValueID) in id(drawnAs[value] ?? value) }
     for node in graph.nodes where !scalars.keys.contains(node.result) {
       // Operands shown by name in the label instead of by an edge.
       var named = scalars
@@ -40,13 +44,13 @@ public enum DotWriter {
         id(node.result),
         "[shape=\(shape), style=filled, fillcolor=\"\(fillColor(node.op.family))\", label=\(nodeLabel(node, graph: graph, scalars: named)), tooltip=\(quoted(tooltip(node, graph: graph)))];",
         at: clusterPath(scopes, node.result))
-      for operand in Set(node.operands).sorted() where !named.keys.contains(operand) {
-        edges.append((id(operand), id(node.result)))
+      for source in Set(node.operands.filter { !named.keys.contains($0) }.map(box)).sorted() {
+        edges.append((source, id(node.result)))
       }
     }
     for (index, output) in graph.outputs.enumerated() {
       clusters.add("out\(index)", "[shape=doubleoctagon, style=filled, fillcolor=\"#f8e0c0\", label=\(quoted(output.name))];", at: clusterPath(scopes, output.value))
-      edges.append((id(output.value), "out\(index)"))
+      edges.append((box(output.value), "out\(index)"))
     }
 
     var out = "digraph \(quoted(graph.name)) {\n"
@@ -118,22 +122,22 @@ public enum DotWriter {
   }
 
   private static func nodeLabel(_ node: Node, graph: Graph, scalars: [ValueID: String]) -> String {
-    var head = "%\(graph.name(of: node.result)) = \(node.op.rawValue)"
+    var head = node.results.map { "%" + graph.name(of: $0) }.joined(separator: ", ") + " = \(node.op.rawValue)"
     if node.operands.contains(where: { scalars.keys.contains($0) }) {
       head += "(" + node.operands.map { scalars[$0] ?? "·" }.joined(separator: ", ") + ")"
     }
     var lines = [head]
     let attributes = Printer.attributeText(node)
     if !attributes.isEmpty { lines.append("{" + clipped(attributes, to: 60) + "}") }
-    lines.append(graph.type(of: node.result).description)
+    lines.append(Printer.resultTypeText(node, in: graph))
     guard let region = node.region else { return quoted(lines.joined(separator: "\n")) }
     // A fused region: its body, one op per line, left-aligned under the head.
     let shown = 14
     for inner in region.nodes.prefix(shown) {
-      lines.append("%\(graph.name(of: inner.result)) = \(inner.op.rawValue)(" + inner.operands.map { "%" + graph.name(of: $0) }.joined(separator: ", ") + ")")
+      lines.append(inner.results.map { "%" + graph.name(of: $0) }.joined(separator: ", ") + " = \(inner.op.rawValue)(" + inner.operands.map { "%" + graph.name(of: $0) }.joined(separator: ", ") + ")")
     }
     if region.nodes.count > shown { lines.append("… \(region.nodes.count - shown) more") }
-    lines.append("yield %\(graph.name(of: region.yielded))")
+    lines.append("yield " + region.yields.map { "%" + graph.name(of: $0) }.joined(separator: ", "))
     return "\"" + lines.map(escaped).joined(separator: "\\l") + "\\l\""
   }
 

@@ -47,8 +47,12 @@ public struct ModuleScopes: Sendable {
     let hasGradients = graph.outputs.count > forwardOutputs.count
     var neededBy = [UInt64](repeating: 0, count: graph.values.count)
     for (bit, output) in forwardOutputs.enumerated() { neededBy[output.value.index] |= 1 << UInt64(bit) }
-    for node in graph.nodes.reversed() where neededBy[node.result.index] != 0 {
-      for operand in node.operands { neededBy[operand.index] |= neededBy[node.result.index] }
+    for node in graph.nodes.reversed() {
+      // A multi-result node is needed by whatever needs any of its results.
+      let need = node.results.reduce(UInt64(0)) { $0 | neededBy[$1.index] }
+      guard need != 0 else { continue }
+      for result in node.results { neededBy[result.index] = need }
+      for operand in node.operands { neededBy[operand.index] |= need }
     }
 
     for node in graph.nodes {
@@ -69,6 +73,11 @@ public struct ModuleScopes: Sendable {
         } else {
           scopeOfValue[result] = node.operands.compactMap { scopeOfValue[$0.index] }.max()
         }
+      }
+      // Further results of a fused node share its module.
+      for other in node.results.dropFirst() {
+        backward[other.index] = backward[result]
+        scopeOfValue[other.index] = scopeOfValue[result]
       }
     }
   }

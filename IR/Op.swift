@@ -100,7 +100,7 @@ public struct OpSignature: Sendable {
   /// The last operand repeats (one or more times).
   public var isVariadic: Bool = false
   public var attributes: [AttributeSpec] = []
-  /// The op carries one region whose yielded value is its result.
+  /// The op carries one region whose yielded values are its results (one or more).
   public var hasRegion: Bool = false
   /// One line for the op reference.
   public var summary: String

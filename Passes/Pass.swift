@@ -45,6 +45,7 @@ public struct PassExample: Sendable {
 public enum PassRegistry {
   public static let all: [Pass] = [
     deadCodeElimination, commonSubexpressionElimination, foldConstants, simplify, schedule, autodiff(), widenToF64,
+    fuseReductions, fuseEpilogues, fuseElementwise,
   ]
 
   public static func pass(named name: String) -> Pass? { all.first { $0.name == name } }

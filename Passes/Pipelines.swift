@@ -4,9 +4,15 @@
 /// forward and backward graph together.
 public enum Pipelines {
   /// Inference: the forward graph as built or imported.
-  public static let inference = ["fold-constants", "simplify", "cse", "dce"]
+  public static let inference = cleanup + fusion
   /// Training: `autodiff` first, then the same cleanup over forward and backward together.
-  public static let training = ["autodiff", "fold-constants", "simplify", "cse", "dce"]
+  public static let training = ["autodiff"] + cleanup + fusion
+
+  /// Constant folding and identities first, so fusion sees the smallest graph.
+  static let cleanup = ["fold-constants", "simplify", "cse", "dce"]
+  /// Reductions first (they take the elementwise work around them), then contractions' epilogues,
+  /// then what elementwise chains are left; a final `dce` drops what regions absorbed.
+  static let fusion = ["fuse-reductions", "fuse-epilogues", "fuse-elementwise", "dce"]
 
   public static func names(training: Bool) -> [String] { training ? Self.training : inference }
 

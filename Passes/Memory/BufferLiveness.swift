@@ -65,7 +65,21 @@ struct BufferLiveness: Sendable {
       for operand in node.operands where graph[operand].role == .result && !defined.contains(operand) {
         throw .undefinedValue(graph.name(of: operand), user: graph.name(of: node.result))
       }
-      defined.insert(node.result)
+      defined.formUnion(node.results)
+      // A fused node with several results: each its own buffer (never a view, never in place).
+      if node.results.count > 1 {
+        for value in node.results {
+          let type = graph.type(of: value)
+          let last = Swift.max(step, lastUse[value] ?? step)
+          groups.append(Group(owner: graph.name(of: value), shape: type.shape, elementBytes: type.dtype.byteSize, first: step, last: last))
+          groupOf[value] = groups.count - 1
+          entries.append(
+            Entry(
+              value: value, name: graph.name(of: value), shape: type.shape, elementBytes: type.dtype.byteSize, first: step, last: last,
+              group: groups.count - 1))
+        }
+        continue
+      }
       let type = graph.type(of: node.result)
       var entry = Entry(
         value: node.result, name: graph.name(of: node.result), shape: type.shape, elementBytes: type.dtype.byteSize,

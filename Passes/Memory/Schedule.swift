@@ -59,9 +59,14 @@ public let schedule = Pass(
 
 private func sunk(_ nodes: [Node], outputs: Set<ValueID>, graph: Graph) -> [Node] {
   var order = nodes
+  // Positions and users are keyed by each node's first result; a multi-result node's other
+  // results map to it, so a user of any result holds the node above it.
+  var primary: [ValueID: ValueID] = [:]
+  for node in nodes { for value in node.results { primary[value] = node.result } }
+  let multiResult = Set(nodes.filter { $0.results.count > 1 }.map(\.result))
   var position = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1.result, $0) })
   var users: [ValueID: [ValueID]] = [:]
-  for node in nodes { for operand in Set(node.operands) { users[operand, default: []].append(node.result) } }
+  for node in nodes { for operand in Set(node.operands.map { primary[$0] ?? $0 }) { users[operand, default: []].append(node.result) } }
 
   for original in nodes.reversed() {
     let from = position[original.result]!
@@ -69,7 +74,7 @@ private func sunk(_ nodes: [Node], outputs: Set<ValueID>, graph: Graph) -> [Node
     let target: Int
     if let firstUse = userPositions.min() {
       target = firstUse - 1
-    } else if outputs.contains(original.result) {
+    } else if original.results.contains(where: outputs.contains) {
       target = order.count - 1
     } else {
       continue
@@ -77,9 +82,10 @@ private func sunk(_ nodes: [Node], outputs: Set<ValueID>, graph: Graph) -> [Node
     guard target > from else { continue }
     // Every operand must stay live past the new place anyway (read by another node after it, or
     // an output), or not be an arena value at all.
-    let keepsOperandsShort = original.operands.allSatisfy { operand in
+    let keepsOperandsShort = Set(original.operands.map { primary[$0] ?? $0 }).allSatisfy { operand in
       let role = graph[operand].role
       if role == .input || role == .parameter || outputs.contains(operand) { return true }
+      if multiResult.contains(operand) { return true }
       return (users[operand] ?? []).contains { $0 != original.result && position[$0]! > target }
     }
     guard keepsOperandsShort else { continue }

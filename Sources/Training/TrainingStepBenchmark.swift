@@ -8,11 +8,13 @@ import Runtime
 /// Times full training steps (graph run, clipping, AdamW) on random audio and labels.
 public enum TrainingStepBenchmark {
   public static func run(
-    model: ModelDirectory, batch: Int, samples: Int, labelLength: Int, steps: Int, random: inout SeededRandom, profile: OpProfile?
+    model: ModelDirectory, batch: Int, samples: Int, labelLength: Int, steps: Int, random: inout SeededRandom, profile: OpProfile?,
+    passes: [Pass] = []
   ) throws -> (seconds: [Double], profile: String?) {
     let config = model.configuration
     let forward = try Wav2Vec2Graph.build(config, options: .init(usesAttentionMask: model.featureExtractor.returnAttentionMask, training: true))
-    let graph = try PassManager(passes: [autodiff()]).run(forward).graph
+    // `passes` run on the training graph (after autodiff), e.g. the fusion passes.
+    let graph = try PassManager(passes: [autodiff()] + passes).run(forward).graph
     var weights = model.weights
     if graph.parameter(named: "wav2vec2.masked_spec_embed") != nil, weights["wav2vec2.masked_spec_embed"] == nil {
       weights["wav2vec2.masked_spec_embed"] = Tensor([Float](repeating: 0.5, count: config.hiddenSize), shape: [config.hiddenSize])

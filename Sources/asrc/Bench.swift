@@ -4,6 +4,7 @@ import Formats
 import IR
 import Inference
 import Models
+import Passes
 import Runtime
 import SystemInfo
 import Audio
@@ -32,14 +33,20 @@ struct InferenceBench: ParsableCommand {
   @Option(help: "Timed passes (the median is reported).") var `repeat` = 3
   @Option(help: "Also write the benchmarked model to this folder (Hugging Face format).") var saveModel: String?
   @Flag(help: "Print the time spent in each op over the timed passes.") var profile = false
+  @Option(help: "Run these passes (comma-separated, e.g. fuse-reductions,fuse-epilogues,fuse-elementwise,dce) on the graph before timing it.")
+  var passes: String?
 
   func run() throws {
     try reportingFailures {
       guard seconds > 0, batch > 0 else { throw CommandFailure("--seconds and --batch must be positive") }
       let configuration = try loadConfiguration(config)
       let settings = FeatureExtractorSettings(returnAttentionMask: configuration.defaultReturnsAttentionMask)
-      let graph: IR.Graph
+      var graph: IR.Graph
       do { graph = try ModelDirectory.buildGraph(configuration, settings, path: config) } catch { throw CommandFailure("\(error)") }
+      if let passes {
+        let samples = Int(seconds * 16000)
+        graph = try runPasses(passes, on: graph, bindings: ["B": batch, "S": samples, "L": max(1, configuration.frameCount(samples: samples) / 4)])
+      }
       var tokenizer = CTCTokenizer.facebookCharacters
       if configuration.vocabSize != tokenizer.vocabulary.count || configuration.padTokenId != 0 {
         tokenizer = CTCTokenizer(vocabulary: Dictionary(uniqueKeysWithValues: (0..<configuration.vocabSize).map { ("t\($0)", $0) }), padToken: "t\(configuration.padTokenId)")
@@ -67,13 +74,28 @@ struct InferenceBench: ParsableCommand {
         }
         let median = timings.sorted()[timings.count / 2]
         let audioSeconds = seconds * Double(batch)
-        print(String(format: "asrc interpreter: %.3f s per audio-second (%@, %d × %.1f s, median of %d: %.2f s; OpenBLAS threads %d)",
-          median / audioSeconds, config, batch, seconds, timings.count, median, LinkedLibraries.openBLASThreads))
+        print(String(format: "asrc interpreter: %.3f s per audio-second (%@, %d × %.1f s, median of %d: %.2f s; OpenBLAS threads %d)%@",
+          median / audioSeconds, config, batch, seconds, timings.count, median, LinkedLibraries.openBLASThreads, passes.map { "; passes \($0)" } ?? ""))
         if profile { print(opProfile.report) }
       } catch {
         throw CommandFailure("\(error)")
       }
     }
+  }
+}
+
+/// Runs `--passes` on a benchmark's graph, printing each pass's time and node counts and the
+/// estimated bytes moved before and after, for the benchmark's shapes.
+func runPasses(_ names: String, on graph: IR.Graph, bindings: [String: Int]) throws -> IR.Graph {
+  do {
+    let (result, records) = try PassManager(passes: try PassRegistry.pipeline(names)).run(graph)
+    for record in records {
+      print(String(format: "pass %@: %.3f s, %d → %d nodes", record.pass, record.seconds, record.nodesBefore, record.nodesAfter))
+    }
+    print(try TrafficEstimate.summary(before: graph, after: result, bindings: bindings))
+    return result
+  } catch {
+    throw CommandFailure("\(error)")
   }
 }
 
@@ -125,6 +147,8 @@ struct TrainingBench: ParsableCommand {
   @Option(help: "Timed steps (the median is reported).") var `repeat` = 3
   @Option(help: "Also write the benchmarked model to this folder (Hugging Face format).") var saveModel: String?
   @Flag(help: "Print the time spent in each op over the timed steps.") var profile = false
+  @Option(help: "Run these passes (comma-separated) on the training graph after autodiff, e.g. fuse-reductions,fuse-epilogues,fuse-elementwise,dce.")
+  var passes: String?
 
   func run() throws {
     try reportingFailures {
@@ -141,11 +165,20 @@ struct TrainingBench: ParsableCommand {
       let samples = Int(seconds * 16000)
       let frames = configuration.frameCount(samples: samples)
       let labelLength = max(1, frames / 4)
+      if let passes {
+        // The step builds and fuses its own graph; this run only reports what the passes do.
+        let training = try Wav2Vec2Graph.build(configuration, options: .init(usesAttentionMask: settings.returnAttentionMask, training: true))
+        let differentiated = try PassManager(passes: [autodiff()]).run(training).graph
+        _ = try runPasses(passes, on: differentiated, bindings: ["B": batch, "S": samples, "L": labelLength])
+      }
       let timings = try TrainingStepBenchmark.run(
-        model: model, batch: batch, samples: samples, labelLength: labelLength, steps: max(1, self.repeat), random: &random, profile: profile ? OpProfile() : nil)
+        model: model, batch: batch, samples: samples, labelLength: labelLength, steps: max(1, self.repeat), random: &random, profile: profile ? OpProfile() : nil,
+        passes: try passes.map { names in
+          do { return try PassRegistry.pipeline(names) } catch { throw CommandFailure("\(error)") }
+        } ?? [])
       let median = timings.seconds.sorted()[timings.seconds.count / 2]
       print(String(format: "asrc training step: %.3f s per audio-second (%@, batch %d × %.1f s, median of %d: %.2f s per step)",
-        median / (seconds * Double(batch)), config, batch, seconds, timings.seconds.count, median))
+        median / (seconds * Double(batch)), config, batch, seconds, timings.seconds.count, median) + (passes.map { "; passes \($0)" } ?? ""))
       if let report = timings.profile { print(report) }
     }
   }

@@ -32,7 +32,7 @@ enum ElementwiseKernels {
 
   static let floatUnaryOps: Set<Op> = [.neg, .abs, .exp, .log, .sqrt, .rsqrt, .tanh, .erf, .gelu, .sigmoid, .relu, .reciprocal]
 
-  private static func unaryFloatRange<T: KernelFloat>(_ op: Op, _ x: UnsafeMutablePointer<T>, _ y: UnsafeMutablePointer<T>, _ n: Int) {
+  static func unaryFloatRange<T: KernelFloat>(_ op: Op, _ x: UnsafeMutablePointer<T>, _ y: UnsafeMutablePointer<T>, _ n: Int) {
     switch op {
     case .neg: for i in 0..<n { y[i] = -x[i] }
     case .abs: for i in 0..<n { y[i] = Swift.abs(x[i]) }
@@ -76,17 +76,43 @@ enum ElementwiseKernels {
   }
 
   private static func geluGrad<T: KernelFloat>(_ x: UnsafeMutablePointer<T>, _ dy: UnsafeMutablePointer<T>, _ y: UnsafeMutablePointer<T>, _ n: Int) {
-    let invSqrt2 = 1 / T(2).squareRoot()
-    let invSqrt2Pi = 1 / (2 * T.pi).squareRoot()
     parallelFor((n + chunk - 1) / chunk, grain: 2) { index in
       let start = index * chunk
-      for i in start..<Swift.min(start + chunk, n) {
-        let v = x[i]
-        let cdf = (1 + T.erf(v * invSqrt2)) / 2
-        let pdf = T.exp(-v * v / 2) * invSqrt2Pi
-        y[i] = dy[i] * (cdf + v * pdf)
-      }
+      geluGradRange(x + start, 1, dy + start, 1, y + start, Swift.min(chunk, n - start))
     }
+  }
+
+  /// gelu_grad over one run, each input contiguous (stride 1) or repeated (stride 0).
+  static func geluGradRange<T: KernelFloat>(_ x: UnsafeMutablePointer<T>, _ sx: Int, _ dy: UnsafeMutablePointer<T>, _ sd: Int, _ y: UnsafeMutablePointer<T>, _ n: Int) {
+    let invSqrt2 = 1 / T(2).squareRoot()
+    let invSqrt2Pi = 1 / (2 * T.pi).squareRoot()
+    for i in 0..<n {
+      let v = x[i * sx]
+      let cdf = (1 + T.erf(v * invSqrt2)) / 2
+      let pdf = T.exp(-v * v / 2) * invSqrt2Pi
+      y[i] = dy[i * sd] * (cdf + v * pdf)
+    }
+  }
+
+  /// A float binary op over one run (the fused elementwise kernel's tiles): each input
+  /// contiguous or repeated, the same arithmetic as the whole-tensor kernels.
+  static func binaryFloatRange<T: KernelFloat>(_ op: Op, _ a: UnsafeMutablePointer<T>, _ sa: Int, _ b: UnsafeMutablePointer<T>, _ sb: Int, _ out: UnsafeMutablePointer<T>, _ count: Int) {
+    switch op {
+    case .add: stridedLoop(count, a, sa, b, sb, out) { $0 + $1 }
+    case .sub: stridedLoop(count, a, sa, b, sb, out) { $0 - $1 }
+    case .mul: stridedLoop(count, a, sa, b, sb, out) { $0 * $1 }
+    case .div: stridedLoop(count, a, sa, b, sb, out) { $0 / $1 }
+    case .pow: stridedLoop(count, a, sa, b, sb, out) { T.pow($0, $1) }
+    case .maximum: stridedLoop(count, a, sa, b, sb, out) { $0.isNaN || $1.isNaN ? .nan : Swift.max($0, $1) }
+    case .minimum: stridedLoop(count, a, sa, b, sb, out) { $0.isNaN || $1.isNaN ? .nan : Swift.min($0, $1) }
+    default: preconditionFailure("\(op) is not a float binary op")
+    }
+  }
+
+  /// A comparison over one run, writing bools as bytes.
+  static func compareRange<T: KernelFloat>(_ op: Op, _ a: UnsafeMutablePointer<T>, _ sa: Int, _ b: UnsafeMutablePointer<T>, _ sb: Int, _ out: UnsafeMutablePointer<UInt8>, _ count: Int) {
+    guard let predicate: (T, T) -> Bool = comparison(op) else { preconditionFailure("\(op) is not a comparison") }
+    for i in 0..<count { out[i] = predicate(a[i * sa], b[i * sb]) ? 1 : 0 }
   }
 
   static func binary(_ op: Op, _ a: Tensor, _ b: Tensor, outputShape: [Int], outputDType: DType) throws -> Tensor {

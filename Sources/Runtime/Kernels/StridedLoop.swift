@@ -15,6 +15,13 @@ struct StridedLoop {
     }
   }
 
+  /// Whether `inputShape` broadcasts to `outputShape` (NumPy rules, aligned from the right).
+  static func broadcasts(_ inputShape: [Int], to outputShape: [Int]) -> Bool {
+    guard inputShape.count <= outputShape.count else { return false }
+    let offset = outputShape.count - inputShape.count
+    return inputShape.indices.allSatisfy { inputShape[$0] == outputShape[$0 + offset] || inputShape[$0] == 1 }
+  }
+
   func run(_ body: (_ outOffset: Int, _ inOffsets: [Int], _ count: Int, _ innerStrides: [Int]) -> Void) {
     let total = shape.reduce(1, *)
     if total == 0 { return }
