@@ -114,11 +114,11 @@ struct Compile: ParsableCommand {
       _ = try Compilation(graph, manager: manager) { stage in try afterStage(stage) }
     } catch {
       // The stages before the failure are still worth stepping through.
-      if let dump { _ = try? dump.finish(stages, summaries: stages.map { StageSummary($0, symbols: sizes.symbols) }, title: "asrc compile \(input) (failed)") }
+      if let dump { _ = try? dump.finish(stages, summaries: StageSummary.summaries(stages, symbols: sizes.symbols), title: "asrc compile \(input) (failed)") }
       throw CommandFailure(failureMessage(error))
     }
 
-    let summaries = stages.map { StageSummary($0, symbols: sizes.symbols) }
+    let summaries = StageSummary.summaries(stages, symbols: sizes.symbols)
     print(CompileReport.table(summaries, sizes: sizes), terminator: "")
     if let dump, let dumpDir {
       let rendered = try compiled { try dump.finish(stages, summaries: summaries, title: "asrc compile \(input)\(training ? " --training" : "")") }

@@ -45,7 +45,7 @@ import Testing
         try dump.write(stage)
       }
       let symbols = ShapeBindings(batch: 1, seconds: 1).symbols
-      try dump.finish(compilation.stages, summaries: compilation.stages.map { StageSummary($0, symbols: symbols) }, title: "test")
+      try dump.finish(compilation.stages, summaries: StageSummary.summaries(compilation.stages, symbols: symbols), title: "test")
       for stage in compilation.stages {
         let text = try String(contentsOfFile: dump.path(stage, "ir"), encoding: .utf8)
         let parsed = try Parser.parseAndVerify(text, file: stage.fileStem)
@@ -91,5 +91,23 @@ import Testing
     for bad in ["batch", "batch=0", "seconds=-1", "batch=2,,seconds=1", "L=x"] {
       #expect(throws: CompileError.self) { try ShapeBindings(parsing: bad, option: "--plan-for", defaults: defaults) }
     }
+  }
+}
+
+/// The per-pass table's fusion figures: the default pipeline leaves fewer top-level nodes (what a
+/// backend runs) and fewer bytes moved than the graph it starts from, and counts the nodes
+/// regions absorbed.
+@Suite struct FusionReportTests {
+  @Test(arguments: [false, true]) func fusionShrinksNodesAndTraffic(training: Bool) throws {
+    let graph = try TinyModel.forward()
+    let names = training ? Pipelines.training : Pipelines.inference
+    let compilation = try Compilation(graph, manager: PassManager(passes: try Pipelines.passes(names)))
+    let summaries = StageSummary.summaries(compilation.stages, symbols: ["B": 2, "S": 4000, "L": 8])
+    let beforeFusion = try #require(summaries.last { $0.name == "dce" && $0.position < summaries.count - 1 })
+    let final = try #require(summaries.last)
+    #expect(final.nodesAfter < beforeFusion.nodesAfter, "top-level nodes \(beforeFusion.nodesAfter) → \(final.nodesAfter)")
+    #expect(final.nodesInRegions > 0 && beforeFusion.nodesInRegions == 0)
+    #expect(try #require(final.bytesMoved) < (try #require(beforeFusion.bytesMoved)))
+    for (previous, next) in zip(summaries, summaries.dropFirst()) { #expect(next.nodesBefore == previous.nodesAfter) }
   }
 }
