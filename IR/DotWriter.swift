@@ -22,17 +22,19 @@ public enum DotWriter {
   private static func writeNodes(_ nodes: [Node], graph: Graph, indent: String, to out: inout String) {
     for node in nodes {
       let attributes = Printer.attributeText(node)
-      var label = "%\(graph.name(of: node.result)) = \(node.op.rawValue)"
+      var label = node.results.map { "%" + graph.name(of: $0) }.joined(separator: ", ") + " = \(node.op.rawValue)"
       if !attributes.isEmpty { label += "\\n{\(attributes)}" }
-      label += "\\n\(graph.type(of: node.result))"
+      label += "\\n" + Printer.resultTypeText(node, in: graph)
       if let region = node.region {
         out += "\(indent)subgraph cluster_\(node.result.index) {\n\(indent)  label=\(quoted(label));\n\(indent)  style=dashed;\n"
         for argument in region.arguments {
           out += "\(indent)  \(id(argument)) [shape=circle, label=\(quoted("%\(graph.name(of: argument))"))];\n"
         }
         writeNodes(region.nodes, graph: graph, indent: indent + "  ", to: &out)
-        out += "\(indent)  \(id(node.result)) [shape=point];\n"
-        out += "\(indent)  \(id(region.yielded)) -> \(id(node.result)) [style=dashed];\n"
+        for (yielded, result) in zip(region.yields, node.results) {
+          out += "\(indent)  \(id(result)) [shape=point];\n"
+          out += "\(indent)  \(id(yielded)) -> \(id(result)) [style=dashed];\n"
+        }
         out += "\(indent)}\n"
         for (operand, argument) in zip(node.operands, region.arguments) {
           out += "\(indent)\(id(operand)) -> \(id(argument)) [label=\(quoted(graph.type(of: operand).description))];\n"

@@ -39,30 +39,65 @@ public struct ValueInfo: Hashable, Sendable {
   public var location: SourceLocation?
 }
 
-/// One operation: an op applied to operands, with attributes, defining one result value.
+/// One operation: an op applied to operands, with attributes, defining its result values.
+///
+/// Every op defines one result except `fused`, whose region may yield several (multi-output
+/// fusion: a layer norm and the residual sum the next layer reads, a norm's dx, dγ and dβ).
+/// `result` is the first (primary) one.
 public struct Node: Hashable, Sendable {
   public var op: Op
   public var operands: [ValueID]
   public var attributes: Attributes
-  public var result: ValueID
+  /// The values this node defines, in order; never empty.
+  public var results: [ValueID]
   /// The body of ops that carry one (`fused`).
   public var region: Region?
 
+  /// The first result (the only one for every op but `fused`).
+  public var result: ValueID {
+    get { results[0] }
+    set { results[0] = newValue }
+  }
+
   public init(op: Op, operands: [ValueID], attributes: Attributes, result: ValueID, region: Region? = nil) {
+    self.init(op: op, operands: operands, attributes: attributes, results: [result], region: region)
+  }
+
+  public init(op: Op, operands: [ValueID], attributes: Attributes, results: [ValueID], region: Region? = nil) {
+    precondition(!results.isEmpty, "a node defines at least one value")
     self.op = op
     self.operands = operands
     self.attributes = attributes
-    self.result = result
+    self.results = results
     self.region = region
   }
 }
 
-/// A nested block: arguments bound to the owning node's operands, a body, and the value it yields.
+/// A nested block: arguments bound to the owning node's operands, a body, and the values it
+/// yields (one per result of the owning node, in order).
 /// Bodies are isolated: they use only their arguments and their own results.
 public struct Region: Hashable, Sendable {
   public var arguments: [ValueID]
   public var nodes: [Node]
-  public var yielded: ValueID
+  /// The yielded values; never empty.
+  public var yields: [ValueID]
+
+  /// The first yielded value (the owner's primary result).
+  public var yielded: ValueID {
+    get { yields[0] }
+    set { yields[0] = newValue }
+  }
+
+  public init(arguments: [ValueID], nodes: [Node], yielded: ValueID) {
+    self.init(arguments: arguments, nodes: nodes, yields: [yielded])
+  }
+
+  public init(arguments: [ValueID], nodes: [Node], yields: [ValueID]) {
+    precondition(!yields.isEmpty, "a region yields at least one value")
+    self.arguments = arguments
+    self.nodes = nodes
+    self.yields = yields
+  }
 }
 
 /// A named graph output.

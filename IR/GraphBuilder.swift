@@ -63,22 +63,40 @@ public struct GraphBuilder: Sendable {
     _ operands: [ValueID], kind: String = "generic", name: String? = nil,
     body build: (inout GraphBuilder, [ValueID]) throws(Diagnostic) -> ValueID
   ) throws(Diagnostic) -> ValueID {
+    try fused(operands, kind: kind, names: [name]) { (builder, arguments) throws(Diagnostic) in [try build(&builder, arguments)] }[0]
+  }
+
+  /// Adds a `fused` node with one result per value the body returns (a multi-result region).
+  /// `names` names the results in order (nil entries, or missing ones, take the next number).
+  @discardableResult
+  public mutating func fused(
+    _ operands: [ValueID], kind: String = "generic", names: [String?],
+    yielding build: (inout GraphBuilder, [ValueID]) throws(Diagnostic) -> [ValueID]
+  ) throws(Diagnostic) -> [ValueID] {
     let outerNodes = graph.nodes
     graph.nodes = []
     let arguments = operands.map { graph.addValue(name: claim(nextName()), type: graph.type(of: $0), role: .blockArgument) }
-    let yielded: ValueID
+    let yields: [ValueID]
     do {
-      yielded = try build(&self, arguments)
+      yields = try build(&self, arguments)
     } catch {
       graph.nodes = outerNodes
       throw error
     }
-    let region = Region(arguments: arguments, nodes: graph.nodes, yielded: yielded)
+    guard !yields.isEmpty else {
+      graph.nodes = outerNodes
+      throw Diagnostic(op: Op.fused.rawValue, message: "a region yields at least one value")
+    }
+    let region = Region(arguments: arguments, nodes: graph.nodes, yields: yields)
     graph.nodes = outerNodes
     let attributes = try Self.check(.fused, ["kind": .string(kind)])
-    let result = graph.addValue(name: claim(name ?? nextName()), type: graph.type(of: yielded), role: .result)
-    graph.nodes.append(Node(op: .fused, operands: operands, attributes: attributes, result: result, region: region))
-    return result
+    var results: [ValueID] = []
+    for (index, yielded) in yields.enumerated() {
+      let name = index < names.count ? names[index] : nil
+      results.append(graph.addValue(name: claim(name ?? nextName()), type: graph.type(of: yielded), role: .result))
+    }
+    graph.nodes.append(Node(op: .fused, operands: operands, attributes: attributes, results: results, region: region))
+    return results
   }
 
   /// The finished graph, verified.

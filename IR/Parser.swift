@@ -34,18 +34,19 @@ struct ParsedName {
 }
 
 struct ParsedNode {
-  var result: ParsedName
+  /// One name per result (several only for multi-result regions), each with its type.
+  var results: [ParsedName]
   var op: ParsedName
   var operands: [ParsedName]
   var attributes: [(name: ParsedName, value: Attribute)]
-  var type: TensorType
+  var types: [TensorType]
   var region: ParsedRegion?
 }
 
 struct ParsedRegion {
   var arguments: [(name: ParsedName, type: TensorType)]
   var nodes: [ParsedNode]
-  var yielded: ParsedName
+  var yields: [ParsedName]
 }
 
 struct ParsedGraph {
@@ -136,8 +137,9 @@ struct SyntaxParser {
   }
 
   private mutating func node() throws(Diagnostic) -> ParsedNode {
-    let result = try valueName("")
-    try expect("=", "after the result name")
+    var results = [try valueName("")]
+    while accept(",") { results.append(try valueName("as a further result name")) }
+    try expect("=", results.count == 1 ? "after the result name" : "after the result names")
     guard case .identifier(let opName) = current.kind else { throw error("expected an op name, found \(current.kind.text)") }
     let op = ParsedName(name: opName, location: current.location)
     advance()
@@ -160,10 +162,21 @@ struct SyntaxParser {
       try expect("}", "to close the attributes")
     }
     try expect(":", "before the result type")
-    let type = try tensorType()
+    let typesToken = current
+    var types: [TensorType]
+    if accept("(") {
+      types = [try tensorType()]
+      while accept(",") { types.append(try tensorType()) }
+      try expect(")", "to close the list of result types")
+    } else {
+      types = [try tensorType()]
+    }
+    guard types.count == results.count else {
+      throw error("\(results.count) result name\(results.count == 1 ? "" : "s") but \(types.count) result type\(types.count == 1 ? "" : "s") (several results take a list of types: (t1, t2))", at: typesToken)
+    }
     var region: ParsedRegion?
     if accept("{") { region = try regionBody() }
-    return ParsedNode(result: result, op: op, operands: operands, attributes: attributes, type: type, region: region)
+    return ParsedNode(results: results, op: op, operands: operands, attributes: attributes, types: types, region: region)
   }
 
   private mutating func regionBody() throws(Diagnostic) -> ParsedRegion {
@@ -185,9 +198,10 @@ struct SyntaxParser {
       nodes.append(try node())
     }
     advance()
-    let yielded = try valueName("after 'yield'")
+    var yields = [try valueName("after 'yield'")]
+    while accept(",") { yields.append(try valueName("after ',' in 'yield'")) }
     try expect("}", "to close the region")
-    return ParsedRegion(arguments: arguments, nodes: nodes, yielded: yielded)
+    return ParsedRegion(arguments: arguments, nodes: nodes, yields: yields)
   }
 
   mutating func tensorType() throws(Diagnostic) -> TensorType {
@@ -352,7 +366,7 @@ struct NameResolver {
       case .node(let node):
         let resolved = try resolveNode(node, scope: scope, isTopLevel: true)
         graph.nodes.append(resolved)
-        scope[node.result.name] = resolved.result
+        for (name, value) in zip(node.results, resolved.results) { scope[name.name] = value }
       case .output(let label, let value):
         outputs.append((label, value))
       }
@@ -384,14 +398,14 @@ struct NameResolver {
         for argument in region.arguments { try define(argument.name) }
         for inner in region.nodes { try defineNode(inner) }
       }
-      try define(node.result)
+      for result in node.results { try define(result) }
     }
     for declaration in parsed.declarations {
       switch declaration {
       case .input(let name, _), .parameter(let name, _): try define(name)
       case .node(let node):
         try defineNode(node)
-        topLevelNodes[node.result.name] = node
+        for result in node.results { topLevelNodes[result.name] = node }
       case .output: break
       }
     }
@@ -428,17 +442,23 @@ struct NameResolver {
       for innerNode in parsedRegion.nodes {
         let resolved = try resolveNode(innerNode, scope: inner, isTopLevel: false)
         nodes.append(resolved)
-        inner[innerNode.result.name] = resolved.result
+        for (name, value) in zip(innerNode.results, resolved.results) { inner[name.name] = value }
       }
-      guard let yielded = inner[parsedRegion.yielded.name] else {
-        throw Diagnostic(location: parsedRegion.yielded.location, message: "yield refers to %\(parsedRegion.yielded.name), which is not defined in the region")
+      var yields: [ValueID] = []
+      for yielded in parsedRegion.yields {
+        guard let value = inner[yielded.name] else {
+          throw Diagnostic(location: yielded.location, message: "yield refers to %\(yielded.name), which is not defined in the region")
+        }
+        yields.append(value)
       }
-      region = Region(arguments: arguments, nodes: nodes, yielded: yielded)
+      region = Region(arguments: arguments, nodes: nodes, yields: yields)
     } else if op.signature.hasRegion {
       throw Diagnostic(location: node.op.location, op: op.rawValue, message: "needs a region { ^(...): ... yield %value }")
     }
-    let result = graph.addValue(name: node.result.name, type: node.type, role: .result, location: node.op.location)
-    return Node(op: op, operands: operands, attributes: attributes, result: result, region: region)
+    let results = zip(node.results, node.types).map { name, type in
+      graph.addValue(name: name.name, type: type, role: .result, location: node.results.count == 1 ? node.op.location : name.location)
+    }
+    return Node(op: op, operands: operands, attributes: attributes, results: results, region: region)
   }
 
   /// Explains an operand that is not in scope: undefined, defined later (maybe a cycle), or
@@ -451,19 +471,19 @@ struct NameResolver {
       return Diagnostic(location: operand.location, op: node.op.name,
         message: "%\(operand.name) is not visible in this region (regions use only their block arguments and their own values)")
     }
-    if let cycle = cyclePath(from: operand.name, to: node.result.name) {
-      let path = ([node.result.name] + cycle).map { "%" + $0 }.joined(separator: " -> ")
+    if let cycle = cyclePath(from: operand.name, to: Set(node.results.map(\.name))), let target = cycle.last {
+      let path = ([target] + cycle).map { "%" + $0 }.joined(separator: " -> ")
       return Diagnostic(location: operand.location, op: node.op.name, message: "cycle: \(path)")
     }
     return Diagnostic(location: operand.location, op: node.op.name,
       message: "%\(operand.name) is used before its definition at \(definition) (values must be defined before use)")
   }
 
-  /// A chain of top-level operand edges from `start` back to `target`, if one exists.
-  private func cyclePath(from start: String, to target: String) -> [String]? {
+  /// A chain of top-level operand edges from `start` back to one of `targets`, if one exists.
+  private func cyclePath(from start: String, to targets: Set<String>) -> [String]? {
     var visited: Set<String> = []
     func search(_ name: String) -> [String]? {
-      if name == target { return [name] }
+      if targets.contains(name) { return [name] }
       guard visited.insert(name).inserted, let node = topLevelNodes[name] else { return nil }
       for operand in node.operands {
         if let rest = search(operand.name) { return [name] + rest }

@@ -22,11 +22,11 @@ public enum Printer {
   }
 
   static func printNode(_ node: Node, in graph: Graph, indent: String, to out: inout String) {
-    out += indent + "%\(graph.name(of: node.result)) = \(node.op.rawValue)("
+    out += indent + node.results.map { "%" + graph.name(of: $0) }.joined(separator: ", ") + " = \(node.op.rawValue)("
     out += node.operands.map { "%" + graph.name(of: $0) }.joined(separator: ", ") + ")"
     let attributes = attributeText(node)
     if !attributes.isEmpty { out += " {\(attributes)}" }
-    out += " : \(graph.type(of: node.result))"
+    out += " : " + resultTypeText(node, in: graph)
     guard let region = node.region else {
       out += "\n"
       return
@@ -34,7 +34,13 @@ public enum Printer {
     let arguments = region.arguments.map { "%\(graph.name(of: $0)): \(graph.type(of: $0))" }
     out += " {\n\(indent)  ^(\(arguments.joined(separator: ", "))):\n"
     for inner in region.nodes { printNode(inner, in: graph, indent: indent + "    ", to: &out) }
-    out += "\(indent)    yield %\(graph.name(of: region.yielded))\n\(indent)}\n"
+    out += "\(indent)    yield " + region.yields.map { "%" + graph.name(of: $0) }.joined(separator: ", ") + "\n\(indent)}\n"
+  }
+
+  /// `t` for one result, `(t₁, t₂, …)` for several.
+  public static func resultTypeText(_ node: Node, in graph: Graph) -> String {
+    let types = node.results.map { graph.type(of: $0).description }
+    return types.count == 1 ? types[0] : "(" + types.joined(separator: ", ") + ")"
   }
 
   /// `name = value` pairs in signature order, then any unknown ones sorted (only in invalid graphs).

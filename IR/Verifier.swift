@@ -51,7 +51,7 @@ private struct Checker {
     var defined: [ValueID] = graph.inputs + graph.parameters
     for node in graph.allNodes {
       if let region = node.region { defined += region.arguments }
-      defined.append(node.result)
+      defined += node.results
     }
     for value in defined {
       let name = graph.name(of: value)
@@ -67,7 +67,7 @@ private struct Checker {
   mutating func checkNodes(_ nodes: [Node], visible: inout Set<ValueID>) {
     for node in nodes {
       checkNode(node, visible: visible)
-      visible.insert(node.result)
+      visible.formUnion(node.results)
     }
   }
 
@@ -77,9 +77,14 @@ private struct Checker {
     for operand in node.operands where !visible.contains(operand) {
       report(result, op: node.op, "operand %\(graph.name(of: operand)) is not defined before this node")
     }
-    let declared = graph.type(of: result)
-    for symbol in declared.symbols.subtracting(boundSymbols).sorted() {
-      report(result, op: node.op, "dimension symbol '\(symbol)' in the result type is not bound by any graph input")
+    for value in node.results {
+      for symbol in graph.type(of: value).symbols.subtracting(boundSymbols).sorted() {
+        report(value, op: node.op, "dimension symbol '\(symbol)' in the result type is not bound by any graph input")
+      }
+    }
+    if node.results.count > 1 && !signature.hasRegion {
+      report(result, op: node.op, "defines \(node.results.count) results; only ops with a region (fused) may define several")
+      return
     }
     do {
       try signature.checkOperandCount(node.operands.count)
@@ -92,19 +97,19 @@ private struct Checker {
           report(result, op: node.op, "dimension symbol '\(symbol)' in an attribute is not bound by any graph input")
         }
       }
-      let inferred: TensorType
       if signature.hasRegion {
         guard let region = node.region else {
           report(result, op: node.op, "needs a region")
           return
         }
-        inferred = checkRegion(region, of: node)
+        checkRegion(region, of: node)
       } else {
         if node.region != nil { report(result, op: node.op, "does not take a region") }
-        inferred = try signature.inferType(node.operands.map { graph.type(of: $0) }, attributes)
-      }
-      if inferred != declared {
-        report(result, op: node.op, "declared result type \(declared) differs from the inferred \(inferred)")
+        let inferred = try signature.inferType(node.operands.map { graph.type(of: $0) }, attributes)
+        let declared = graph.type(of: result)
+        if inferred != declared {
+          report(result, op: node.op, "declared result type \(declared) differs from the inferred \(inferred)")
+        }
       }
     } catch {
       report(result, op: node.op, error.description + operandSummary(node))
@@ -115,8 +120,9 @@ private struct Checker {
     node.operands.isEmpty ? "" : " (operands: " + node.operands.map { "%\(graph.name(of: $0)): \(graph.type(of: $0))" }.joined(separator: ", ") + ")"
   }
 
-  /// Checks a region against its owner's operands and returns the yielded type.
-  mutating func checkRegion(_ region: Region, of node: Node) -> TensorType {
+  /// Checks a region against its owner: block arguments against operands, yielded values
+  /// against results (one each, types equal).
+  mutating func checkRegion(_ region: Region, of node: Node) {
     if region.arguments.count != node.operands.count {
       report(node.result, op: node.op, "region takes \(region.arguments.count) block arguments for \(node.operands.count) operands")
     }
@@ -126,9 +132,16 @@ private struct Checker {
     }
     var visible = Set(region.arguments)
     checkNodes(region.nodes, visible: &visible)
-    if !visible.contains(region.yielded) {
-      report(node.result, op: node.op, "region yields %\(graph.name(of: region.yielded)), which it does not define")
+    for yielded in region.yields where !visible.contains(yielded) {
+      report(node.result, op: node.op, "region yields %\(graph.name(of: yielded)), which it does not define")
     }
-    return graph.type(of: region.yielded)
+    guard region.yields.count == node.results.count else {
+      report(node.result, op: node.op, "region yields \(region.yields.count) value\(region.yields.count == 1 ? "" : "s") for \(node.results.count) result\(node.results.count == 1 ? "" : "s")")
+      return
+    }
+    for (yielded, result) in zip(region.yields, node.results) where graph.type(of: yielded) != graph.type(of: result) {
+      report(result, op: node.op,
+        "declared result type \(graph.type(of: result)) of %\(graph.name(of: result)) differs from the yielded %\(graph.name(of: yielded)): \(graph.type(of: yielded))")
+    }
   }
 }

@@ -70,7 +70,7 @@ private func deduplicated(_ nodes: [Node], replacements: inout [ValueID: ValueID
     node.operands = node.operands.map { replacements[$0] ?? $0 }
     if var region = node.region {
       region.nodes = deduplicated(region.nodes, replacements: &replacements)
-      region.yielded = replacements[region.yielded] ?? region.yielded
+      region.yields = region.yields.map { replacements[$0] ?? $0 }
       node.region = region
       kept.append(node)
       continue

@@ -43,7 +43,9 @@ public struct PassExample: Sendable {
 
 /// Every pass asrc knows, by name (`--passes dce,cse`).
 public enum PassRegistry {
-  public static let all: [Pass] = [deadCodeElimination, commonSubexpressionElimination, autodiff(), widenToF64]
+  public static let all: [Pass] = [
+    deadCodeElimination, commonSubexpressionElimination, autodiff(), widenToF64, fuseReductions, fuseEpilogues, fuseElementwise,
+  ]
 
   public static func pass(named name: String) -> Pass? { all.first { $0.name == name } }
 

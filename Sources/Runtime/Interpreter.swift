@@ -42,9 +42,14 @@ public struct Interpreter: Sendable {
     let clock = ContinuousClock()
     for (position, node) in graph.nodes.enumerated() {
       let start = clock.now
-      values[node.result.index] = try execute(node, in: graph, values: values, bindings: bindings)
+      let operands = node.operands.map { values[$0.index]! }
+      let results = node.region == nil
+        ? [try execute(node, operands, in: graph, bindings: bindings)]
+        : try executeRegion(node, operands, in: graph, bindings: bindings)
       profile?.record(node.op, clock.now - start)
-      observer?(node, values[node.result.index]!)
+      observer?(node, results[0])
+      // A result nothing reads (an unused extra result of a region) is dropped at once.
+      for (value, tensor) in zip(node.results, results) where lastUse[value] != nil { values[value.index] = tensor }
       for operand in Set(node.operands) where lastUse[operand] == position && graph[operand].role == .result {
         values[operand.index] = nil
       }
@@ -54,18 +59,34 @@ public struct Interpreter: Sendable {
     return outputs
   }
 
-  private func execute(_ node: Node, in graph: Graph, values: [Tensor?], bindings: [String: Int]) throws -> Tensor {
-    let operands = node.operands.map { values[$0.index]! }
+  /// Runs a region's body on its operands and returns the yielded tensors, freeing each body
+  /// value after its last use inside the region.
+  private func executeRegion(_ node: Node, _ operands: [Tensor], in graph: Graph, bindings: [String: Int]) throws -> [Tensor] {
+    guard let region = node.region else { throw InterpreterError.unsupported("\(node.op) without a region") }
+    var inner: [ValueID: Tensor] = [:]
+    for (argument, operand) in zip(region.arguments, operands) { inner[argument] = operand }
+    var lastUse: [ValueID: Int] = [:]
+    for (position, innerNode) in region.nodes.enumerated() { for operand in innerNode.operands { lastUse[operand] = position } }
+    for yielded in region.yields { lastUse[yielded] = Int.max }
+    for (position, innerNode) in region.nodes.enumerated() {
+      let innerOperands = innerNode.operands.map { inner[$0]! }
+      let results = innerNode.region == nil
+        ? [try execute(innerNode, innerOperands, in: graph, bindings: bindings)]
+        : try executeRegion(innerNode, innerOperands, in: graph, bindings: bindings)
+      for (value, tensor) in zip(innerNode.results, results) where lastUse[value] != nil { inner[value] = tensor }
+      for operand in innerNode.operands where lastUse[operand] == position { inner[operand] = nil }
+    }
+    return try region.yields.map { yielded in
+      guard let tensor = inner[yielded] else { throw InterpreterError.invalidValue("region of %\(graph.name(of: node.result)) yields %\(graph.name(of: yielded)), which it did not compute") }
+      return tensor
+    }
+  }
+
+  private func execute(_ node: Node, _ operands: [Tensor], in graph: Graph, bindings: [String: Int]) throws -> Tensor {
     let declared = graph.type(of: node.result)
     let shape = try declared.shape.map { dim -> Int in
       guard let value = dim.evaluate(bindings) else { throw InterpreterError.shapeMismatch("unbound symbol in \(declared)") }
       return value
-    }
-    if let region = node.region {
-      var inner = values
-      for (argument, operand) in zip(region.arguments, operands) { inner[argument.index] = operand }
-      for innerNode in region.nodes { inner[innerNode.result.index] = try execute(innerNode, in: graph, values: inner, bindings: bindings) }
-      return inner[region.yielded.index]!
     }
     let widen = node.op != .cast && operands.contains { $0.dtype == .f16 || $0.dtype == .bf16 }
     let kernelOperands = widen ? operands.map { $0.dtype == .f16 || $0.dtype == .bf16 ? ElementwiseKernels.cast($0, to: .f32) : $0 } : operands

@@ -111,9 +111,19 @@ struct RandomGraphGenerator {
       let mask = try builder.apply(.dropoutMask, [x, seed], ["p": .float(Double(int(0...9)) / 10), "stream": .int(int(0...100))])
       result = try builder.mul(x, mask)
     case 14:
-      result = try builder.fused([x, x], kind: pick(["elementwise", "generic"])) { body, arguments throws(Diagnostic) in
-        let sum = try body.add(arguments[0], arguments[1])
-        return try body.unary(.tanh, sum)
+      if chance(0.5) {
+        result = try builder.fused([x, x], kind: pick(["elementwise", "generic"])) { body, arguments throws(Diagnostic) in
+          let sum = try body.add(arguments[0], arguments[1])
+          return try body.unary(.tanh, sum)
+        }
+      } else {
+        // A multi-result region: the sum and its tanh, both used later.
+        let results = try builder.fused([x, x], kind: "elementwise", names: [nil, nil]) { body, arguments throws(Diagnostic) in
+          let sum = try body.add(arguments[0], arguments[1])
+          return [try body.unary(.tanh, sum), sum]
+        }
+        floatValues.append(results[1])
+        result = results[0]
       }
     case 15:
       guard type.rank == 3, let channels = type.shape[1].constantValue, let length = type.shape[2].constantValue, length >= 3 else {

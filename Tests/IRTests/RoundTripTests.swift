@@ -1,3 +1,4 @@
+import Foundation
 import IR
 import Testing
 
@@ -76,5 +77,35 @@ import Testing
       """
     let graph = try Parser.parseAndVerify(text)
     #expect(Printer.print(graph) == text)
+  }
+
+  @Test func multiResultRegionsRoundTrip() throws {
+    let text = """
+      graph @residual_norm {
+        input %x: f32[B, 8]
+        input %r: f32[B, 8]
+        param %w: f32[8]
+        param %b: f32[8]
+        %normed, %sum = fused(%x, %r, %w, %b) {kind = "reduction"} : (f32[B, 8], f32[B, 8]) {
+          ^(%a: f32[B, 8], %c: f32[B, 8], %d: f32[8], %e: f32[8]):
+            %s = add(%a, %c) : f32[B, 8]
+            %n = layer_norm(%s, %d, %e) {eps = 1e-05} : f32[B, 8]
+            yield %n, %s
+        }
+        %next = add(%sum, %normed) : f32[B, 8]
+        output y = %next
+      }
+
+      """
+    let graph = try Parser.parseAndVerify(text)
+    #expect(Printer.print(graph) == text)
+    let node = graph.nodes[0]
+    #expect(node.results.map { graph.name(of: $0) } == ["normed", "sum"])
+    #expect(node.result == node.results[0])
+    #expect(node.region?.yields.map { graph.name(of: $0) } == ["n", "s"])
+    // Comments and layout inside the result list do not matter.
+    let spaced = text.replacingOccurrences(of: "%normed, %sum =", with: "%normed ,\n %sum // second\n =")
+      .replacingOccurrences(of: "yield %n, %s", with: "yield %n ,\n %s")
+    #expect(Printer.print(try Parser.parseAndVerify(spaced)) == text)
   }
 }
