@@ -44,7 +44,8 @@ public struct PassExample: Sendable {
 /// Every pass asrc knows, by name (`--passes dce,cse`).
 public enum PassRegistry {
   public static let all: [Pass] = [
-    deadCodeElimination, commonSubexpressionElimination, autodiff(), widenToF64, fuseReductions, fuseEpilogues, fuseElementwise,
+    deadCodeElimination, commonSubexpressionElimination, foldConstants, simplify, autodiff(), widenToF64, fuseReductions, fuseEpilogues,
+    fuseElementwise,
   ]
 
   public static func pass(named name: String) -> Pass? { all.first { $0.name == name } }
@@ -84,4 +85,10 @@ extension Substring {
   func trimmingWhitespace() -> String {
     String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
   }
+}
+
+extension PassRegistry {
+  /// The cleanup passes in the order that reaches a fixed point on the model graphs in one
+  /// round (a second round changes nothing; `CleanupPipelineTests`).
+  public static let cleanupPipeline = "fold-constants,simplify,cse,dce"
 }

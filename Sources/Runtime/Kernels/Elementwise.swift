@@ -295,8 +295,13 @@ enum ElementwiseKernels {
       }
     case .i32:
       let out = y.pointer(Int32.self)
-      let wide = cast(x, to: .i64).pointer(Int64.self)
-      for i in 0..<n { out[i] = Int32(truncatingIfNeeded: wide[i]) }
+      // The i64 tensor must outlive the loop: a pointer alone does not keep its storage, which
+      // went back to the pool and was overwritten (found by FoldConstantsKernelTests).
+      let wide = cast(x, to: .i64)
+      withExtendedLifetime(wide) {
+        let values = wide.pointer(Int64.self)
+        for i in 0..<n { out[i] = Int32(truncatingIfNeeded: values[i]) }
+      }
     case .bool:
       let out = y.pointer(UInt8.self)
       let values = x.doubles
