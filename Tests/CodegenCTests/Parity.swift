@@ -111,10 +111,13 @@ struct ParityGraph {
   /// every parameter's gradient, through the gradient ops.
   mutating func withGradients(of y: ValueID) throws -> Graph {
     let type = builder.type(of: y)
-    let shape = type.shape.map { $0.constantValue ?? 1 }
-    let projection = input("projection", shape, dtype: type.dtype)
-    let loss = try builder.reduce(.reduceSum, try builder.mul(y, projection), axes: Array(0..<type.rank))
-    builder.output("loss", loss)
+    if type.rank == 0 {
+      builder.output("loss", y)
+    } else {
+      let shape = type.shape.map { $0.constantValue ?? 1 }
+      let projection = input("projection", shape, dtype: type.dtype)
+      builder.output("loss", try builder.reduce(.reduceSum, try builder.mul(y, projection), axes: Array(0..<type.rank)))
+    }
     return try PassManager(passes: [autodiff()]).run(try builder.finish()).graph
   }
 }
