@@ -219,6 +219,11 @@ public enum CEmitter {
       """
   }
 
+  /// The ops the backend lowers: every op of the IR (a new op fails `CodegenCTests` until it is
+  /// lowered here or rejected with a reason in `check`).
+  public static let loweredOps: Set<Op> = ElementwiseEmitter.ops.union(ContractionEmitter.ops).union(NormalizationEmitter.ops)
+    .union(ReductionEmitter.ops).union(ShapeEmitter.ops).union(LossEmitter.ops).union([.dimSize, .fused])
+
   /// Rejects, before any C is written, every op and dtype the backend cannot lower.
   public static func check(_ graph: Graph) throws {
     for node in graph.allNodes {

@@ -44,6 +44,12 @@ import TestSupport
     #expect(error.description.contains("cannot lower cast (%narrow)"))
   }
 
+  /// Every op of the IR is lowered (or `check` rejects it with a reason before the compiler).
+  @Test func everyOpIsLowered() {
+    let missing = Op.allCases.filter { !CEmitter.loweredOps.contains($0) }
+    #expect(missing.isEmpty, "ops without a C lowering: \(missing)")
+  }
+
   @Test func missingCompilerIsAClearError() throws {
     let error = try #require(throws: CodegenCError.self) { try compiler(cc: "/nonexistent/cc").build(try CEmitter.emit(try Self.smallGraph())) }
     #expect(error == .compilerMissing("/nonexistent/cc"))

@@ -6,23 +6,7 @@ import Testing
 /// Small graphs of the shapes the fusion passes make regions of, run after the passes: one
 /// C function per region (loop nests for elementwise runs, kernels inside for the rest, extra
 /// results for values read outside).
-enum SmallFused {
-  /// Residual add + layer norm, the sum read again outside (a two-result region).
-  static func layerNormGraph() throws -> Graph {
-    var graph = ParityGraph("residual_norm")
-    let x = graph.input("x", [2, 8])
-    let r = graph.input("r", [2, 8])
-    let s = try graph.builder.add(x, r)
-    let n = try graph.builder.layerNorm(s, graph.parameter("w", [8]), graph.parameter("b", [8]), eps: 1e-5)
-    let u = try graph.builder.add(try graph.builder.transpose(n, [1, 0]), try graph.builder.transpose(s, [1, 0]))
-    graph.output("y", u)
-    return try graph.graph()
-  }
-}
-
 @Suite struct FusedParityTests {
-  static let values = TestValues(seed: 3)
-
   @Test func elementwiseDAGWithBroadcastAndConstant() throws {
     var graph = ParityGraph("dag")
     let x = graph.input("x", [3, 5])
@@ -55,5 +39,47 @@ enum SmallFused {
     let g = try graph.builder.unary(.gelu, y)
     graph.output("y", g)
     try Parity.check(try graph.withGradients(of: g), inputs: graph.inputs, parameters: graph.parameters, fused: true, "conv epilogue")
+  }
+
+  @Test func residualLayerNormRegion() throws {
+    var graph = ParityGraph("residual_norm")
+    let x = graph.input("x", [2, 8])
+    let r = graph.input("r", [2, 8])
+    let s = try graph.builder.add(x, r)
+    let n = try graph.builder.layerNorm(s, graph.parameter("w", [8]), graph.parameter("b", [8]), eps: 1e-5)
+    let u = try graph.builder.add(try graph.builder.transpose(n, [1, 0]), try graph.builder.transpose(s, [1, 0]))
+    graph.output("y", u)
+    try Parity.check(try graph.withGradients(of: u), inputs: graph.inputs, parameters: graph.parameters, fused: true, "residual + layer norm")
+  }
+
+  /// Attention's scale + mask + softmax over the last axis, and its backward.
+  @Test func scaledMaskedSoftmaxRegion() throws {
+    var graph = ParityGraph("attention_scores")
+    let scores = graph.parameter("scores", [2, 3, 5, 5], in: -3...3)
+    let mask = graph.input("mask", [2, 1, 1, 5], in: -1...0)
+    let scaled = try graph.builder.mul(scores, try graph.builder.constant(0.125, .f32))
+    let probabilities = try graph.builder.softmax(try graph.builder.add(scaled, mask), axis: 3)
+    graph.output("p", probabilities)
+    try Parity.check(try graph.withGradients(of: probabilities), inputs: graph.inputs, parameters: graph.parameters, fused: true, "scaled masked softmax")
+  }
+
+  @Test func groupNormWithGeluRegion() throws {
+    var graph = ParityGraph("group_norm_gelu")
+    let x = graph.parameter("x", [2, 4, 6])
+    let n = try graph.builder.groupNorm(x, graph.parameter("w", [4]), graph.parameter("b", [4]), groups: 4, eps: 1e-5)
+    let g = try graph.builder.unary(.gelu, n)
+    graph.output("y", g)
+    try Parity.check(try graph.graph(), inputs: graph.inputs, parameters: graph.parameters, fused: true, "group norm + gelu")
+  }
+
+  /// Group norm's backward after fuse-reductions. At this branch's base the pass never
+  /// finishes on it (RegionOutlining.topologicallySorted loops on a cycle).
+  @Test(.disabled("fuse-reductions of this base loops forever on a group norm's backward (RegionOutlining cycle)"))
+  func groupNormBackwardRegion() throws {
+    var graph = ParityGraph("group_norm_backward")
+    let x = graph.parameter("x", [2, 4, 6])
+    let n = try graph.builder.groupNorm(x, graph.parameter("w", [4]), graph.parameter("b", [4]), groups: 2, eps: 1e-5)
+    graph.output("y", n)
+    try Parity.check(try graph.withGradients(of: n), inputs: graph.inputs, parameters: graph.parameters, fused: true, "group norm backward")
   }
 }
