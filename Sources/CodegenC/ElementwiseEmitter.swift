@@ -51,7 +51,7 @@ enum ElementwiseEmitter {
           expression = "\(tensor.pointer)[\(position)]"
         case nil: expression = "0 /* missing */"
         }
-        let local = context.fresh("a")
+        let local = context.fresh("e")
         w.line("const \(CNames.type(graph.type(of: value).dtype)) \(local) = \(expression);")
         locals[value] = local
         return local

@@ -30,5 +30,13 @@ import Testing
     print(String(format: "asrc C backend: %.3f s per audio-second (base, 1 × %.1f s, median of 3: %.2f s; build %@ %@)",
       median / seconds, seconds, median, "\(build)", model.build.cached ? "(cached)" : "(compiled)"))
     #expect(median > 0)
+    // The interpreter in this (debug) test build, for a same-process comparison when asked.
+    if ProcessInfo.processInfo.environment["ASRC_BENCH_INTERPRETER"] != nil {
+      let interpreter = Interpreter()
+      _ = try interpreter.run(graph, inputs: ["input_values": audio], parameters: weights)
+      let elapsed = try clock.measure { _ = try interpreter.run(graph, inputs: ["input_values": audio], parameters: weights) }
+      let time = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+      print(String(format: "asrc interpreter (debug build): %.3f s per audio-second", time / seconds))
+    }
   }
 }
