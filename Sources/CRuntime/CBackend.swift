@@ -38,6 +38,8 @@ public final class CompiledModel: Sendable {
   let library: ModelLibrary
   /// nil when the plan could not be made; every slot then gets its own memory.
   let plan: MemoryPlan?
+  /// Arenas of finished runs, reused: a fresh one is page-faulted in on every run.
+  private let arenas = Mutex<[Arena]>([])
 
   public init(graph: Graph, compiler: CCompiler) throws {
     let source = try CEmitter.emit(graph)
@@ -83,8 +85,12 @@ public final class CompiledModel: Sendable {
     }
     let sizes = interface.symbols.map { Int64(bindings[$0]!) }
     let (offsets, arenaBytes) = try layout(bindings)
-    let arena = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(arenaBytes, 64), alignment: MemoryPlan.alignment)
-    defer { arena.deallocate() }
+    let held = arenas.withLock { pool -> Arena in
+      if let index = pool.firstIndex(where: { $0.bytes >= arenaBytes }) { return pool.remove(at: index) }
+      return Arena(bytes: Swift.max(arenaBytes, 64))
+    }
+    defer { arenas.withLock { $0.append(held) } }
+    let arena = held.pointer
     var outputPointers = [UnsafeMutableRawPointer?](repeating: nil, count: interface.outputs.count)
     var message = [CChar](repeating: 0, count: 1024)
     let inputPointers = inputTensors.map { UnsafeRawPointer($0.storage.data) as UnsafeRawPointer? }
@@ -135,4 +141,17 @@ public final class CompiledModel: Sendable {
     }
     return (offsets, end)
   }
+}
+
+/// Memory for one run's intermediate values.
+final class Arena: @unchecked Sendable {
+  let pointer: UnsafeMutableRawPointer
+  let bytes: Int
+
+  init(bytes: Int) {
+    self.bytes = bytes
+    pointer = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: MemoryPlan.alignment)
+  }
+
+  deinit { pointer.deallocate() }
 }

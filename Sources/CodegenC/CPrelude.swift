@@ -35,6 +35,21 @@ enum CPrelude {
       return aligned_alloc(64, size);
     }
 
+    /* Scratch kept per thread between calls, for the large im2col buffers: a fresh allocation
+       of that size is mmapped and page-faulted on every call. Grows to the largest request;
+       one user at a time per thread (released before the next kernel asks). */
+    static _Thread_local void *asrc_kept_scratch = NULL;
+    static _Thread_local int64_t asrc_kept_scratch_bytes = 0;
+
+    static void *asrc_scratch(int64_t bytes) {
+      if (bytes > asrc_kept_scratch_bytes) {
+        free(asrc_kept_scratch);
+        asrc_kept_scratch = asrc_alloc(bytes);
+        asrc_kept_scratch_bytes = asrc_kept_scratch ? bytes : 0;
+      }
+      return asrc_kept_scratch;
+    }
+
     /* floor(a / b) for b > 0: the IR's `/` on sizes. */
     static inline int64_t asrc_floordiv(int64_t a, int64_t b) {
       int64_t q = a / b;

@@ -88,7 +88,7 @@ enum ContractionEmitter {
     w.line("const int64_t batch = \(geometry[0]), channels = \(geometry[1]), length = \(geometry[2]), filters = \(geometry[3]), kernel = \(geometry[4]), out_length = \(geometry[5]);")
     w.line("const int64_t stride = \(stride), padding = \(padding), dilation = \(dilation), groups = \(groups);")
     w.line("const int64_t channels_per_group = channels / groups, filters_per_group = filters / groups, column_rows = channels_per_group * kernel;")
-    w.line("\(type) *columns = (\(type) *)asrc_alloc(column_rows * out_length * (int64_t)sizeof(\(type)));")
+    w.line("\(type) *columns = (\(type) *)asrc_scratch(column_rows * out_length * (int64_t)sizeof(\(type)));")
     w.line("if (!columns) { status = asrc_fail(ctx, \"out of memory\"); goto done; }")
     let x = input.pointer
     let im2col = """
@@ -142,7 +142,6 @@ enum ContractionEmitter {
       w.close()
       w.close()
     }
-    w.line("free(columns);")
     w.close()
   }
 }
