@@ -1,4 +1,6 @@
 import CRuntime
+import CodegenC
+import Passes
 import Foundation
 import IR
 import Models
@@ -38,5 +40,30 @@ import Testing
       let time = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
       print(String(format: "asrc interpreter (debug build): %.3f s per audio-second", time / seconds))
     }
+  }
+
+  /// The compile time of the base training graph (autodiff, then C emission and the C
+  /// compiler, in a fresh cache), and of the cached second build.
+  @Test func baseTrainingCompileTime() throws {
+    let clock = ContinuousClock()
+    var start = clock.now
+    let forward = try Wav2Vec2Graph.build(.base, options: .init(usesAttentionMask: false))
+    let graph = try PassManager(passes: [autodiff()]).run(forward).graph
+    let passes = clock.now - start
+    start = clock.now
+    let source = try CEmitter.emit(graph)
+    let emit = clock.now - start
+    var environment = ProcessInfo.processInfo.environment
+    environment["XDG_CACHE_HOME"] = FileManager.default.temporaryDirectory.appendingPathComponent("asrc-bench-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: environment["XDG_CACHE_HOME"]!) }
+    let compiler = CCompiler(environment: environment)
+    start = clock.now
+    let first = try compiler.build(source)
+    let build = clock.now - start
+    start = clock.now
+    let second = try compiler.build(source)
+    let cached = clock.now - start
+    print("base training graph: \(graph.nodes.count) nodes, \(source.code.utf8.count) bytes of C; autodiff \(passes), emit \(emit), C compiler \(build), cached second build \(cached)")
+    #expect(!first.cached && second.cached)
   }
 }
