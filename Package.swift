@@ -38,6 +38,9 @@ let package = Package(
     .target(name: "IR", path: "IR"),
     .target(name: "Passes", dependencies: ["IR", .product(name: "RealModule", package: "swift-numerics")], path: "Passes"),
     .target(name: "Tensor", dependencies: ["IR"], path: "Sources/Tensor"),
+    // The C backend: C text from a graph, the system compiler, and the library loader.
+    .target(name: "CodegenC", dependencies: ["IR", "Passes"], path: "Sources/CodegenC"),
+    .target(name: "CRuntime", dependencies: ["CodegenC", "IR", "Passes", "Tensor"], path: "Sources/CRuntime"),
     .target(
       name: "Runtime",
       dependencies: ["IR", "Tensor", "COpenBLAS", .product(name: "RealModule", package: "swift-numerics")],
@@ -78,6 +81,9 @@ let package = Package(
     .testTarget(
       name: "TrainingTests", dependencies: ["TestSupport", "Data", "Formats", "IR", "Models", "Runtime", "Tensor", "Training"], path: "Tests/TrainingTests"),
     .testTarget(name: "DataTests", dependencies: ["TestSupport", "Audio", "Data", "Formats", "Models"], path: "Tests/DataTests"),
+    .testTarget(
+      name: "CodegenCTests", dependencies: ["TestSupport", "CodegenC", "CRuntime", "IR", "Passes", "Runtime", "Models", "Formats", "Inference"],
+      path: "Tests/CodegenCTests"),
     .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzTargets"], path: "Tests/FuzzCorpusTests"),
   ]
 )

@@ -1,0 +1,157 @@
+import CodegenC
+import Foundation
+import IR
+import Passes
+import Synchronization
+import Tensor
+
+/// Runs graphs through generated C: the same shape as the interpreter's `run`, so tests and
+/// the trainer can swap backends. A graph is emitted, compiled (or found in the cache) and
+/// loaded once per backend instance.
+public final class CBackend: Sendable {
+  public let compiler: CCompiler
+  private let models = Mutex<[Graph: CompiledModel]>([:])
+
+  public init(compiler: CCompiler = CCompiler()) { self.compiler = compiler }
+
+  /// Runs `graph` and returns its outputs by name.
+  public func run(_ graph: Graph, inputs: [String: Tensor], parameters: [String: Tensor]) throws -> [String: Tensor] {
+    try model(for: graph).run(inputs: inputs, parameters: parameters)
+  }
+
+  /// The compiled model of a graph (built or loaded on first use).
+  public func model(for graph: Graph) throws -> CompiledModel {
+    if let model = models.withLock({ $0[graph] }) { return model }
+    let model = try CompiledModel(graph: graph, compiler: compiler)
+    return models.withLock { cache in
+      if let existing = cache[graph] { return existing }
+      cache[graph] = model
+      return model
+    }
+  }
+}
+
+/// One graph as a loaded library, with its memory plan.
+public final class CompiledModel: Sendable {
+  public let interface: CModelInterface
+  public let build: CCompiler.Build
+  let library: ModelLibrary
+  /// nil when the plan could not be made; every slot then gets its own memory.
+  let plan: MemoryPlan?
+  /// Arenas of finished runs, reused: a fresh one is page-faulted in on every run.
+  private let arenas = Mutex<[Arena]>([])
+
+  public init(graph: Graph, compiler: CCompiler) throws {
+    let source = try CEmitter.emit(graph)
+    interface = source.interface
+    build = try compiler.build(source)
+    library = try ModelLibrary(path: build.library.path)
+    plan = try? MemoryPlan(graph: graph)
+  }
+
+  public func run(inputs: [String: Tensor], parameters: [String: Tensor]) throws -> [String: Tensor] {
+    var bindings: [String: Int] = [:]
+    var inputTensors: [Tensor] = []
+    for input in interface.inputs {
+      guard let tensor = inputs[input.name] else { throw CodegenCError.badArguments("input %\(input.name) was not given") }
+      guard tensor.dtype == input.type.dtype, tensor.rank == input.type.rank else {
+        throw CodegenCError.badArguments("input %\(input.name) is declared \(input.type) but got \(tensor.dtype)\(tensor.shape)")
+      }
+      for (dim, size) in zip(input.type.shape, tensor.shape) {
+        guard dim.constant == 0, dim.terms.count == 1, dim.terms[0].coefficient == 1, case .symbol(let symbol) = dim.terms[0].atom else { continue }
+        if let bound = bindings[symbol], bound != size {
+          throw CodegenCError.badArguments("input %\(input.name) gives \(symbol) = \(size), but an earlier input bound \(symbol) = \(bound)")
+        }
+        bindings[symbol] = size
+      }
+      inputTensors.append(tensor)
+    }
+    func check(_ declared: CModelInterface.Tensor, _ tensor: Tensor, _ role: String) throws {
+      let expected = declared.type.shape.map { $0.evaluate(bindings) }
+      guard tensor.dtype == declared.type.dtype, expected.count == tensor.rank, zip(expected, tensor.shape).allSatisfy({ $0 == $1 }) else {
+        throw CodegenCError.badArguments("\(role) %\(declared.name) is declared \(declared.type) but got \(tensor.dtype)\(tensor.shape)")
+      }
+    }
+    for (declared, tensor) in zip(interface.inputs, inputTensors) { try check(declared, tensor, "input") }
+    var parameterTensors: [Tensor] = []
+    for parameter in interface.parameters {
+      guard let tensor = parameters[parameter.name] else { throw CodegenCError.badArguments("parameter %\(parameter.name) has no value (missing from the weights)") }
+      try check(parameter, tensor, "parameter")
+      parameterTensors.append(tensor)
+    }
+    let missing = interface.symbols.filter { bindings[$0] == nil }
+    guard missing.isEmpty else {
+      throw CodegenCError.badArguments("no input binds the symbols \(missing.joined(separator: ", ")) (symbols are bound from input shapes)")
+    }
+    let sizes = interface.symbols.map { Int64(bindings[$0]!) }
+    let (offsets, arenaBytes) = try layout(bindings)
+    let held = arenas.withLock { pool -> Arena in
+      if let index = pool.firstIndex(where: { $0.bytes >= arenaBytes }) { return pool.remove(at: index) }
+      return Arena(bytes: Swift.max(arenaBytes, 64))
+    }
+    defer { arenas.withLock { $0.append(held) } }
+    let arena = held.pointer
+    var outputPointers = [UnsafeMutableRawPointer?](repeating: nil, count: interface.outputs.count)
+    var message = [CChar](repeating: 0, count: 1024)
+    let inputPointers = inputTensors.map { UnsafeRawPointer($0.storage.data) as UnsafeRawPointer? }
+    let parameterPointers = parameterTensors.map { UnsafeRawPointer($0.storage.data) as UnsafeRawPointer? }
+    let status = withExtendedLifetime((inputTensors, parameterTensors)) {
+      sizes.withUnsafeBufferPointer { sizes in
+        inputPointers.withUnsafeBufferPointer { inputs in
+          parameterPointers.withUnsafeBufferPointer { parameters in
+            offsets.withUnsafeBufferPointer { offsets in
+              outputPointers.withUnsafeMutableBufferPointer { outputs in
+                message.withUnsafeMutableBufferPointer { message in
+                  library.step(sizes.baseAddress, inputs.baseAddress, parameters.baseAddress, arena, offsets.baseAddress, outputs.baseAddress, message.baseAddress, message.count)
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    guard status == 0 else {
+      throw CodegenCError.runtime(String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+    }
+    var results: [String: Tensor] = [:]
+    for (output, pointer) in zip(interface.outputs, outputPointers) {
+      let shape = output.type.shape.map { $0.evaluate(bindings) ?? 0 }
+      let tensor = Tensor(uninitialized: output.type.dtype, shape)
+      if let pointer, tensor.byteCount > 0 { tensor.storage.data.copyMemory(from: pointer, byteCount: tensor.byteCount) }
+      results[output.name] = tensor
+    }
+    return results
+  }
+
+  /// Byte offsets of the slots: the memory plan's where it places a value, fresh memory after
+  /// the plan's peak for the rest (extra results of regions, or everything without a plan).
+  func layout(_ bindings: [String: Int]) throws -> (offsets: [Int64], bytes: Int) {
+    var offsets = [Int64](repeating: -1, count: interface.slots.count)
+    var end = 0
+    if let plan, let resolved = try? plan.resolve(bindings: bindings) {
+      var placed: [String: Int] = [:]
+      for buffer in resolved.buffers { if let offset = buffer.offset, placed[buffer.value] == nil { placed[buffer.value] = offset } }
+      for (index, slot) in interface.slots.enumerated() { if let offset = placed[slot.name] { offsets[index] = Int64(offset) } }
+      end = resolved.peakBytes
+    }
+    for (index, slot) in interface.slots.enumerated() where offsets[index] < 0 {
+      let count = slot.type.shape.reduce(1) { $0 * Swift.max($1.evaluate(bindings) ?? 0, 0) }
+      offsets[index] = Int64(end)
+      end += (count * slot.type.dtype.byteSize + MemoryPlan.alignment - 1) / MemoryPlan.alignment * MemoryPlan.alignment
+    }
+    return (offsets, end)
+  }
+}
+
+/// Memory for one run's intermediate values.
+final class Arena: @unchecked Sendable {
+  let pointer: UnsafeMutableRawPointer
+  let bytes: Int
+
+  init(bytes: Int) {
+    self.bytes = bytes
+    pointer = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: MemoryPlan.alignment)
+  }
+
+  deinit { pointer.deallocate() }
+}

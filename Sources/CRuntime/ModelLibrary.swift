@@ -1,0 +1,39 @@
+import CodegenC
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// A loaded libmodel.so: its step function, after checking its ABI version.
+public final class ModelLibrary: @unchecked Sendable {
+  typealias Step = @convention(c) (
+    UnsafePointer<Int64>?, UnsafePointer<UnsafeRawPointer?>?, UnsafePointer<UnsafeRawPointer?>?, UnsafeMutableRawPointer?,
+    UnsafePointer<Int64>?, UnsafeMutablePointer<UnsafeMutableRawPointer?>?, UnsafeMutablePointer<CChar>?, Int
+  ) -> Int32
+  typealias Version = @convention(c) () -> Int32
+
+  private let handle: UnsafeMutableRawPointer
+  let step: Step
+  public let path: String
+
+  public init(path: String) throws {
+    guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
+      throw CodegenCError.loadFailed("\(path): \(dlerror().map { String(cString: $0) } ?? "dlopen failed")")
+    }
+    guard let versionSymbol = dlsym(handle, "asrc_model_abi_version"), let stepSymbol = dlsym(handle, "asrc_model_step") else {
+      dlclose(handle)
+      throw CodegenCError.loadFailed("\(path) has no asrc_model_abi_version or asrc_model_step: not an asrc model library")
+    }
+    let version = unsafeBitCast(versionSymbol, to: Version.self)()
+    guard version == CModelInterface.abiVersion else {
+      dlclose(handle)
+      throw CodegenCError.loadFailed("\(path) has ABI version \(version), this asrc expects \(CModelInterface.abiVersion) (rebuild it)")
+    }
+    self.handle = handle
+    self.step = unsafeBitCast(stepSymbol, to: Step.self)
+    self.path = path
+  }
+
+  deinit { dlclose(handle) }
+}

@@ -1,0 +1,147 @@
+import IR
+
+/// matmul, linear and conv1d with their gradient ops, through OpenBLAS's row-major GEMM
+/// (`asrc_sgemm` / `asrc_dgemm` in the prelude); conv1d as im2col + GEMM per sample and group,
+/// the interpreter's algorithm, so sums run in the same order.
+enum ContractionEmitter {
+  static let ops: Set<Op> = [.matmul, .linear, .linearWeightGrad, .conv1d, .conv1dInputGrad, .conv1dWeightGrad]
+
+  static func emit(_ node: Node, operands: [CTensor], result: CTensor, _ w: CWriter, _ context: EmitContext) throws {
+    let dtype = result.type.dtype
+    guard dtype == .f32 || dtype == .f64 else {
+      throw CodegenCError.unsupported(op: node.op, value: context.name(node.result), reason: "\(node.op) on \(dtype)")
+    }
+    let gemm = dtype == .f32 ? "asrc_sgemm" : "asrc_dgemm"
+    let type = result.elementType
+    let y = result.pointer
+    switch node.op {
+    case .matmul:
+      let (a, b) = (operands[0], operands[1])
+      let aSizes = context.dims(a.type), bSizes = context.dims(b.type)
+      let m = aSizes[aSizes.count - 2], k = aSizes[aSizes.count - 1], n = bSizes[bSizes.count - 1]
+      let batchShape = Array(result.type.shape.dropLast(2))
+      w.open("")
+      w.line("const int64_t m = \(m), k = \(k), n = \(n);")
+      if b.type.rank == 2 {
+        // A weight without batch axes: a's batch folds into the rows of one GEMM.
+        w.line("\(gemm)(0, 0, \(CNames.product(batchShape.map(context.dim))) * m, n, k, \(a.pointer), k, \(b.pointer), n, 0, \(y), n);")
+      } else {
+        let aStrides = context.broadcastStrides(TensorType(a.type.dtype, Array(a.type.shape.dropLast(2))), to: batchShape)
+        let bStrides = context.broadcastStrides(TensorType(b.type.dtype, Array(b.type.shape.dropLast(2))), to: batchShape)
+        let outStrides = context.strides(TensorType(dtype, batchShape))
+        emitLoops(batchShape.map(context.dim), w, context) { indices in
+          w.line(
+            "\(gemm)(0, 0, m, n, k, \(a.pointer) + (\(offset(indices, aStrides))) * m * k, k, \(b.pointer) + (\(offset(indices, bStrides))) * k * n, n, 0, \(y) + (\(offset(indices, outStrides))) * m * n, n);"
+          )
+        }
+      }
+      w.close()
+    case .linear:
+      let (x, weight) = (operands[0], operands[1])
+      let wSizes = context.dims(weight.type)
+      w.open("")
+      w.line("const int64_t out_features = \(wSizes[0]), in_features = \(wSizes[1]);")
+      w.line("const int64_t rows = in_features == 0 ? 0 : \(context.count(x.type)) / in_features;")
+      if operands.count > 2 {
+        w.line("for (int64_t r = 0; r < rows; r++) memcpy(\(y) + r * out_features, \(operands[2].pointer), (size_t)out_features * sizeof(\(type)));")
+      }
+      w.line("\(gemm)(0, 1, rows, out_features, in_features, \(x.pointer), in_features, \(weight.pointer), in_features, \(operands.count > 2 ? 1 : 0), \(y), out_features);")
+      w.close()
+    case .linearWeightGrad:
+      let (dy, x) = (operands[0], operands[1])
+      w.open("")
+      w.line("const int64_t out_features = \(context.dims(dy.type).last ?? "INT64_C(1)"), in_features = \(context.dims(x.type).last ?? "INT64_C(1)");")
+      w.line("const int64_t rows = in_features == 0 ? 0 : \(context.count(x.type)) / in_features;")
+      w.line("memset(\(y), 0, (size_t)(out_features * in_features) * sizeof(\(type)));")
+      w.line("\(gemm)(1, 0, out_features, in_features, rows, \(dy.pointer), out_features, \(x.pointer), in_features, 0, \(y), in_features);")
+      w.close()
+    case .conv1d, .conv1dInputGrad, .conv1dWeightGrad:
+      try convolution(node, operands: operands, result: result, gemm: gemm, w, context)
+    default:
+      throw CodegenCError.unsupported(op: node.op, value: context.name(node.result), reason: "not a contraction")
+    }
+  }
+
+  /// The three convolution ops share the geometry and im2col / col2im.
+  private static func convolution(_ node: Node, operands: [CTensor], result: CTensor, gemm: String, _ w: CWriter, _ context: EmitContext) throws {
+    let attributes = node.attributes
+    let type = result.elementType
+    let (stride, padding, dilation, groups) = (try attributes.int("stride"), try attributes.int("padding"), try attributes.int("dilation"), try attributes.int("groups"))
+    // (batch, channels, length, filters, kernel, output length) as the interpreter reads them.
+    let geometry: [String]
+    let input: CTensor
+    switch node.op {
+    case .conv1d:
+      input = operands[0]
+      let x = context.dims(operands[0].type), weight = context.dims(operands[1].type), y = context.dims(result.type)
+      geometry = [x[0], x[1], x[2], weight[0], weight[2], y[2]]
+    case .conv1dInputGrad:
+      input = result
+      let dy = context.dims(operands[0].type), weight = context.dims(operands[1].type), dx = context.dims(result.type)
+      geometry = [dy[0], dx[1], dx[2], weight[0], weight[2], dy[2]]
+    default:
+      input = operands[1]
+      let dy = context.dims(operands[0].type), x = context.dims(operands[1].type), dw = context.dims(result.type)
+      geometry = [x[0], x[1], x[2], dw[0], dw[2], dy[2]]
+    }
+    w.open("")
+    w.line("const int64_t batch = \(geometry[0]), channels = \(geometry[1]), length = \(geometry[2]), filters = \(geometry[3]), kernel = \(geometry[4]), out_length = \(geometry[5]);")
+    w.line("const int64_t stride = \(stride), padding = \(padding), dilation = \(dilation), groups = \(groups);")
+    w.line("const int64_t channels_per_group = channels / groups, filters_per_group = filters / groups, column_rows = channels_per_group * kernel;")
+    w.line("\(type) *columns = (\(type) *)asrc_scratch(column_rows * out_length * (int64_t)sizeof(\(type)));")
+    w.line("if (!columns) { status = asrc_fail(ctx, \"out of memory\"); goto done; }")
+    let x = input.pointer
+    let im2col = """
+      for (int64_t c = 0; c < channels_per_group; c++) {
+        const \(type) *row = \(x) + (n * channels + group * channels_per_group + c) * length;
+        for (int64_t k = 0; k < kernel; k++) {
+          \(type) *out = columns + (c * kernel + k) * out_length;
+          const int64_t shift = k * dilation - padding;
+          if (stride == 1 && shift >= 0 && shift + out_length <= length) { memcpy(out, row + shift, (size_t)out_length * sizeof(\(type))); continue; }
+          for (int64_t t = 0; t < out_length; t++) { const int64_t p = t * stride + shift; out[t] = p >= 0 && p < length ? row[p] : 0; }
+        }
+      }
+      """
+    switch node.op {
+    case .conv1d:
+      let (weight, y) = (operands[1].pointer, result.pointer)
+      w.open("for (int64_t n = 0; n < batch; n++)")
+      w.open("for (int64_t group = 0; group < groups; group++)")
+      for line in im2col.split(separator: "\n") { w.line(String(line)) }
+      w.line("\(gemm)(0, 0, filters_per_group, out_length, column_rows, \(weight) + group * filters_per_group * column_rows, column_rows, columns, out_length, 0, \(y) + (n * filters + group * filters_per_group) * out_length, out_length);")
+      w.close()
+      if operands.count > 2 {
+        w.line("for (int64_t f = 0; f < filters; f++) { \(type) *row = \(y) + (n * filters + f) * out_length; for (int64_t t = 0; t < out_length; t++) row[t] += \(operands[2].pointer)[f]; }")
+      }
+      w.close()
+    case .conv1dInputGrad:
+      let (dy, weight, dx) = (operands[0].pointer, operands[1].pointer, result.pointer)
+      w.line("memset(\(dx), 0, (size_t)(batch * channels * length) * sizeof(\(type)));")
+      w.open("for (int64_t n = 0; n < batch; n++)")
+      w.open("for (int64_t group = 0; group < groups; group++)")
+      w.comment("columns = W_gᵀ · dy_g, then added back into dx (col2im)")
+      w.line("\(gemm)(1, 0, column_rows, out_length, filters_per_group, \(weight) + group * filters_per_group * column_rows, column_rows, \(dy) + (n * filters + group * filters_per_group) * out_length, out_length, 0, columns, out_length);")
+      w.open("for (int64_t c = 0; c < channels_per_group; c++)")
+      w.line("\(type) *row = \(dx) + (n * channels + group * channels_per_group + c) * length;")
+      w.open("for (int64_t k = 0; k < kernel; k++)")
+      w.line("const \(type) *column = columns + (c * kernel + k) * out_length;")
+      w.line("const int64_t shift = k * dilation - padding;")
+      w.line("for (int64_t t = 0; t < out_length; t++) { const int64_t p = t * stride + shift; if (p >= 0 && p < length) row[p] += column[t]; }")
+      w.close()
+      w.close()
+      w.close()
+      w.close()
+    default:
+      let (dy, dw) = (operands[0].pointer, result.pointer)
+      w.line("memset(\(dw), 0, (size_t)(filters * column_rows) * sizeof(\(type)));")
+      w.open("for (int64_t n = 0; n < batch; n++)")
+      w.open("for (int64_t group = 0; group < groups; group++)")
+      for line in im2col.split(separator: "\n") { w.line(String(line)) }
+      w.comment("dW_g += dy_g · columnsᵀ")
+      w.line("\(gemm)(0, 1, filters_per_group, column_rows, out_length, \(dy) + (n * filters + group * filters_per_group) * out_length, out_length, columns, out_length, 1, \(dw) + group * filters_per_group * column_rows, column_rows);")
+      w.close()
+      w.close()
+    }
+    w.close()
+  }
+}

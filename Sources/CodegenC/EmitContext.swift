@@ -1,0 +1,82 @@
+import IR
+
+/// A tensor as generated code sees it: a C pointer expression and the IR type.
+struct CTensor {
+  var pointer: String
+  var type: TensorType
+  var elementType: String { CNames.type(type.dtype) }
+}
+
+/// What every emitter shares: the graph (for names and types), the symbol table and fresh
+/// local names.
+final class EmitContext {
+  let graph: Graph
+  /// Symbol name → index in the step function's `sizes` argument.
+  let symbols: [String: Int]
+  private var counter = 0
+
+  init(graph: Graph, symbols: [String: Int]) {
+    self.graph = graph
+    self.symbols = symbols
+  }
+
+  /// A fresh C identifier with a readable stem.
+  func fresh(_ stem: String) -> String {
+    counter += 1
+    return "\(stem)\(counter)"
+  }
+
+  func dim(_ expression: DimExpr) -> String { CNames.dim(expression, symbols: symbols) }
+
+  func dims(_ type: TensorType) -> [String] { type.shape.map(dim) }
+
+  func count(_ type: TensorType) -> String { CNames.product(dims(type)) }
+
+  /// Row-major strides of a shape as C expressions.
+  func strides(_ type: TensorType) -> [String] {
+    let sizes = dims(type)
+    return sizes.indices.map { CNames.product(Array(sizes[($0 + 1)...])) }
+  }
+
+  /// Strides of `type` read as broadcast to `shape` ("0" on prepended and stretched axes), as
+  /// the interpreter's `StridedLoop.broadcastStrides`: a static 1 stretches.
+  func broadcastStrides(_ type: TensorType, to shape: [DimExpr]) -> [String] {
+    let own = strides(type)
+    let offset = shape.count - type.rank
+    return shape.indices.map { axis in
+      if axis < offset { return "0" }
+      let dim = type.shape[axis - offset]
+      if dim == 1 && shape[axis] != 1 { return "0" }
+      return own[axis - offset]
+    }
+  }
+
+  /// `%name = op(%a, %b) {attributes} : type` on one line, for comments.
+  func describe(_ node: Node) -> String {
+    Printer.print(node, in: graph).split(separator: "\n").first.map(String.init) ?? node.op.rawValue
+  }
+
+  func name(_ value: ValueID) -> String { graph.name(of: value) }
+}
+
+/// Nested `for` loops over a shape: `body` gets the index variables and writes the innermost
+/// statements. A rank-0 shape runs the body once.
+func emitLoops(_ sizes: [String], _ w: CWriter, _ context: EmitContext, body: ([String]) throws -> Void) rethrows {
+  var indices: [String] = []
+  for size in sizes {
+    let index = context.fresh("i")
+    w.open("for (int64_t \(index) = 0; \(index) < \(size); \(index)++)")
+    indices.append(index)
+  }
+  try body(indices)
+  for _ in sizes { w.close() }
+}
+
+/// Σ index·stride as a C expression ("0" when empty); zero strides drop out.
+func offset(_ indices: [String], _ strides: [String], base: String? = nil) -> String {
+  var terms: [String] = base.map { [$0] } ?? []
+  for (index, stride) in zip(indices, strides) where stride != "0" {
+    terms.append(stride == "INT64_C(1)" ? index : "\(index) * \(stride)")
+  }
+  return terms.isEmpty ? "0" : terms.joined(separator: " + ")
+}

@@ -1,0 +1,84 @@
+import IR
+
+/// layer_norm, group_norm, softmax and log_softmax as the interpreter computes them: norm
+/// statistics two-pass in f64, the normalised value rounded to the dtype before the affine
+/// step; softmax's sum in the dtype.
+enum NormalizationEmitter {
+  static let ops: Set<Op> = [.layerNorm, .groupNorm, .softmax, .logSoftmax]
+
+  static func emit(_ node: Node, operands: [CTensor], result: CTensor, _ w: CWriter, _ context: EmitContext) throws {
+    let x = operands[0]
+    let type = x.elementType
+    let y = result.pointer
+    switch node.op {
+    case .layerNorm:
+      let sizes = context.dims(x.type)
+      let width = sizes.last ?? "INT64_C(1)"
+      let (gamma, beta) = (operands[1].pointer, operands[2].pointer)
+      w.open("")
+      w.line("const int64_t width = \(width), rows = \(CNames.product(Array(sizes.dropLast())));")
+      w.line("const double eps = \(CNames.literal(try node.attributes.float("eps"), .f64));")
+      w.open("for (int64_t row = 0; row < rows; row++)")
+      w.line("const \(type) *in = \(x.pointer) + row * width;")
+      w.line("\(type) *out = \(y) + row * width;")
+      w.line("double sum = 0.0;")
+      w.line("for (int64_t i = 0; i < width; i++) sum += (double)in[i];")
+      w.line("const double mean = sum / (double)width;")
+      w.line("double squares = 0.0;")
+      w.line("for (int64_t i = 0; i < width; i++) { const double centered = (double)in[i] - mean; squares += centered * centered; }")
+      w.line("const double scale = 1.0 / sqrt(squares / (double)width + eps);")
+      w.line("for (int64_t i = 0; i < width; i++) out[i] = (\(type))(((double)in[i] - mean) * scale) * \(gamma)[i] + \(beta)[i];")
+      w.close()
+      w.close()
+    case .groupNorm:
+      let sizes = context.dims(x.type)
+      let groups = try node.attributes.int("groups")
+      let (gamma, beta) = (operands[1].pointer, operands[2].pointer)
+      w.open("")
+      w.line("const int64_t batch = \(sizes[0]), channels = \(sizes[1]), length = \(sizes[2]), groups = \(groups);")
+      w.line("const int64_t per_group = channels / groups;")
+      w.line("const double eps = \(CNames.literal(try node.attributes.float("eps"), .f64));")
+      w.open("for (int64_t item = 0; item < batch * groups; item++)")
+      w.line("const int64_t n = item / groups, g = item % groups;")
+      w.line("const int64_t base = (n * channels + g * per_group) * length, count = per_group * length;")
+      w.line("const double divisor = (double)(count > 1 ? count : 1);")
+      w.line("double sum = 0.0;")
+      w.line("for (int64_t i = 0; i < count; i++) sum += (double)\(x.pointer)[base + i];")
+      w.line("const double mean = sum / divisor;")
+      w.line("double squares = 0.0;")
+      w.line("for (int64_t i = 0; i < count; i++) { const double centered = (double)\(x.pointer)[base + i] - mean; squares += centered * centered; }")
+      w.line("const double scale = 1.0 / sqrt(squares / divisor + eps);")
+      w.open("for (int64_t c = 0; c < per_group; c++)")
+      w.line("const int64_t channel = g * per_group + c, row = base + c * length;")
+      w.line("const \(type) weight = \(gamma)[channel], bias = \(beta)[channel];")
+      w.line("for (int64_t t = 0; t < length; t++) \(y)[row + t] = (\(type))(((double)\(x.pointer)[row + t] - mean) * scale) * weight + bias;")
+      w.close()
+      w.close()
+      w.close()
+    case .softmax, .logSoftmax:
+      let axis = try node.attributes.int("axis")
+      let sizes = context.dims(x.type)
+      let suffix = x.type.dtype == .f32 ? "f" : ""
+      w.open("")
+      w.line("const int64_t outer = \(CNames.product(Array(sizes[..<axis]))), extent = \(sizes[axis]), inner = \(CNames.product(Array(sizes[(axis + 1)...])));")
+      w.open("for (int64_t item = 0; item < outer * inner; item++)")
+      w.line("const int64_t o = item / inner, i = item % inner, base = o * extent * inner + i;")
+      w.line("\(type) maximum = -INFINITY;")
+      // Swift.max(maximum, v) is `v >= maximum ? v : maximum`.
+      w.line("for (int64_t e = 0; e < extent; e++) { const \(type) v = \(x.pointer)[base + e * inner]; maximum = v >= maximum ? v : maximum; }")
+      w.line("if (!isfinite(maximum)) maximum = 0;")
+      w.line("\(type) sum = 0;")
+      w.line("for (int64_t e = 0; e < extent; e++) sum += exp\(suffix)(\(x.pointer)[base + e * inner] - maximum);")
+      if node.op == .logSoftmax {
+        w.line("const \(type) log_sum = log\(suffix)(sum) + maximum;")
+        w.line("for (int64_t e = 0; e < extent; e++) \(y)[base + e * inner] = \(x.pointer)[base + e * inner] - log_sum;")
+      } else {
+        w.line("for (int64_t e = 0; e < extent; e++) \(y)[base + e * inner] = exp\(suffix)(\(x.pointer)[base + e * inner] - maximum) / sum;")
+      }
+      w.close()
+      w.close()
+    default:
+      throw CodegenCError.unsupported(op: node.op, value: context.name(node.result), reason: "not a normalisation")
+    }
+  }
+}
