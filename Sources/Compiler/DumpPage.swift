@@ -13,6 +13,8 @@ public enum DumpPage {
     public var added: Int
     public var removed: Int
     public var svg: String?
+    /// Why there is no drawing, when dot was installed but gave none.
+    public var drawingNote: String? = nil
   }
 
   public static func html(title: String, stages: [Stage]) -> String {
@@ -32,6 +34,7 @@ public enum DumpPage {
       var svg = stage.svg
       if let start = svg?.range(of: "<svg") { svg = String(svg![start.lowerBound...]) }
       fields.append(("svg", svg.map(json) ?? "null"))
+      fields.append(("drawingNote", stage.drawingNote.map(json) ?? "null"))
       data += "{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}"
     }
     data += "]"
@@ -178,7 +181,8 @@ public enum DumpPage {
       if (s.peak !== null) facts.push(`<span class="fact">planned peak <b>${s.peak}</b> (all buffers without planning ${s.unplanned})</span>`);
       if (current > 0) facts.push(`<span class="fact">IR lines <b class="plus">+${s.added}</b> <b class="minus">−${s.removed}</b></span>`);
       $("facts").innerHTML = facts.join("");
-      $("canvas").innerHTML = s.svg === null ? `<div id="nosvg">No drawing: Graphviz's dot was not installed when the dump was written (${escape(s.file)}.dot is beside this page).</div>` : s.svg;
+      $("canvas").innerHTML = s.svg !== null ? s.svg
+        : `<div id="nosvg">No drawing: ${s.drawingNote !== null ? escape(s.drawingNote) : `Graphviz's dot was not installed when the dump was written (${escape(s.file)}.dot is beside this page).`}</div>`;
       applyTransform();
       renderText();
     }

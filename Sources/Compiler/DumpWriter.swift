@@ -24,9 +24,11 @@ public struct DumpWriter: Sendable {
   public func finish(_ stages: [CompileStage], summaries: [StageSummary], title: String) throws(CompileError) -> Bool {
     let rendered = Graphviz.executable != nil
     var svgs = [String?](repeating: nil, count: stages.count)
+    var notes = [String?](repeating: nil, count: stages.count)
     if rendered {
       let failures = Locked<[String]>([])
       let results = Locked<[Int: String]>([:])
+      let timedOut = Locked<[Int: Double]>([:])
       let queue = DispatchQueue(label: "asrc.dump.svg", attributes: .concurrent)
       let group = DispatchGroup()
       let slots = DispatchSemaphore(value: 2)
@@ -35,9 +37,13 @@ public struct DumpWriter: Sendable {
         queue.async(group: group) {
           defer { slots.signal() }
           do {
-            _ = try Graphviz.renderSVG(dotFile: path(stage, "dot"), to: path(stage, "svg"))
-            let svg = try String(contentsOfFile: path(stage, "svg"), encoding: .utf8)
-            results.update { $0[index] = svg }
+            switch try Graphviz.renderSVG(dotFile: path(stage, "dot"), to: path(stage, "svg")) {
+            case .rendered:
+              let svg = try String(contentsOfFile: path(stage, "svg"), encoding: .utf8)
+              results.update { $0[index] = svg }
+            case .timedOut(let seconds): timedOut.update { $0[index] = seconds }
+            case .notInstalled: break
+            }
           } catch {
             failures.update { $0.append("\(error)") }
           }
@@ -46,6 +52,9 @@ public struct DumpWriter: Sendable {
       group.wait()
       if let failure = failures.value.first { throw CompileError(failure) }
       for (index, svg) in results.value { svgs[index] = svg }
+      for (index, seconds) in timedOut.value {
+        notes[index] = "Graphviz's dot had not laid this stage out after \(Int(seconds)) s and was stopped (ASRC_DOT_TIME_LIMIT sets the limit); \(stages[index].fileStem).dot is beside this page."
+      }
     }
     var previousText = ""
     var pages: [DumpPage.Stage] = []
@@ -56,7 +65,7 @@ public struct DumpWriter: Sendable {
         DumpPage.Stage(
           summary: summaries[index], file: stage.fileStem, text: text,
           diff: index == 0 ? "" : LineDiff.unified(lines),
-          added: lines.count { $0.kind == .added }, removed: lines.count { $0.kind == .removed }, svg: svgs[index]))
+          added: lines.count { $0.kind == .added }, removed: lines.count { $0.kind == .removed }, svg: svgs[index], drawingNote: notes[index]))
       previousText = text
     }
     try Self.write(DumpPage.html(title: title, stages: pages), to: folder + "/index.html")

@@ -8,10 +8,21 @@ public enum Graphviz {
     return path.split(separator: ":").map { "\($0)/dot" }.first { FileManager.default.isExecutableFile(atPath: $0) }
   }()
 
-  /// Renders a .dot file to SVG; false (no error) when dot is not installed, an error naming the
-  /// file when dot fails.
-  public static func renderSVG(dotFile: String, to svgFile: String) throws(CompileError) -> Bool {
-    guard let executable else { return false }
+  /// What came of a rendering.
+  public enum Outcome: Equatable, Sendable {
+    case rendered
+    case notInstalled
+    /// dot ran past the time limit and was stopped: its layout of some graphs never settles
+    /// (a 1,500-node stage once ran for over 12 minutes while its neighbours took seconds).
+    case timedOut(seconds: Double)
+  }
+
+  /// The longest `dot` may take for one drawing (`ASRC_DOT_TIME_LIMIT` seconds, default 120).
+  public static let timeLimit: Double = ProcessInfo.processInfo.environment["ASRC_DOT_TIME_LIMIT"].flatMap(Double.init) ?? 120
+
+  /// Renders a .dot file to SVG: an error naming the file when dot fails.
+  public static func renderSVG(dotFile: String, to svgFile: String, timeLimit: Double = Self.timeLimit) throws(CompileError) -> Outcome {
+    guard let executable else { return .notInstalled }
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = ["-Tsvg", dotFile, "-o", svgFile]
@@ -19,11 +30,23 @@ public enum Graphviz {
     process.standardError = errors
     process.standardOutput = FileHandle.nullDevice
     do { try process.run() } catch { throw CompileError("cannot run \(executable): \(error.localizedDescription)") }
+    let expired = Locked(false)
+    let killer = DispatchWorkItem {
+      guard process.isRunning else { return }
+      expired.update { $0 = true }
+      process.terminate()
+    }
+    DispatchQueue.global().asyncAfter(deadline: .now() + timeLimit, execute: killer)
     let detail = errors.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
+    killer.cancel()
+    if expired.value {
+      try? FileManager.default.removeItem(atPath: svgFile)
+      return .timedOut(seconds: timeLimit)
+    }
     guard process.terminationStatus == 0 else {
       throw CompileError("dot failed to render \(svgFile): \(String(decoding: detail, as: UTF8.self))")
     }
-    return true
+    return .rendered
   }
 }

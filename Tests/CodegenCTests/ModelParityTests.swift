@@ -41,9 +41,7 @@ import Testing
     try Parity.check(graph, inputs: inputs, parameters: directory.weights, "\(model) gradients")
   }
 
-  /// The same after the fusion passes. At this branch's base (issue 13's fusion work in
-  /// progress) fuse-elementwise and fuse-reductions never finish on these models:
-  /// RegionOutlining.topologicallySorted loops on a cycle a non-convex group creates.
+  /// The same after the fusion passes (multi-result regions included).
   @Test(arguments: models)
   func forwardAndGradientsFused(_ model: String) throws {
     let (directory, inputs) = try Self.fixture(model)

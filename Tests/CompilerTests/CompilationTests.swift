@@ -111,3 +111,20 @@ import Testing
     for (previous, next) in zip(summaries, summaries.dropFirst()) { #expect(next.nodesBefore == previous.nodesAfter) }
   }
 }
+
+/// A drawing Graphviz does not finish within the limit is stopped, and the dump goes on.
+@Suite struct GraphvizTimeLimitTests {
+  @Test func aLayoutPastTheLimitIsStopped() throws {
+    guard Graphviz.executable != nil else { return }
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("asrc-dot-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    // A dense graph whose layout takes well over the 10 ms allowed.
+    var dot = "digraph g {\n"
+    for from in 0..<60 { for to in (from + 1)..<60 where (from * 7 + to) % 3 == 0 { dot += "  n\(from) -> n\(to);\n" } }
+    try (dot + "}\n").write(toFile: folder + "/g.dot", atomically: true, encoding: .utf8)
+    #expect(try Graphviz.renderSVG(dotFile: folder + "/g.dot", to: folder + "/g.svg", timeLimit: 0.01) == .timedOut(seconds: 0.01))
+    #expect(!FileManager.default.fileExists(atPath: folder + "/g.svg"))
+    #expect(try Graphviz.renderSVG(dotFile: folder + "/g.dot", to: folder + "/g.svg", timeLimit: 60) == .rendered)
+  }
+}
