@@ -34,7 +34,8 @@ public enum Graphviz {
     let killer = DispatchWorkItem {
       guard process.isRunning else { return }
       expired.update { $0 = true }
-      process.terminate()
+      // SIGKILL: dot ignores SIGTERM while it lays a graph out.
+      kill(process.processIdentifier, SIGKILL)
     }
     DispatchQueue.global().asyncAfter(deadline: .now() + timeLimit, execute: killer)
     let detail = errors.fileHandleForReading.readDataToEndOfFile()
