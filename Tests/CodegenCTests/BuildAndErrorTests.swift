@@ -78,11 +78,9 @@ import TestSupport
     let source = try CEmitter.emit(try Self.smallGraph("cached"))
     let first = try compiler(cache: cache).build(source)
     #expect(!first.cached)
-    let clock = ContinuousClock()
-    let start = clock.now
+    // Timing belongs to benchmarks; `cached` says the compiler was not run again.
     let second = try compiler(cache: cache).build(source)
     #expect(second.cached && second.library == first.library)
-    #expect(clock.now - start < .seconds(1))
     for file in ["model.c", "model.h", "libmodel.so", "flags.txt"] {
       #expect(FileManager.default.fileExists(atPath: first.directory.appendingPathComponent(file).path), "\(file) missing")
     }
