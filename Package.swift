@@ -40,7 +40,7 @@ let package = Package(
     .target(name: "Tensor", dependencies: ["IR"], path: "Sources/Tensor"),
     // The C backend: C text from a graph, the system compiler, and the library loader.
     .target(name: "CodegenC", dependencies: ["IR", "Passes"], path: "Sources/CodegenC"),
-    .target(name: "CRuntime", dependencies: ["CodegenC", "IR", "Passes", "Tensor"], path: "Sources/CRuntime"),
+    .target(name: "CRuntime", dependencies: ["CodegenC", "IR", "Passes", "Runtime", "Tensor"], path: "Sources/CRuntime"),
     .target(
       name: "Runtime",
       dependencies: ["IR", "Tensor", "COpenBLAS", .product(name: "RealModule", package: "swift-numerics")],
@@ -51,9 +51,9 @@ let package = Package(
     .target(name: "Audio", dependencies: ["CSndFile", "CSoxr"], path: "Sources/Audio"),
     .target(name: "Data", dependencies: ["Audio", "Formats", "Models", "Tensor"], path: "Sources/Data"),
     .target(
-      name: "Training", dependencies: ["Audio", "Data", "Formats", "IR", "Models", "Passes", "Runtime", "Tensor", "Inference"],
+      name: "Training", dependencies: ["Audio", "CRuntime", "Data", "Formats", "IR", "Models", "Passes", "Runtime", "Tensor", "Inference"],
       path: "Sources/Training"),
-    .target(name: "Inference", dependencies: ["Audio", "Data", "Formats", "IR", "Models", "Passes", "Runtime"], path: "Sources/Inference"),
+    .target(name: "Inference", dependencies: ["Audio", "CRuntime", "Data", "Formats", "IR", "Models", "Passes", "Runtime"], path: "Sources/Inference"),
     .target(
       name: "Compiler", dependencies: ["IR", "Passes", "Runtime", "Tensor", "Models"], path: "Sources/Compiler"),
     .target(
@@ -63,7 +63,7 @@ let package = Package(
     .executableTarget(
       name: "asrc",
       dependencies: [
-        "IR", "Passes", "Compiler", "SystemInfo", "Models", "Formats", "Inference", "Runtime", "Audio", "Data", "Training",
+        "IR", "Passes", "Compiler", "CodegenC", "CRuntime", "SystemInfo", "Models", "Formats", "Inference", "Runtime", "Audio", "Data", "Training",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "Sources/asrc"),
@@ -79,7 +79,7 @@ let package = Package(
     .testTarget(name: "CLITests", dependencies: ["TestSupport", "asrc", "Formats", "IR", "Passes"], path: "Tests/CLITests"),
     .testTarget(name: "AutodiffTests", dependencies: ["IR", "Passes", "Runtime", "Models", "Formats", "Inference"], path: "Tests/AutodiffTests"),
     .testTarget(
-      name: "TrainingTests", dependencies: ["TestSupport", "Data", "Formats", "IR", "Models", "Runtime", "Tensor", "Training"], path: "Tests/TrainingTests"),
+      name: "TrainingTests", dependencies: ["TestSupport", "CRuntime", "Data", "Formats", "IR", "Models", "Runtime", "Tensor", "Training"], path: "Tests/TrainingTests"),
     .testTarget(name: "DataTests", dependencies: ["TestSupport", "Audio", "Data", "Formats", "Models"], path: "Tests/DataTests"),
     .testTarget(
       name: "CodegenCTests", dependencies: ["TestSupport", "CodegenC", "CRuntime", "IR", "Passes", "Runtime", "Models", "Formats", "Inference"],

@@ -7,6 +7,9 @@ public enum Pipelines {
   public static let inference = cleanup + fusion
   /// Training: `autodiff` first, then the same cleanup over forward and backward together.
   public static let training = ["autodiff"] + cleanup + fusion
+  /// What a backend runs on a graph it is given whole (forward, or forward and backward already
+  /// differentiated): cleanup, then fusion.
+  public static let optimization = cleanup + fusion
 
   /// Constant folding and identities first, so fusion sees the smallest graph.
   static let cleanup = ["fold-constants", "simplify", "cse", "dce"]

@@ -10,9 +10,16 @@ import Tensor
 /// loaded once per backend instance.
 public final class CBackend: Sendable {
   public let compiler: CCompiler
+  /// The passes run on a graph before it is emitted (none: the graph is emitted as given).
+  public let passes: [String]
   private let models = Mutex<[Graph: CompiledModel]>([:])
 
-  public init(compiler: CCompiler = CCompiler()) { self.compiler = compiler }
+  /// `passes` are pass names as `asrc compile --passes` takes them; ``Pipelines/optimization``
+  /// gives the compiler's cleanup and fusion.
+  public init(compiler: CCompiler = CCompiler(), passes: [String] = []) {
+    self.compiler = compiler
+    self.passes = passes
+  }
 
   /// Runs `graph` and returns its outputs by name.
   public func run(_ graph: Graph, inputs: [String: Tensor], parameters: [String: Tensor]) throws -> [String: Tensor] {
@@ -22,7 +29,8 @@ public final class CBackend: Sendable {
   /// The compiled model of a graph (built or loaded on first use).
   public func model(for graph: Graph) throws -> CompiledModel {
     if let model = models.withLock({ $0[graph] }) { return model }
-    let model = try CompiledModel(graph: graph, compiler: compiler)
+    let optimized = passes.isEmpty ? graph : try PassManager(passes: Pipelines.passes(passes)).run(graph).graph
+    let model = try CompiledModel(graph: optimized, compiler: compiler)
     return models.withLock { cache in
       if let existing = cache[graph] { return existing }
       cache[graph] = model

@@ -1,4 +1,5 @@
 import Audio
+import CRuntime
 import Data
 import Formats
 import IR
@@ -7,16 +8,19 @@ import Passes
 import Runtime
 
 /// Speech recognition with a loaded model: audio files to logits and greedy transcripts,
-/// run by the interpreter on the model's forward graph.
+/// run on the model's forward graph by the interpreter or the C backend.
 public struct Recognizer {
   public let model: ModelDirectory
   /// The model graph without the CTC loss.
   public let forward: Graph
   public let extractor: FeatureExtractor
-  public var interpreter = Interpreter()
+  /// What runs the forward graph.
+  public var executor: any GraphExecutor
 
-  public init(model: ModelDirectory, profile: OpProfile? = nil) throws {
-    interpreter = Interpreter(profile: profile)
+  /// `profile` collects per-op times, which only the interpreter records: with it, the
+  /// interpreter runs whatever `backend` says.
+  public init(model: ModelDirectory, backend: Backend = .interp, profile: OpProfile? = nil) throws {
+    executor = profile.map { Interpreter(profile: $0) } ?? backend.executor
     self.model = model
     forward = try PassManager(passes: [selectOutputs(["logits"])]).run(model.graph).graph
     extractor = FeatureExtractor(settings: model.featureExtractor)
@@ -38,7 +42,7 @@ public struct Recognizer {
     let batch = extractor.batch(clips)
     var inputs: [String: Tensor] = ["input_values": batch.inputValues]
     if let mask = batch.attentionMask, forward.input(named: "attention_mask") != nil { inputs["attention_mask"] = mask }
-    guard let logits = try interpreter.run(forward, inputs: inputs, parameters: model.weights)["logits"] else {
+    guard let logits = try executor.run(forward, inputs: inputs, parameters: model.weights)["logits"] else {
       throw InterpreterError.invalidValue("the graph has no logits output")
     }
     return logits

@@ -1,3 +1,4 @@
+import CRuntime
 import Data
 import Foundation
 import Formats
@@ -51,9 +52,12 @@ public struct Evaluator {
   public let tokenizer: CTCTokenizer
   public let collator: Collator
   public let batching: Batching
+  /// What runs the evaluation graph.
+  public let executor: any GraphExecutor
 
-  public init(model: ModelDirectory, batching: Batching = .independentOfBatchSize) {
+  public init(model: ModelDirectory, batching: Batching = .independentOfBatchSize, backend: Backend = .interp) {
     self.batching = batching
+    executor = backend.executor
     graph = model.graph
     configuration = model.configuration
     tokenizer = model.tokenizer
@@ -74,7 +78,6 @@ public struct Evaluator {
     var characters = ErrorRate()
     var utterances: [UtteranceResult] = []
     var skipped: [SkippedEntry] = []
-    let interpreter = Interpreter()
     var done = 0
     while let batch = loader.next() {
       skipped += batch.skipped
@@ -83,7 +86,7 @@ public struct Evaluator {
       guard !batch.items.isEmpty else { continue }
       var inputs = ["input_values": batch.inputValues, "labels": batch.labels]
       if let mask = batch.attentionMask, graph.input(named: "attention_mask") != nil { inputs["attention_mask"] = mask }
-      let outputs = try interpreter.run(graph, inputs: inputs, parameters: weights)
+      let outputs = try executor.run(graph, inputs: inputs, parameters: weights)
       if let loss = outputs["loss"]?.doubles.first, loss.isFinite {
         weightedLoss += loss * Double(batch.items.count)
         counted += batch.items.count

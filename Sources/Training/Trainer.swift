@@ -1,3 +1,4 @@
+import CRuntime
 import Data
 import Foundation
 import Formats
@@ -7,7 +8,7 @@ import Passes
 import Runtime
 
 /// Fine-tuning with the guide's recipe, on the graph the autodiff pass derives, run by the
-/// interpreter. See TrainingArguments for the options and their defaults.
+/// interpreter or the C backend. See TrainingArguments for the options and their defaults.
 ///
 /// Per step: a padded batch (prefetched), the training graph's loss and gradients, a skip if
 /// either is not finite (the scheduler does not advance either), global-norm clipping, AdamW at
@@ -22,6 +23,8 @@ public final class Trainer {
   private var optimizer: AdamW
   private let schedule: LearningRateSchedule
   private let trainingGraph: Graph
+  /// What runs the training graph (and the evaluation graph).
+  private let executor: any GraphExecutor
   private let evaluator: Evaluator
   /// Batches of `perDeviceTrainBatchSize` in an epoch; optimizer steps take
   /// `gradientAccumulationSteps` of them each (the last step of an epoch takes what is left).
@@ -40,8 +43,10 @@ public final class Trainer {
   /// continues up to the resumed step): rotation never removes another run's.
   private var ownCheckpoints: Set<String> = []
 
-  public init(model: ModelDirectory, train: Dataset, evaluation: Dataset?, arguments: TrainingArguments, report: @escaping (String) -> Void) throws {
+  public init(model: ModelDirectory, train: Dataset, evaluation: Dataset?, arguments: TrainingArguments, backend: Backend = .interp, report: @escaping (String) -> Void
+  ) throws {
     self.arguments = arguments
+    executor = backend.executor
     self.model = model
     self.train = train
     self.evaluation = evaluation
@@ -68,7 +73,7 @@ public final class Trainer {
     let forward = try Wav2Vec2Graph.build(model.configuration, options: .init(usesAttentionMask: model.featureExtractor.returnAttentionMask, training: true))
     let frozen = arguments.freezeFeatureEncoder
     trainingGraph = try PassManager(passes: [autodiff(trainable: { !(frozen && Wav2Vec2Configuration.isFeatureEncoderParameter($0)) })]).run(forward).graph
-    evaluator = Evaluator(model: model, batching: arguments.evalPaddedBatches ? .padded : .independentOfBatchSize)
+    evaluator = Evaluator(model: model, batching: arguments.evalPaddedBatches ? .padded : .independentOfBatchSize, backend: backend)
     progress = TrainingProgress(totalSteps: totalSteps)
     // Up to 4 h of 16 kHz float audio (about 0.9 GB) is cached after its first epoch.
     audioCache = train.totalSeconds <= 4 * 3600 ? AudioCache() : nil
@@ -118,7 +123,6 @@ public final class Trainer {
     var window = LogWindow()
     var lastGradNorm = 0.0
     var lastLearningRate = schedule.rate(at: state.schedulerSteps)
-    let interpreter = Interpreter()
     let clock = ContinuousClock()
     if let runName = arguments.runName { report("run \(runName)") }
     if let evaluation, arguments.evalOnStart, state.globalStep == 0 { try evaluate(evaluation) }
@@ -150,7 +154,7 @@ public final class Trainer {
           examples += batch.items.count
           // The Trainer adds micro-batch losses without dividing them: Wav2Vec2ForCTC takes
           // **kwargs, so its loss counts as already scaled for accumulation.
-          let (microLoss, microGradients) = try step(batch, interpreter: interpreter)
+          let (microLoss, microGradients) = try step(batch)
           loss += microLoss
           accumulate(microGradients, into: &gradients)
         }
@@ -249,7 +253,7 @@ public final class Trainer {
   }
 
   /// The loss and the gradients of one batch.
-  private func step(_ batch: TrainingBatch, interpreter: Interpreter) throws -> (Double, [String: Tensor]) {
+  private func step(_ batch: TrainingBatch) throws -> (Double, [String: Tensor]) {
     var inputs = ["input_values": batch.inputValues, "labels": batch.labels]
     if let mask = batch.attentionMask, trainingGraph.input(named: "attention_mask") != nil { inputs["attention_mask"] = mask }
     // Every random choice of a step derives from (seed, step): a resumed run repeats it exactly.
@@ -267,7 +271,7 @@ public final class Trainer {
     if trainingGraph.input(named: "layer_keep") != nil {
       inputs["layer_keep"] = Tensor(LayerDrop.keep(layers: config.numHiddenLayers, probability: config.layerdrop, random: &random), shape: [config.numHiddenLayers])
     }
-    let outputs = try interpreter.run(trainingGraph, inputs: inputs, parameters: model.weights)
+    let outputs = try executor.run(trainingGraph, inputs: inputs, parameters: model.weights)
     var gradients: [String: Tensor] = [:]
     for (name, tensor) in outputs where name.hasPrefix("grad.") { gradients[String(name.dropFirst(5))] = tensor }
     return (outputs["loss"]?.doubles.first ?? .nan, gradients)

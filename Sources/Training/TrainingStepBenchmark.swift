@@ -1,3 +1,4 @@
+import CRuntime
 import Data
 import Foundation
 import Formats
@@ -9,12 +10,13 @@ import Runtime
 public enum TrainingStepBenchmark {
   public static func run(
     model: ModelDirectory, batch: Int, samples: Int, labelLength: Int, steps: Int, random: inout SeededRandom, profile: OpProfile?,
-    passes: [Pass] = []
+    passes: [Pass] = [], freezeFeatureEncoder: Bool = false, backend: Backend = .interp
   ) throws -> (seconds: [Double], profile: String?) {
     let config = model.configuration
     let forward = try Wav2Vec2Graph.build(config, options: .init(usesAttentionMask: model.featureExtractor.returnAttentionMask, training: true))
     // `passes` run on the training graph (after autodiff), e.g. the fusion passes.
-    let graph = try PassManager(passes: [autodiff()] + passes).run(forward).graph
+    let trainable: @Sendable (String) -> Bool = { !(freezeFeatureEncoder && Wav2Vec2Configuration.isFeatureEncoderParameter($0)) }
+    let graph = try PassManager(passes: [autodiff(trainable: trainable)] + passes).run(forward).graph
     var weights = model.weights
     if graph.parameter(named: "wav2vec2.masked_spec_embed") != nil, weights["wav2vec2.masked_spec_embed"] == nil {
       weights["wav2vec2.masked_spec_embed"] = Tensor([Float](repeating: 0.5, count: config.hiddenSize), shape: [config.hiddenSize])
@@ -37,12 +39,13 @@ public enum TrainingStepBenchmark {
     if graph.input(named: "layer_keep") != nil { inputs["layer_keep"] = Tensor([Bool](repeating: true, count: config.numHiddenLayers), shape: [config.numHiddenLayers]) }
     var optimizer = AdamW(weightDecay: 0.005)
     let clock = ContinuousClock()
-    var interpreter = Interpreter()
+    // Per-op times are the interpreter's: with a profile, the interpreter runs the timed steps.
+    let executor = backend.executor
     var timings: [Double] = []
     for step in 0...steps {
-      if step == 1 { interpreter.profile = profile }
+      let runner: any GraphExecutor = step >= 1 && profile != nil ? Interpreter(profile: profile) : executor
       let elapsed = try clock.measure {
-        let outputs = try interpreter.run(graph, inputs: inputs, parameters: weights)
+        let outputs = try runner.run(graph, inputs: inputs, parameters: weights)
         var gradients: [String: Tensor] = [:]
         for (name, tensor) in outputs where name.hasPrefix("grad.") { gradients[String(name.dropFirst(5))] = tensor }
         optimizer.update(&weights, gradients: gradients, learningRate: 1e-5)

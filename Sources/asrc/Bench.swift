@@ -8,6 +8,7 @@ import Passes
 import Runtime
 import SystemInfo
 import Audio
+import CRuntime
 import Data
 import Training
 
@@ -20,11 +21,12 @@ struct Bench: ParsableCommand {
 struct InferenceBench: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "inference",
-    abstract: "Measure interpreter inference speed in seconds per audio-second.",
+    abstract: "Measure inference speed in seconds per audio-second, on the interpreter or the C backend.",
     discussion: """
-      Builds the configuration with freshly initialised weights, runs a warm-up pass, then times \
-      --repeat passes over --seconds of audio and prints the median. --save-model writes the model as a \
-      Hugging Face folder so that tools/bench-inference can time PyTorch on the very same weights.
+      Builds the configuration with freshly initialised weights, runs a warm-up pass (which also \
+      builds the C library, or finds it in the cache), then times --repeat passes over --seconds of audio \
+      and prints the median and the peak resident memory. --save-model writes the model as a Hugging Face \
+      folder so that tools/bench-peers can time PyTorch, ONNX Runtime and OpenVINO on the very same weights.
       """)
 
   @Option(help: "base, large-lv60, or a config.json path.") var config = "base"
@@ -35,10 +37,16 @@ struct InferenceBench: ParsableCommand {
   @Flag(help: "Print the time spent in each op over the timed passes.") var profile = false
   @Option(help: "Run these passes (comma-separated, e.g. fuse-reductions,fuse-epilogues,fuse-elementwise,dce) on the graph before timing it.")
   var passes: String?
+  @OptionGroup var backendOption: BackendOption
+
+  func validate() throws {
+    if profile && backendOption.backend == .c { throw ValidationError("--profile times the interpreter's ops; use it with --backend interp") }
+  }
 
   func run() throws {
     try reportingFailures {
       guard seconds > 0, batch > 0 else { throw CommandFailure("--seconds and --batch must be positive") }
+      let backend = backendOption.backend
       let configuration = try loadConfiguration(config)
       let settings = FeatureExtractorSettings(returnAttentionMask: configuration.defaultReturnsAttentionMask)
       var graph: IR.Graph
@@ -59,14 +67,14 @@ struct InferenceBench: ParsableCommand {
       }
       var recognizer: Recognizer
       let opProfile = OpProfile()
-      do { recognizer = try Recognizer(model: model) } catch { throw CommandFailure("\(error)") }
+      do { recognizer = try Recognizer(model: model, backend: backend) } catch { throw CommandFailure("\(error)") }
       var random = SeededRandom(seed: 1)
       let sampleCount = Int(seconds * 16000)
       let clips = (0..<batch).map { _ in (0..<sampleCount).map { _ in Float(random.normal() * 0.1) } }
       let clock = ContinuousClock()
       do {
         _ = try recognizer.logits(clips)
-        if profile { recognizer.interpreter.profile = opProfile }
+        if profile { recognizer.executor = Interpreter(profile: opProfile) }
         var timings: [Double] = []
         for _ in 0..<max(1, self.repeat) {
           let elapsed = try clock.measure { _ = try recognizer.logits(clips) }
@@ -74,8 +82,9 @@ struct InferenceBench: ParsableCommand {
         }
         let median = timings.sorted()[timings.count / 2]
         let audioSeconds = seconds * Double(batch)
-        print(String(format: "asrc interpreter: %.3f s per audio-second (%@, %d × %.1f s, median of %d: %.2f s; OpenBLAS threads %d)%@",
-          median / audioSeconds, config, batch, seconds, timings.count, median, LinkedLibraries.openBLASThreads, passes.map { "; passes \($0)" } ?? ""))
+        print(String(format: "asrc %@: %.3f s per audio-second (%@, %d × %.1f s, median of %d: %.2f s; OpenBLAS threads %d; peak RSS %.2f GiB)%@",
+          backend.displayName, median / audioSeconds, config, batch, seconds, timings.count, median, LinkedLibraries.openBLASThreads,
+          Double(peakResidentBytes()) / 1_073_741_824, passes.map { "; passes \($0)" } ?? ""))
         if profile { print(opProfile.report) }
       } catch {
         throw CommandFailure("\(error)")
@@ -149,10 +158,17 @@ struct TrainingBench: ParsableCommand {
   @Flag(help: "Print the time spent in each op over the timed steps.") var profile = false
   @Option(help: "Run these passes (comma-separated) on the training graph after autodiff, e.g. fuse-reductions,fuse-epilogues,fuse-elementwise,dce.")
   var passes: String?
+  @Flag(help: "Train without the feature encoder's parameters (the guide's freeze_feature_encoder()).") var freezeFeatureEncoder = false
+  @OptionGroup var backendOption: BackendOption
+
+  func validate() throws {
+    if profile && backendOption.backend == .c { throw ValidationError("--profile times the interpreter's ops; use it with --backend interp") }
+  }
 
   func run() throws {
     try reportingFailures {
       guard seconds > 0, batch > 0 else { throw CommandFailure("--seconds and --batch must be positive") }
+      let backend = backendOption.backend
       let configuration = try loadConfiguration(config)
       let settings = FeatureExtractorSettings(returnAttentionMask: configuration.defaultReturnsAttentionMask)
       let evalGraph = try ModelDirectory.buildGraph(configuration, settings, path: config)
@@ -175,10 +191,11 @@ struct TrainingBench: ParsableCommand {
         model: model, batch: batch, samples: samples, labelLength: labelLength, steps: max(1, self.repeat), random: &random, profile: profile ? OpProfile() : nil,
         passes: try passes.map { names in
           do { return try PassRegistry.pipeline(names) } catch { throw CommandFailure("\(error)") }
-        } ?? [])
+        } ?? [], freezeFeatureEncoder: freezeFeatureEncoder, backend: backend)
       let median = timings.seconds.sorted()[timings.seconds.count / 2]
-      print(String(format: "asrc training step: %.3f s per audio-second (%@, batch %d × %.1f s, median of %d: %.2f s per step)",
-        median / (seconds * Double(batch)), config, batch, seconds, timings.seconds.count, median) + (passes.map { "; passes \($0)" } ?? ""))
+      print(String(format: "asrc training step, %@: %.3f s per audio-second (%@, batch %d × %.1f s%@, median of %d: %.2f s per step; peak RSS %.2f GiB)",
+        backend.displayName, median / (seconds * Double(batch)), config, batch, seconds, freezeFeatureEncoder ? ", feature encoder frozen" : "",
+        timings.seconds.count, median, Double(peakResidentBytes()) / 1_073_741_824) + (passes.map { "; passes \($0)" } ?? ""))
       if let report = timings.profile { print(report) }
     }
   }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CRuntime
 import Data
 import Foundation
 import Formats
@@ -24,12 +25,13 @@ struct Grad: ParsableCommand {
       "Also print a precision report: every node against the same graph run in f64 (widen-to-f64), the N nodes that add the most error, and the outputs.",
       valueName: "N"))
   var precisionReport: Int?
+  @OptionGroup var backendOption: BackendOption
 
   func run() throws {
     try reportingFailures {
       try IRFile.checkWritable(output)
       if let dumpIR { try IRFile.checkWritable(dumpIR) }
-      let recognizer = try loadRecognizer(model)
+      let recognizer = try loadRecognizer(model, backend: backendOption.backend)
       let directory = recognizer.model
       let frozen = freezeFeatureEncoder
       let samples = try recognizer.loadAudio(audio)
@@ -44,7 +46,7 @@ struct Grad: ParsableCommand {
       let batch = recognizer.extractor.batch([samples])
       var inputs = ["input_values": batch.inputValues, "labels": Tensor(ids.map(Int64.init), shape: [1, ids.count])]
       if let mask = batch.attentionMask, graph.input(named: "attention_mask") != nil { inputs["attention_mask"] = mask }
-      let outputs = try Interpreter().run(graph, inputs: inputs, parameters: directory.weights)
+      let outputs = try backendOption.backend.executor.run(graph, inputs: inputs, parameters: directory.weights)
       var gradients: [String: Tensor] = [:]
       for (name, tensor) in outputs where name.hasPrefix("grad.") { gradients[String(name.dropFirst(5))] = tensor }
       if let precisionReport {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CRuntime
 import Data
 import Dispatch
 import Foundation
@@ -8,7 +9,7 @@ import Training
 
 struct Train: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Fine-tune a model with the Hugging Face guide's recipe (AdamW, linear schedule, clipping, CTC loss) on the interpreter.",
+    abstract: "Fine-tune a model with the Hugging Face guide's recipe (AdamW, linear schedule, clipping, CTC loss) on the interpreter or the C backend.",
     discussion: """
       Options are named after Hugging Face TrainingArguments. Writes checkpoint-STEP/ folders (at most \
       --save-total-limit) and, at the end, the model, trainer_state.json and training.svg into --output-dir. \
@@ -19,6 +20,7 @@ struct Train: ParsableCommand {
   @Option(help: "Training data: a TIMIT or LibriSpeech folder, or a .csv/.tsv/.jsonl manifest.") var train: String
   @Option(help: "Evaluation data, evaluated every --eval-steps and at the end.") var eval: String?
   @Option(help: "Where checkpoints and the final model go.") var outputDir: String
+  @OptionGroup var backendOption: BackendOption
   // Numbers are read unconditionally, so that negative values reach the range checks
   // (`--max-steps -1`) instead of being taken for options.
   @Option(parsing: .unconditional, help: "Utterances per training batch (the guide's 16).") var perDeviceTrainBatchSize = 16
@@ -183,7 +185,7 @@ struct Train: ParsableCommand {
     print("train: " + trainSet.summary)
     let evalSet = try eval.map { Dataset.prepare(try loadCorpus($0), tokenizer: directory.tokenizer, model: directory.configuration, options: .evaluation) }
     if let evalSet { print("eval: " + evalSet.summary) }
-    let trainer = try Trainer(model: directory, train: trainSet, evaluation: evalSet, arguments: arguments) { print($0) }
+    let trainer = try Trainer(model: directory, train: trainSet, evaluation: evalSet, arguments: arguments, backend: backendOption.backend) { print($0) }
     if arguments.overwriteOutputDir && arguments.resumeFromCheckpoint == nil && arguments.saveStrategy != .no {
       // The checkpoints this run may save must not land on the earlier run's (with the epoch or
       // best strategies, any step of the run may get one).
@@ -259,6 +261,7 @@ struct Evaluate: ParsableCommand {
     "Pad every batch, even for models without an attention mask.",
     discussion: "For such models (group-norm feature encoders, like base) zero padding changes the outputs, so padded metrics depend on the batch size; by default only clips of one length share a batch, which gives every clip the score it gets alone (as asrc transcribe does). This flag pads as the guide's collator does (each row still decoded over its own frames), for comparison with transformers' batched evaluation."))
   var paddedBatches = false
+  @OptionGroup var backendOption: BackendOption
 
   func validate() throws {
     guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, not \(batchSize)") }
@@ -271,7 +274,7 @@ struct Evaluate: ParsableCommand {
       let dataset = Dataset.prepare(try loadCorpus(data), tokenizer: directory.tokenizer, model: directory.configuration, options: .evaluation)
       // Standard output holds the metrics alone (what a script reads); notes go to standard error.
       note(dataset.summary)
-      let result = try Evaluator(model: directory, batching: paddedBatches ? .padded : .independentOfBatchSize).evaluate(dataset, weights: directory.weights, batchSize: batchSize)
+      let result = try Evaluator(model: directory, batching: paddedBatches ? .padded : .independentOfBatchSize, backend: backendOption.backend).evaluate(dataset, weights: directory.weights, batchSize: batchSize)
       for entry in result.skipped { warn("skipped \(entry)") }
       // The metrics first: a failure to write the file below must not hide them.
       print(String(format: "WER %.4f  CER %.4f  loss %.4f  (%d utterances in %.1f s)",

@@ -1,3 +1,4 @@
+import CRuntime
 import Data
 import Foundation
 import Formats
@@ -38,18 +39,19 @@ import Training
   func makeTrainer(output: String) throws -> Trainer { try makeTrainer(arguments: arguments(output: output)) }
 
   /// A trainer on the fixture's initial model and six utterances.
-  func makeTrainer(arguments: TrainingArguments, configure: (inout Wav2Vec2Configuration) -> Void = { _ in }) throws -> Trainer {
+  func makeTrainer(arguments: TrainingArguments, backend: Backend = .interp, configure: (inout Wav2Vec2Configuration) -> Void = { _ in }) throws -> Trainer {
     var model = try ModelDirectory.load(Self.root.appendingPathComponent("initial").path)
     configure(&model.configuration)
     let corpus = try CorpusReader.load(Self.root.appendingPathComponent("train.csv").path)
     let dataset = Dataset.prepare(corpus, tokenizer: model.tokenizer, model: model.configuration)
     #expect(dataset.items.count == 6, "\(dataset.summary)")
-    return try Trainer(model: model, train: dataset, evaluation: nil, arguments: arguments) { _ in }
+    return try Trainer(model: model, train: dataset, evaluation: nil, arguments: arguments, backend: backend) { _ in }
   }
 
-  @Test func lossesAndFinalWeightsMatchTheTrainer() throws {
-    let output = scratch.path("asrc-parity")
-    let trainer = try makeTrainer(output: output)
+  /// On both backends: the C backend runs the same training graph, cleaned up and fused.
+  @Test(arguments: Backend.allCases) func lossesAndFinalWeightsMatchTheTrainer(backend: Backend) throws {
+    let output = scratch.path("asrc-parity-\(backend)")
+    let trainer = try makeTrainer(arguments: arguments(output: output), backend: backend)
     #expect(try trainer.run() == .finished)
     let steps = try expected()["steps"] as! [[String: Any]]
     let losses = trainer.state.logHistory.compactMap { $0["loss"] }
@@ -59,7 +61,7 @@ import Training
     for (index, step) in steps.enumerated() where index < losses.count {
       let reference = (step["loss"] as! NSNumber).doubleValue
       let relative = abs(losses[index] - reference) / abs(reference)
-      print("trainer parity step \(index + 1): loss \(losses[index]) vs \(reference) (relative \(relative)), grad norm \(norms[index]) vs \(step["grad_norm"]!)")
+      print("trainer parity (\(backend)) step \(index + 1): loss \(losses[index]) vs \(reference) (relative \(relative)), grad norm \(norms[index]) vs \(step["grad_norm"]!)")
       // Measured: at most 6.2e-6 (step 6); grad norms at most 2.4e-5 (step 2).
       #expect(relative <= 2e-5, "step \(index + 1): loss \(losses[index]) vs \(reference)")
       #expect(abs(rates[index] - (step["learning_rate"] as! NSNumber).doubleValue) <= 1e-12, "step \(index + 1) learning rate")
@@ -81,7 +83,7 @@ import Training
       #expect(relative <= (name.hasSuffix("k_proj.bias") ? 1e-3 : 2e-6), "final \(name): relative L2 \(relative) against the float64 run")
     }
     let worst = { (errors: [String: Double]) in errors.filter { !$0.key.hasSuffix("k_proj.bias") }.values.max() ?? 0 }
-    print("trainer parity: final weights over \(versusTorch.count) tensors, worst relative L2 error \(worst(versusTorch)) against PyTorch float32 and \(worst(versusExact)) against float64 (key biases: \(versusTorch.filter { $0.key.hasSuffix("k_proj.bias") }.values.max() ?? 0) and \(versusExact.filter { $0.key.hasSuffix("k_proj.bias") }.values.max() ?? 0))")
+    print("trainer parity (\(backend)): final weights over \(versusTorch.count) tensors, worst relative L2 error \(worst(versusTorch)) against PyTorch float32 and \(worst(versusExact)) against float64 (key biases: \(versusTorch.filter { $0.key.hasSuffix("k_proj.bias") }.values.max() ?? 0) and \(versusExact.filter { $0.key.hasSuffix("k_proj.bias") }.values.max() ?? 0))")
   }
 
   /// The Trainer's decay and no-decay parameter lists, name for name.
