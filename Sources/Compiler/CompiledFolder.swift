@@ -4,16 +4,42 @@ import Passes
 
 /// What `asrc compile` writes into its output folder: the optimised graph (`compiled.ir`), the
 /// memory plan's figures (`plan.json`) and a manifest (`manifest.json`: the graph's interface,
-/// the pipeline, the asrc version). Backends add their own files beside these.
+/// the pipeline, the asrc version). Backends add their own files beside these (the C backend:
+/// model.c, model.h and libmodel.so, with its build in the manifest).
 public enum CompiledFolder {
+  /// How the C backend's library was built, for the manifest.
+  public struct CBuild: Sendable {
+    public var compiler: String
+    public var compilerVersion: String
+    /// The whole command line, flags included.
+    public var command: [String]
+    public var cacheKey: String
+    /// True when the library came from the cache and the compiler did not run.
+    public var cached: Bool
+    /// The time to emit the C text and build it (or find it in the cache).
+    public var seconds: Double
+
+    public init(compiler: String, compilerVersion: String, command: [String], cacheKey: String, cached: Bool, seconds: Double) {
+      self.compiler = compiler
+      self.compilerVersion = compilerVersion
+      self.command = command
+      self.cacheKey = cacheKey
+      self.cached = cached
+      self.seconds = seconds
+    }
+  }
+
   public struct Manifest: Sendable {
     public var asrcVersion: String
     public var source: String
     public var training: Bool
     public var pipeline: [String]
     public var passesRun: [String]
+    /// nil when no C was built (`--backend interp`).
+    public var cBuild: CBuild?
 
-    public init(asrcVersion: String, source: String, training: Bool, pipeline: [String], passesRun: [String]) {
+    public init(asrcVersion: String, source: String, training: Bool, pipeline: [String], passesRun: [String], cBuild: CBuild? = nil) {
+      self.cBuild = cBuild
       self.asrcVersion = asrcVersion
       self.source = source
       self.training = training
@@ -44,12 +70,28 @@ public enum CompiledFolder {
         "training": \(manifest.training),
         "pipeline": [\(manifest.pipeline.map(DumpPage.json).joined(separator: ", "))],
         "passes_run": [\(manifest.passesRun.map(DumpPage.json).joined(separator: ", "))],
+        "c_backend": \(cBuildJSON(manifest.cBuild)),
         "nodes": \(graph.allNodes.count),
         "inputs": \(values(graph.inputs)),
         "parameters": \(values(graph.parameters)),
         "outputs": \(outputs)
       }
 
+      """
+  }
+
+  static func cBuildJSON(_ build: CBuild?) -> String {
+    guard let build else { return "null" }
+    return """
+      {
+          "files": ["model.c", "model.h", "libmodel.so"],
+          "compiler": \(DumpPage.json(build.compiler)),
+          "compiler_version": \(DumpPage.json(build.compilerVersion)),
+          "command": [\(build.command.map(DumpPage.json).joined(separator: ", "))],
+          "cache_key": \(DumpPage.json(build.cacheKey)),
+          "cached": \(build.cached),
+          "seconds": \(String(format: "%.3f", build.seconds))
+        }
       """
   }
 

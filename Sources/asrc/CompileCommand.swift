@@ -1,4 +1,6 @@
 import ArgumentParser
+import CRuntime
+import CodegenC
 import Compiler
 import Foundation
 import Formats
@@ -12,7 +14,9 @@ struct Compile: ParsableCommand {
     abstract: "Run the optimisation pipeline on a graph; write the optimised graph, its memory plan and a manifest.",
     discussion: """
       INPUT is an .ir file or a model folder (its model.ir, or the graph built from its config.json; its \
-      weights serve --check). OUTPUT_DIR gets compiled.ir, plan.json and manifest.json. Standard output \
+      weights serve --check). OUTPUT_DIR gets compiled.ir, plan.json and manifest.json and, with the C \
+      backend (the default), model.c, model.h and libmodel.so built with $CC (or cc) and cached under \
+      $XDG_CACHE_HOME/asrc/c; the manifest records the compiler, its version and the flags. Standard output \
       holds the per-pass table (and --check's); --print-ir-after* write to standard error. With --training, \
       a model folder's graph is built in training mode (dropout, SpecAugment, LayerDrop, as asrc train \
       does) and an .ir file is differentiated as it is. `asrc compile --list-passes` lists every pass and \
@@ -20,7 +24,12 @@ struct Compile: ParsableCommand {
       """)
 
   @Argument(help: "The .ir file or model folder.") var input: String?
-  @Option(name: .shortAndLong, help: "The folder to write compiled.ir, plan.json and manifest.json into.") var output: String?
+  @Option(name: .shortAndLong, help: "The folder to write compiled.ir, plan.json, manifest.json (and the C backend's model.c, model.h, libmodel.so) into.")
+  var output: String?
+  @Option(
+    help: ArgumentHelp(
+      "c: also emit C and build libmodel.so with the system compiler; interp: the IR alone (the interpreter runs compiled.ir).", valueName: "c|interp"))
+  var backend: Backend = .c
   @Flag(help: "Compile the training step: autodiff first, then the training pipeline.") var training = false
   @Flag(help: "With --training: no gradients for the convolutional feature encoder (as asrc train).") var freezeFeatureEncoder = false
   @Option(help: "An explicit pipeline: pass names separated by commas (with --training, autodiff is put first unless listed).")
@@ -128,14 +137,35 @@ struct Compile: ParsableCommand {
 
     let final = stages[stages.count - 1].graph
     let memory = summaries.last?.memory
+    // The C library is built (or found in the cache) before anything is written: a graph the
+    // backend cannot lower, or a compiler that fails, leaves the output folder as it was.
+    let cBuild = backend == .c ? try buildC(final) : nil
     let manifest = CompiledFolder.Manifest(
-      asrcVersion: Version.asrcVersion, source: input, training: training, pipeline: names, passesRun: stages.dropFirst().map(\.name))
+      asrcVersion: Version.asrcVersion, source: input, training: training, pipeline: names, passesRun: stages.dropFirst().map(\.name),
+      cBuild: cBuild.map(\.record))
     try compiled { try CompiledFolder.write(final, manifest: manifest, sizes: sizes, memory: memory, to: output) }
+    if let cBuild {
+      try compiled { try cBuild.copyFiles(to: output) }
+      let passSeconds = stages.reduce(0) { $0 + ($1.record?.seconds ?? 0) }
+      print(
+        String(
+          format: "wrote %@/model.c, model.h, libmodel.so (%@ in %.2f s); compile time: passes %.2f s + C %.2f s", output,
+          cBuild.record.cached ? "from the cache" : "built with \(cBuild.record.compiler)", cBuild.record.seconds, passSeconds, cBuild.record.seconds))
+    }
     var line = "wrote \(output)/compiled.ir (\(final.allNodes.count) nodes), plan.json, manifest.json"
     if let memory {
       line += "; planned peak \(formatBytes(memory.plannedPeakBytes)) for \(sizes), all buffers without planning \(formatBytes(memory.unplannedBytes))"
     }
     print(line)
+  }
+
+  /// Emits the graph as C and builds it (or finds it in the C cache).
+  private func buildC(_ graph: Graph) throws(CommandFailure) -> CLibraryBuild {
+    do {
+      return try CLibraryBuild(graph)
+    } catch {
+      throw CommandFailure("\(error)")
+    }
   }
 
   /// The pipeline's pass names: --passes, or the default; with --training, autodiff first.

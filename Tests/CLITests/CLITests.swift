@@ -25,10 +25,11 @@ import Testing
   /// Runs asrc with `arguments`, in `folder` when given (else the test's working folder).
   /// Standard output and error are drained at once (a full pipe would stall the child), and a
   /// run that takes longer than `limit` seconds is killed and recorded as an issue.
-  func asrc(_ arguments: [String], in folder: String? = nil, limit: Double = 600) throws -> Run {
+  func asrc(_ arguments: [String], in folder: String? = nil, limit: Double = 600, environment: [String: String] = [:]) throws -> Run {
     let process = Process()
     process.executableURL = Self.executable
     process.arguments = arguments
+    if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     if let folder { process.currentDirectoryURL = URL(fileURLWithPath: folder) }
     let (out, err) = (Pipe(), Pipe())
     process.standardOutput = out

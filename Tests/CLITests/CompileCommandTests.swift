@@ -38,6 +38,38 @@ import Testing
       let unplanned = try #require(plan["unplanned_bytes"] as? Int)
       #expect(peak > 0 && peak <= unplanned)
       #expect((plan["symbols"] as? [String: Int])?["S"] == 160000)
+      // The C backend's files, and how they were built.
+      for name in ["model.c", "model.h", "libmodel.so"] { #expect(FileManager.default.fileExists(atPath: folder + "/out/" + name), "\(name)") }
+      let build = try #require(manifest["c_backend"] as? [String: Any])
+      #expect((build["command"] as? [String])?.contains("-march=native") == true && (build["compiler_version"] as? String)?.isEmpty == false)
+      #expect(run.output.contains("wrote \(folder)/out/model.c, model.h, libmodel.so"))
+      // The library's step is what the header declares, and the C names the IR's values.
+      let code = try String(contentsOfFile: folder + "/out/model.c", encoding: .utf8)
+      #expect(code.contains("asrc_model_step") && code.contains("logits"))
+    }
+  }
+
+  @Test func theInterpreterBackendWritesNoC() throws {
+    try withScratch { folder in
+      let run = try asrc("compile", Self.model, "-o", folder + "/out", "--backend", "interp")
+      #expect(run.status == 0, "\(run.error)")
+      #expect(FileManager.default.fileExists(atPath: folder + "/out/compiled.ir") && !FileManager.default.fileExists(atPath: folder + "/out/model.c"))
+      #expect(try Self.json(folder + "/out/manifest.json")["c_backend"] is NSNull)
+    }
+  }
+
+  /// A C compiler that is missing or fails is named with its message, and the output folder
+  /// gets nothing (not even compiled.ir without its library).
+  @Test func aFailingCCompilerLeavesTheFolderEmpty() throws {
+    try withScratch { folder in
+      let failing = folder + "/failing-cc"
+      try "#!/bin/sh\necho 'failing-cc: this compiler refuses everything' >&2\nexit 1\n".write(toFile: failing, atomically: true, encoding: .utf8)
+      try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: failing)
+      for (compiler, reason) in [(failing, "this compiler refuses everything"), (folder + "/no-such-cc", "no C compiler")] {
+        let run = try CLITests().asrc(["compile", Self.model, "-o", folder + "/out"], environment: ["CC": compiler, "XDG_CACHE_HOME": folder + "/cache"])
+        #expect(run.status == 1 && run.error.contains(reason), "\(run.error)")
+        #expect(!FileManager.default.fileExists(atPath: folder + "/out/compiled.ir"))
+      }
     }
   }
 
