@@ -36,7 +36,10 @@ public struct CSource: Sendable {
 public enum CEmitter {
   public static func emit(_ graph: Graph) throws -> CSource {
     try check(graph)
-    let symbolNames = Set(graph.values.flatMap { $0.type.symbols }).sorted()
+    // The symbols of the values the graph still uses: a pass that drops an input (select-outputs
+    // dropping `labels` and its L) leaves the value in the table, but nothing binds it any more.
+    let usedValues = graph.inputs + graph.parameters + graph.allNodes.flatMap(\.results)
+    let symbolNames = Set(usedValues.flatMap { graph.type(of: $0).symbols }).sorted()
     let symbols = Dictionary(uniqueKeysWithValues: symbolNames.enumerated().map { ($1, $0) })
     let context = EmitContext(graph: graph, symbols: symbols)
 
