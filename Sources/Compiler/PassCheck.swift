@@ -12,6 +12,7 @@ import Runtime
 /// Inputs and weights are converted to the floating-point dtypes each stage declares. Each
 /// stage's figure is the worst relative L2 difference over its outputs,
 /// ‖stage − reference‖ / ‖reference‖ (the absolute norm where the reference is all zeros).
+/// A backend (`asrc compile`'s C library) adds one more row: the final graph run by it.
 public enum PassCheck {
   public struct Row: Sendable {
     public var stage: String
@@ -49,18 +50,25 @@ public enum PassCheck {
 
   public static func run(
     _ stages: [CompileStage], inputs: [String: Tensor], parameters: [String: Tensor], tolerance: Double,
-    interpreter: Interpreter = Interpreter()
+    interpreter: Interpreter = Interpreter(), backend: (name: String, executor: any GraphExecutor)? = nil
   ) throws(CompileError) -> Report {
     let finalOutputs = Set(stages[stages.count - 1].graph.outputs.map(\.name))
     let referenceIndex = stages.firstIndex { Set($0.graph.outputs.map(\.name)).isSuperset(of: finalOutputs) } ?? 0
     let reference = try outputs(of: stages[referenceIndex], interpreter: interpreter, inputs: inputs, parameters: parameters)
     var rows: [Row] = []
-    for (index, stage) in stages.enumerated() {
+    var runs: [(stage: CompileStage, executor: any GraphExecutor)] = stages.map { ($0, interpreter) }
+    if let backend {
+      var final = stages[stages.count - 1]
+      final.name = backend.name
+      final.position += 1
+      runs.append((final, backend.executor))
+    }
+    for (index, (stage, executor)) in runs.enumerated() {
       if index == referenceIndex {
         rows.append(Row(stage: stage.name, position: stage.position, worst: nil, worstOutput: nil, outputsCompared: reference.count))
         continue
       }
-      let results = try outputs(of: stage, interpreter: interpreter, inputs: inputs, parameters: parameters)
+      let results = try outputs(of: stage, interpreter: executor, inputs: inputs, parameters: parameters)
       var worst = 0.0
       var worstOutput: String?
       var compared = 0
@@ -76,14 +84,15 @@ public enum PassCheck {
   }
 
   private static func outputs(
-    of stage: CompileStage, interpreter: Interpreter, inputs: [String: Tensor], parameters: [String: Tensor]
+    of stage: CompileStage, interpreter: any GraphExecutor, inputs: [String: Tensor], parameters: [String: Tensor]
   ) throws(CompileError) -> [String: Tensor] {
     do {
       let graph = stage.graph
       return try interpreter.run(graph, inputs: converted(inputs, to: graph.inputs, of: graph), parameters: converted(parameters, to: graph.parameters, of: graph))
     } catch {
       let graph = stage.position == 0 ? "the input graph" : "the graph after pass '\(stage.name)' (stage \(stage.position))"
-      throw CompileError("--check: \(graph) does not run on the interpreter: \(error)")
+      let runner = interpreter is Interpreter ? "the interpreter" : "the backend"
+      throw CompileError("--check: \(graph) does not run on \(runner): \(error)")
     }
   }
 

@@ -133,13 +133,12 @@ struct Compile: ParsableCommand {
       let rendered = try compiled { try dump.finish(stages, summaries: summaries, title: "asrc compile \(input)\(training ? " --training" : "")") }
       print("wrote \(stages.count) stages to \(dumpDir) (.ir, .dot\(rendered ? ", .svg" : "; no .svg: Graphviz's dot is not installed")); open \(dumpDir)/index.html")
     }
-    if check { try runCheck(stages, weights: weights, sizes: checkSizes) }
-
     let final = stages[stages.count - 1].graph
     let memory = summaries.last?.memory
     // The C library is built (or found in the cache) before anything is written: a graph the
     // backend cannot lower, or a compiler that fails, leaves the output folder as it was.
     let cBuild = backend == .c ? try buildC(final) : nil
+    if check { try runCheck(stages, weights: weights, sizes: checkSizes) }
     let manifest = CompiledFolder.Manifest(
       asrcVersion: Version.asrcVersion, source: input, training: training, pipeline: names, passesRun: stages.dropFirst().map(\.name),
       cBuild: cBuild.map(\.record))
@@ -228,7 +227,9 @@ struct Compile: ParsableCommand {
       parameters.merge(weights) { _, loaded in loaded }
     }
     let inputs = try compiled { try CheckInputs.inputs(for: input, symbols: sizes.symbols, seed: checkSeed) }
-    let report = try compiled { try PassCheck.run(stages, inputs: inputs, parameters: parameters, tolerance: checkTolerance) }
+    // With the C backend, its library runs the final graph as one more row (found in the cache).
+    let cRow: (name: String, executor: any GraphExecutor)? = backend == .c ? ("C backend", CBackend()) : nil
+    let report = try compiled { try PassCheck.run(stages, inputs: inputs, parameters: parameters, tolerance: checkTolerance, backend: cRow) }
     print("check (\(sizes), seed \(checkSeed), tolerance \(checkTolerance)): each stage against stage \(report.referencePosition)")
     print(report.table, terminator: "")
     if let failure = report.firstFailure {
