@@ -9,14 +9,17 @@ import IR
 ///
 /// Every op is a pure function of its operands and attributes (dropout masks included: they
 /// are deterministic in seed and stream), so equal keys mean equal values. Nodes with regions
-/// are left alone.
+/// are left alone, and so are the `recompute.*` copies the checkpoint pass places: merging them
+/// with the forward values they copy would undo the checkpointing.
 public let commonSubexpressionElimination = Pass(
   name: "cse", summary: "merge nodes that compute the same value",
   details: """
     Every op is a pure function of its operands and attributes (dropout masks too: they are \
     deterministic in seed and stream), so two nodes with the same op, operands and attributes \
     compute the same value and the later one is replaced by the earlier. Nodes with regions \
-    are left alone; their bodies are deduplicated inside.
+    are left alone; their bodies are deduplicated inside. Values named `recompute.*` (the \
+    checkpoint pass's copies) are neither merged nor merged into: keeping them apart is the \
+    point of checkpointing.
     """,
   examples: [
     PassExample(
@@ -48,7 +51,7 @@ public let commonSubexpressionElimination = Pass(
 ) { graph in
   var result = graph
   var replacements: [ValueID: ValueID] = [:]
-  result.nodes = deduplicated(graph.nodes, replacements: &replacements)
+  result.nodes = deduplicated(graph.nodes, replacements: &replacements) { Rematerialization.isRecomputed(graph.name(of: $0)) }
   result.outputs = graph.outputs.map { output in
     var copy = output
     copy.value = replacements[output.value] ?? output.value
@@ -63,15 +66,19 @@ private struct NodeKey: Hashable {
   var attributes: Attributes
 }
 
-private func deduplicated(_ nodes: [Node], replacements: inout [ValueID: ValueID]) -> [Node] {
+private func deduplicated(_ nodes: [Node], replacements: inout [ValueID: ValueID], isRecomputed: (ValueID) -> Bool) -> [Node] {
   var seen: [NodeKey: ValueID] = [:]
   var kept: [Node] = []
   for var node in nodes {
     node.operands = node.operands.map { replacements[$0] ?? $0 }
     if var region = node.region {
-      region.nodes = deduplicated(region.nodes, replacements: &replacements)
+      region.nodes = deduplicated(region.nodes, replacements: &replacements, isRecomputed: isRecomputed)
       region.yields = region.yields.map { replacements[$0] ?? $0 }
       node.region = region
+      kept.append(node)
+      continue
+    }
+    if isRecomputed(node.result) {
       kept.append(node)
       continue
     }

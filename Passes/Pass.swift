@@ -31,11 +31,14 @@ public struct Pass: Sendable {
 /// One worked rewrite: IR text before a pass and the text `Printer` gives after it.
 public struct PassExample: Sendable {
   public let title: String
+  /// The pass's argument for this example (`layers` for `checkpoint=layers`); nil for none.
+  public let argument: String?
   public let before: String
   public let after: String
 
-  public init(_ title: String, before: String, after: String) {
+  public init(_ title: String, argument: String? = nil, before: String, after: String) {
     self.title = title
+    self.argument = argument
     self.before = before
     self.after = after
   }
@@ -45,21 +48,35 @@ public struct PassExample: Sendable {
 public enum PassRegistry {
   public static let all: [Pass] = [
     deadCodeElimination, commonSubexpressionElimination, foldConstants, simplify, schedule, autodiff(), widenToF64,
-    fuseReductions, fuseEpilogues, fuseElementwise,
+    fuseReductions, fuseEpilogues, fuseElementwise, checkpoint(),
   ]
 
   public static func pass(named name: String) -> Pass? { all.first { $0.name == name } }
 
-  /// Looks up a comma-separated pass list, naming any unknown pass.
-  public static func pipeline(_ names: String) throws(PassError) -> [Pass] {
-    try names.split(separator: ",", omittingEmptySubsequences: false).map { (name) throws(PassError) -> Pass in
-      let trimmed = name.trimmingWhitespace()
-      guard !trimmed.isEmpty else { throw PassError.malformedPipeline(names) }
-      guard let pass = pass(named: trimmed) else {
-        throw PassError.unknownPass(trimmed, known: all.map(\.name))
-      }
-      return pass
+  /// A pass from its entry in a pass list: a name, or `name=ARGUMENT` for passes that take one
+  /// (`checkpoint=budget:4GiB`). `bindings` are the sizes passes that plan memory plan for.
+  public static func pass(spec: String, bindings: [String: Int] = CheckpointDefaults.bindings) throws(PassError) -> Pass {
+    let parts = spec.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+    let name = String(parts[0])
+    let argument = parts.count > 1 ? String(parts[1]) : nil
+    if name == "checkpoint" { return checkpoint(try CheckpointStrategy(parsing: argument ?? ""), bindings: bindings) }
+    guard let pass = pass(named: name) else { throw PassError.unknownPass(name, known: all.map(\.name)) }
+    if let argument { throw PassError.badArgument(pass: name, argument, expected: "no argument") }
+    return pass
+  }
+
+  /// The entries of a comma-separated pass list, trimmed (`cse, checkpoint=sqrt` → [cse, checkpoint=sqrt]).
+  public static func entries(_ list: String) throws(PassError) -> [String] {
+    try list.split(separator: ",", omittingEmptySubsequences: false).map { (entry) throws(PassError) -> String in
+      let trimmed = entry.trimmingWhitespace()
+      guard !trimmed.isEmpty else { throw PassError.malformedPipeline(list) }
+      return trimmed
     }
+  }
+
+  /// Looks up a comma-separated pass list, naming any unknown pass or bad argument.
+  public static func pipeline(_ list: String, bindings: [String: Int] = CheckpointDefaults.bindings) throws(PassError) -> [Pass] {
+    try entries(list).map { (entry) throws(PassError) -> Pass in try pass(spec: entry, bindings: bindings) }
   }
 }
 
@@ -69,6 +86,7 @@ public enum PassError: Error, CustomStringConvertible {
   case verificationFailed(pass: String, DiagnosticList)
   case failed(pass: String, any Error)
   case unknownOutput([String], known: [String])
+  case badArgument(pass: String, String, expected: String)
 
   public var description: String {
     switch self {
@@ -77,6 +95,7 @@ public enum PassError: Error, CustomStringConvertible {
     case .verificationFailed(let pass, let problems): "the graph does not verify after pass '\(pass)':\n\(problems)"
     case .failed(let pass, let error): "pass '\(pass)' failed: \(error)"
     case .unknownOutput(let names, let known): "no output named \(names.joined(separator: ", ")) (outputs: \(known.joined(separator: ", ")))"
+    case .badArgument(let pass, let argument, let expected): "pass '\(pass)': cannot take '\(argument)': expected \(expected)"
     }
   }
 }

@@ -17,7 +17,7 @@ public enum PassReference {
       text += "\n## \(pass.name)\n\n\(pass.summary.prefix(1).uppercased() + pass.summary.dropFirst()).\n"
       if !pass.details.isEmpty { text += "\n\(pass.details)\n" }
       for example in pass.examples {
-        text += "\n### \(example.title)\n\nBefore:\n\n```\n\(example.before.trimmedTrailingNewlines)\n```\n\nAfter:\n\n```\n\(example.after.trimmedTrailingNewlines)\n```\n"
+        text += "\n### \(example.title)\n\n" + (example.argument.map { "With `\(pass.name)=\($0)`. " } ?? "") + "Before:\n\n```\n\(example.before.trimmedTrailingNewlines)\n```\n\nAfter:\n\n```\n\(example.after.trimmedTrailingNewlines)\n```\n"
       }
     }
     return text

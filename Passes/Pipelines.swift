@@ -21,8 +21,10 @@ public enum Pipelines {
 
   /// The passes of a pipeline by name; `autodiff` differentiates only the parameters
   /// `trainable` accepts (`--freeze-feature-encoder`).
-  public static func passes(_ names: [String], trainable: @escaping @Sendable (String) -> Bool = { _ in true }) throws(PassError) -> [Pass] {
-    try PassRegistry.pipeline(names.joined(separator: ",")).map { pass in
+  public static func passes(
+    _ names: [String], trainable: @escaping @Sendable (String) -> Bool = { _ in true }, bindings: [String: Int] = CheckpointDefaults.bindings
+  ) throws(PassError) -> [Pass] {
+    try PassRegistry.pipeline(names.joined(separator: ","), bindings: bindings).map { pass in
       pass.name == "autodiff" ? autodiff(trainable: trainable) : pass
     }
   }

@@ -72,13 +72,17 @@ struct Compile: ParsableCommand {
 
   private func settings() throws(CommandFailure) -> Settings {
     let names = try pipelineNames()
-    var manager = PassManager(passes: try resolve(names))
-    manager.verifyAfterEachPass = !noVerifyEach
-    if let stopAfter { try compiled { try StopPoint(stopAfter, pipeline: names) }.apply(to: &manager) }
     let defaults = training ? ShapeBindings(batch: 8, seconds: 10) : ShapeBindings(batch: 1, seconds: 10)
+    let sizes = try compiled { try planFor.map { try ShapeBindings(parsing: $0, option: "--plan-for", defaults: defaults) } ?? defaults }
+    // Passes that plan memory (checkpoint=budget:BYTES) plan for --plan-for's sizes.
+    var manager = PassManager(passes: try resolve(names, bindings: sizes.symbols))
+    manager.verifyAfterEachPass = !noVerifyEach
+    // Stages are named by pass (`checkpoint`), entries may carry an argument (`checkpoint=sqrt`).
+    let passNames = names.map { String($0.prefix { $0 != "=" }) }
+    if let stopAfter { try compiled { try StopPoint(stopAfter, pipeline: passNames) }.apply(to: &manager) }
     return Settings(
-      names: names, manager: manager, printed: try printedPasses(names),
-      sizes: try compiled { try planFor.map { try ShapeBindings(parsing: $0, option: "--plan-for", defaults: defaults) } ?? defaults },
+      names: names, manager: manager, printed: try printedPasses(passNames),
+      sizes: sizes,
       checkSizes: try compiled { try ShapeBindings(parsing: checkSize, option: "--check-size", defaults: ShapeBindings(batch: 1, seconds: 1)) })
   }
 
@@ -171,7 +175,8 @@ struct Compile: ParsableCommand {
   private func pipelineNames() throws(CommandFailure) -> [String] {
     guard let passes else { return Pipelines.names(training: training) }
     do {
-      var names = try PassRegistry.pipeline(passes).map(\.name)
+      _ = try PassRegistry.pipeline(passes)
+      var names = try PassRegistry.entries(passes)
       if training && !names.contains("autodiff") { names.insert("autodiff", at: 0) }
       return names
     } catch {
@@ -179,10 +184,10 @@ struct Compile: ParsableCommand {
     }
   }
 
-  private func resolve(_ names: [String]) throws(CommandFailure) -> [Pass] {
+  private func resolve(_ names: [String], bindings: [String: Int]) throws(CommandFailure) -> [Pass] {
     let frozen = freezeFeatureEncoder
     do {
-      return try Pipelines.passes(names, trainable: { !(frozen && Wav2Vec2Configuration.isFeatureEncoderParameter($0)) })
+      return try Pipelines.passes(names, trainable: { !(frozen && Wav2Vec2Configuration.isFeatureEncoderParameter($0)) }, bindings: bindings)
     } catch {
       throw CommandFailure("--passes: \(error)")
     }

@@ -13,8 +13,9 @@ import Testing
   @Test(arguments: cases.map { "\($0.pass)#\($0.example)" })
   func exampleRewritesAsDocumented(_ id: String) throws {
     let parts = id.split(separator: "#")
-    let pass = try #require(PassRegistry.pass(named: String(parts[0])))
-    let example = pass.examples[Int(parts[1])!]
+    let registered = try #require(PassRegistry.pass(named: String(parts[0])))
+    let example = registered.examples[Int(parts[1])!]
+    let pass = try PassRegistry.pass(spec: registered.name + (example.argument.map { "=" + $0 } ?? ""))
     let graph = try Parser.parseAndVerify(example.before)
     let (after, _) = try PassManager(passes: [pass]).run(graph)
     let printed = Printer.print(after)
