@@ -19,6 +19,16 @@ public enum Pipelines {
 
   public static func names(training: Bool) -> [String] { training ? Self.training : inference }
 
+  /// The training pipeline with gradient checkpointing (`checkpoint=STRATEGY`): after the
+  /// cleanup, whose `cse` would otherwise see the copies first, and before fusion.
+  public static func training(checkpoint strategy: CheckpointStrategy) -> [String] {
+    ["autodiff"] + cleanup + ["checkpoint=\(strategy)"] + fusion
+  }
+
+  /// The passes after `autodiff` that checkpoint a training graph before a backend runs it
+  /// (the backend's own `optimization` then fuses it).
+  public static func checkpointing(_ strategy: CheckpointStrategy) -> [String] { cleanup + ["checkpoint=\(strategy)"] }
+
   /// The passes of a pipeline by name; `autodiff` differentiates only the parameters
   /// `trainable` accepts (`--freeze-feature-encoder`).
   public static func passes(

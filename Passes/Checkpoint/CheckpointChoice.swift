@@ -44,7 +44,8 @@ enum CheckpointChoice {
     // Each candidate with the values its recomputation needs recomputed too.
     var candidates: [(value: ValueID, closure: Set<ValueID>, score: Double)] = []
     for value in split.saved {
-      guard let source = split.producer[value.index], isCheap(graph.nodes[source]) else { continue }
+      // A reshape is a view of its operand's memory: recomputing it frees nothing.
+      guard let source = split.producer[value.index], isCheap(graph.nodes[source]), graph.nodes[source].op != .reshape else { continue }
       var closure: Set<ValueID> = [value]
       var pending = graph.nodes[source].operands
       var usable = true

@@ -72,7 +72,17 @@ public final class Trainer {
     optimizer = AdamW(beta1: arguments.adamBeta1, beta2: arguments.adamBeta2, epsilon: arguments.adamEpsilon, weightDecay: arguments.weightDecay)
     let forward = try Wav2Vec2Graph.build(model.configuration, options: .init(usesAttentionMask: model.featureExtractor.returnAttentionMask, training: true))
     let frozen = arguments.freezeFeatureEncoder
-    trainingGraph = try PassManager(passes: [autodiff(trainable: { !(frozen && Wav2Vec2Configuration.isFeatureEncoderParameter($0)) })]).run(forward).graph
+    let differentiated = try PassManager(passes: [autodiff(trainable: { !(frozen && Wav2Vec2Configuration.isFeatureEncoderParameter($0)) })]).run(forward).graph
+    if let strategy = arguments.checkpointStrategy {
+      // Planned for the largest batch the run will see: the longest clip, batch size rows.
+      let longest = train.items.map(\.sampleCount).max() ?? 16_000
+      let bindings = ["B": arguments.perDeviceTrainBatchSize, "S": longest, "L": Swift.max(1, train.items.map(\.labels.count).max() ?? 1)]
+      let checkpointed = try PassManager(passes: Pipelines.passes(Pipelines.checkpointing(strategy), bindings: bindings)).run(differentiated).graph
+      trainingGraph = checkpointed
+      report(try CheckpointReport(before: differentiated, after: checkpointed, bindings: bindings).summary)
+    } else {
+      trainingGraph = differentiated
+    }
     evaluator = Evaluator(model: model, batching: arguments.evalPaddedBatches ? .padded : .independentOfBatchSize, backend: backend)
     progress = TrainingProgress(totalSteps: totalSteps)
     // Up to 4 h of 16 kHz float audio (about 0.9 GB) is cached after its first epoch.

@@ -1,3 +1,5 @@
+import Passes
+
 /// The Trainer's settings, named after Hugging Face TrainingArguments; defaults follow the
 /// fine-tuning guide (batch 16, learning rate 1e-4, weight decay 0.005, 3 epochs, grouping by
 /// length, evaluation and saving every 500 steps, at most 2 checkpoints kept).
@@ -28,6 +30,18 @@ public struct TrainingArguments: Sendable, Codable, Equatable {
   public var loggingSteps = 500
   public var seed = 42
   public var freezeFeatureEncoder = false
+  /// Recompute activations in the backward instead of keeping them (the checkpoint pass,
+  /// `checkpoint=layers`, as transformers' gradient_checkpointing checkpoints every layer).
+  public var gradientCheckpointing = false
+  /// With gradient checkpointing: recompute until the planned peak of the longest training
+  /// batch fits this many bytes (`checkpoint=budget:BYTES`) instead of checkpointing every layer.
+  public var memoryBudget: Int?
+
+  /// The checkpoint strategy these arguments ask for; nil without gradient checkpointing.
+  public var checkpointStrategy: CheckpointStrategy? {
+    guard gradientCheckpointing || memoryBudget != nil else { return nil }
+    return memoryBudget.map { .budget(bytes: $0) } ?? .layers
+  }
   public var resumeFromCheckpoint: String?
   /// Batches decoded ahead of the step (the loader's prefetch depth).
   public var dataloaderNumWorkers = 2
@@ -151,6 +165,7 @@ public struct TrainingArguments: Sendable, Codable, Equatable {
     case warmupSteps = "warmup_steps", warmupRatio = "warmup_ratio", lrSchedulerType = "lr_scheduler_type", maxGradNorm = "max_grad_norm", numTrainEpochs = "num_train_epochs"
     case maxSteps = "max_steps", groupByLength = "group_by_length", noShuffle = "no_shuffle", evalSteps = "eval_steps", saveSteps = "save_steps"
     case saveTotalLimit = "save_total_limit", loggingSteps = "logging_steps", seed, freezeFeatureEncoder = "freeze_feature_encoder"
+    case gradientCheckpointing = "gradient_checkpointing", memoryBudget = "memory_budget"
     case resumeFromCheckpoint = "resume_from_checkpoint", dataloaderNumWorkers = "dataloader_num_workers"
     case minDurationSeconds = "min_duration_seconds", maxDurationSeconds = "max_duration_seconds"
     case evalPaddedBatches = "eval_padded_batches", overwriteOutputDir = "overwrite_output_dir", loggingFirstStep = "logging_first_step"

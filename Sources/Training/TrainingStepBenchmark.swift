@@ -2,6 +2,7 @@ import CRuntime
 import Data
 import Foundation
 import Formats
+import IR
 import Models
 import Passes
 import Runtime
@@ -10,13 +11,16 @@ import Runtime
 public enum TrainingStepBenchmark {
   public static func run(
     model: ModelDirectory, batch: Int, samples: Int, labelLength: Int, steps: Int, random: inout SeededRandom, profile: OpProfile?,
-    passes: [Pass] = [], freezeFeatureEncoder: Bool = false, backend: Backend = .interp
+    passes: [Pass] = [], freezeFeatureEncoder: Bool = false, backend: Backend = .interp,
+    built: (_ differentiated: Graph, _ final: Graph) throws -> Void = { _, _ in }
   ) throws -> (seconds: [Double], profile: String?) {
     let config = model.configuration
     let forward = try Wav2Vec2Graph.build(config, options: .init(usesAttentionMask: model.featureExtractor.returnAttentionMask, training: true))
     // `passes` run on the training graph (after autodiff), e.g. the fusion passes.
     let trainable: @Sendable (String) -> Bool = { !(freezeFeatureEncoder && Wav2Vec2Configuration.isFeatureEncoderParameter($0)) }
-    let graph = try PassManager(passes: [autodiff(trainable: trainable)] + passes).run(forward).graph
+    let differentiated = try PassManager(passes: [autodiff(trainable: trainable)]).run(forward).graph
+    let graph = try PassManager(passes: passes).run(differentiated).graph
+    try built(differentiated, graph)
     var weights = model.weights
     if graph.parameter(named: "wav2vec2.masked_spec_embed") != nil, weights["wav2vec2.masked_spec_embed"] == nil {
       weights["wav2vec2.masked_spec_embed"] = Tensor([Float](repeating: 0.5, count: config.hiddenSize), shape: [config.hiddenSize])

@@ -160,6 +160,7 @@ struct TrainingBench: ParsableCommand {
   var passes: String?
   @Flag(help: "Train without the feature encoder's parameters (the guide's freeze_feature_encoder()).") var freezeFeatureEncoder = false
   @OptionGroup var backendOption: BackendOption
+  @OptionGroup var checkpointOptions: CheckpointOptions
 
   func validate() throws {
     if profile && backendOption.backend == .c { throw ValidationError("--profile times the interpreter's ops; use it with --backend interp") }
@@ -187,15 +188,25 @@ struct TrainingBench: ParsableCommand {
         let differentiated = try PassManager(passes: [autodiff()]).run(training).graph
         _ = try runPasses(passes, on: differentiated, bindings: ["B": batch, "S": samples, "L": labelLength])
       }
+      let bindings = ["B": batch, "S": samples, "L": labelLength]
+      var stepPasses: [Pass] = []
+      do {
+        if let strategy = checkpointOptions.strategy { stepPasses += try Pipelines.passes(Pipelines.checkpointing(strategy), bindings: bindings) }
+        if let passes { stepPasses += try PassRegistry.pipeline(passes, bindings: bindings) }
+      } catch {
+        throw CommandFailure("\(error)")
+      }
+      let checkpointing = checkpointOptions.strategy != nil
       let timings = try TrainingStepBenchmark.run(
         model: model, batch: batch, samples: samples, labelLength: labelLength, steps: max(1, self.repeat), random: &random, profile: profile ? OpProfile() : nil,
-        passes: try passes.map { names in
-          do { return try PassRegistry.pipeline(names) } catch { throw CommandFailure("\(error)") }
-        } ?? [], freezeFeatureEncoder: freezeFeatureEncoder, backend: backend)
+        passes: stepPasses, freezeFeatureEncoder: freezeFeatureEncoder, backend: backend) { before, after in
+          if checkpointing { print(try CheckpointReport(before: before, after: after, bindings: bindings).summary) }
+        }
       let median = timings.seconds.sorted()[timings.seconds.count / 2]
       print(String(format: "asrc training step, %@: %.3f s per audio-second (%@, batch %d × %.1f s%@, median of %d: %.2f s per step; peak RSS %.2f GiB)",
         backend.displayName, median / (seconds * Double(batch)), config, batch, seconds, freezeFeatureEncoder ? ", feature encoder frozen" : "",
-        timings.seconds.count, median, Double(peakResidentBytes()) / 1_073_741_824) + (passes.map { "; passes \($0)" } ?? ""))
+        timings.seconds.count, median, Double(peakResidentBytes()) / 1_073_741_824) + (checkpointOptions.strategy.map { "; checkpoint=\($0)" } ?? "")
+        + (passes.map { "; passes \($0)" } ?? ""))
       if let report = timings.profile { print(report) }
     }
   }

@@ -133,6 +133,10 @@ struct Compile: ParsableCommand {
 
     let summaries = StageSummary.summaries(stages, symbols: sizes.symbols)
     print(CompileReport.table(summaries, sizes: sizes), terminator: "")
+    // The checkpoint pass's plan: peak before and after, the work recomputed, what it recomputes.
+    for (index, stage) in stages.enumerated() where stage.name == "checkpoint" && index > 0 {
+      print(try compiled { try CheckpointReport(before: stages[index - 1].graph, after: stage.graph, bindings: sizes.symbols).summary })
+    }
     if let dump, let dumpDir {
       let rendered = try compiled { try dump.finish(stages, summaries: summaries, title: "asrc compile \(input)\(training ? " --training" : "")") }
       print("wrote \(stages.count) stages to \(dumpDir) (.ir, .dot\(rendered ? ", .svg" : "; no .svg: Graphviz's dot is not installed")); open \(dumpDir)/index.html")

@@ -26,6 +26,7 @@ struct Grad: ParsableCommand {
       valueName: "N"))
   var precisionReport: Int?
   @OptionGroup var backendOption: BackendOption
+  @OptionGroup var checkpointOptions: CheckpointOptions
 
   func run() throws {
     try reportingFailures {
@@ -41,7 +42,14 @@ struct Grad: ParsableCommand {
         throw CommandFailure("the transcript has characters outside the vocabulary: \(Set(unknown).sorted().map { "'\($0)'" }.joined(separator: ", "))")
       }
       let pass = autodiff(trainable: { !(frozen && Wav2Vec2Configuration.isFeatureEncoderParameter($0)) })
-      let (graph, _) = try PassManager(passes: [pass]).run(directory.graph)
+      var (graph, _) = try PassManager(passes: [pass]).run(directory.graph)
+      if let strategy = checkpointOptions.strategy {
+        // Planned for this utterance: one row of its length.
+        let bindings = ["B": 1, "S": samples.count, "L": max(1, ids.count)]
+        let checkpointed = try PassManager(passes: Pipelines.passes(Pipelines.checkpointing(strategy), bindings: bindings)).run(graph).graph
+        note(try CheckpointReport(before: graph, after: checkpointed, bindings: bindings).summary)
+        graph = checkpointed
+      }
       if let dumpIR { try IRFile.write(Printer.print(graph), to: dumpIR) }
       let batch = recognizer.extractor.batch([samples])
       var inputs = ["input_values": batch.inputValues, "labels": Tensor(ids.map(Int64.init), shape: [1, ids.count])]

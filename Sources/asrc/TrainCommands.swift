@@ -49,6 +49,7 @@ struct Train: ParsableCommand {
   @Option(parsing: .unconditional, help: "Log the loss every this many steps, and after the last.") var loggingSteps = 500
   @Option(parsing: .unconditional, help: "Seed of every random choice: shuffling, dropout, SpecAugment, LayerDrop.") var seed = 42
   @Flag(help: "Do not train the convolutional feature encoder.") var freezeFeatureEncoder = false
+  @OptionGroup var checkpointOptions: CheckpointOptions
   @Option(help: "A checkpoint folder, or 'last' for the newest in --output-dir.") var resumeFromCheckpoint: String?
   @Option(parsing: .unconditional, help: "Batches decoded ahead of training.") var dataloaderNumWorkers = 2
   @Flag(help: "Keep the data's order: no shuffling, no length grouping.") var noShuffle = false
@@ -116,6 +117,8 @@ struct Train: ParsableCommand {
     arguments.loggingSteps = loggingSteps
     arguments.seed = seed
     arguments.freezeFeatureEncoder = freezeFeatureEncoder
+    arguments.gradientCheckpointing = checkpointOptions.gradientCheckpointing || checkpointOptions.budgetBytes != nil
+    arguments.memoryBudget = checkpointOptions.budgetBytes
     arguments.resumeFromCheckpoint = resumeFromCheckpoint
     arguments.dataloaderNumWorkers = dataloaderNumWorkers
     arguments.minDurationSeconds = minDuration

@@ -86,6 +86,34 @@ import Training
     print("trainer parity (\(backend)): final weights over \(versusTorch.count) tensors, worst relative L2 error \(worst(versusTorch)) against PyTorch float32 and \(worst(versusExact)) against float64 (key biases: \(versusTorch.filter { $0.key.hasSuffix("k_proj.bias") }.values.max() ?? 0) and \(versusExact.filter { $0.key.hasSuffix("k_proj.bias") }.values.max() ?? 0))")
   }
 
+  /// Gradient checkpointing (every layer, and a memory budget) recomputes the same values: the
+  /// losses, gradient norms and final weights are those of the plain run, bit for bit on the
+  /// interpreter (asserted within 1e-6), and the run reports its plan.
+  @Test(arguments: ["layers", "budget"]) func checkpointingKeepsTheTrajectory(strategy: String) throws {
+    let plain = try makeTrainer(output: scratch.path("asrc-plain"))
+    #expect(try plain.run() == .finished)
+    var arguments = arguments(output: scratch.path("asrc-checkpointed-\(strategy)"))
+    arguments.gradientCheckpointing = true
+    // Below the plain plan's peak for the longest batch (3.7 MiB), above what recomputation reaches.
+    if strategy == "budget" { arguments.memoryBudget = 3_500_000 }
+    var reports: [String] = []
+    let model = try ModelDirectory.load(Self.root.appendingPathComponent("initial").path)
+    let corpus = try CorpusReader.load(Self.root.appendingPathComponent("train.csv").path)
+    let checkpointed = try Trainer(
+      model: model, train: Dataset.prepare(corpus, tokenizer: model.tokenizer, model: model.configuration), evaluation: nil, arguments: arguments
+    ) { reports.append($0) }
+    #expect(try checkpointed.run() == .finished)
+    let report = try #require(reports.first { $0.hasPrefix("checkpoint: planned peak") }, "\(reports)")
+    print(report)
+    #expect(!report.contains("recomputes 0 values"))
+    for key in ["loss", "grad_norm"] {
+      let (ours, theirs) = (checkpointed.state.logHistory.compactMap { $0[key] }, plain.state.logHistory.compactMap { $0[key] })
+      #expect(ours.count == theirs.count && zip(ours, theirs).allSatisfy { abs($0 - $1) <= 1e-6 * abs($1) }, "\(key): \(ours) vs \(theirs)")
+    }
+    let (ours, theirs) = (try Safetensors.read(checkpointed.arguments.outputDir + "/model.safetensors"), try Safetensors.read(plain.arguments.outputDir + "/model.safetensors"))
+    for (name, tensor) in theirs { #expect(ours[name]?.floats == tensor.floats, "\(name)") }
+  }
+
   /// The Trainer's decay and no-decay parameter lists, name for name.
   @Test func decayGroupsMatchTheTrainer() throws {
     let groups = try expected()["weight_decay_parameters"] as! [String: Any]
