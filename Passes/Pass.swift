@@ -48,7 +48,7 @@ public struct PassExample: Sendable {
 public enum PassRegistry {
   public static let all: [Pass] = [
     deadCodeElimination, commonSubexpressionElimination, foldConstants, simplify, schedule, autodiff(), widenToF64,
-    fuseReductions, fuseEpilogues, fuseElementwise, checkpoint(),
+    fuseReductions, fuseEpilogues, fuseElementwise, checkpoint(), mixedPrecision(), scaleLoss,
   ]
 
   public static func pass(named name: String) -> Pass? { all.first { $0.name == name } }
@@ -60,6 +60,12 @@ public enum PassRegistry {
     let name = String(parts[0])
     let argument = parts.count > 1 ? String(parts[1]) : nil
     if name == "checkpoint" { return checkpoint(try CheckpointStrategy(parsing: argument ?? ""), bindings: bindings) }
+    if name == "mixed-precision" {
+      guard let precision = LowPrecision(rawValue: argument ?? "bf16") else {
+        throw PassError.badArgument(pass: name, argument ?? "", expected: "bf16 or fp16")
+      }
+      return mixedPrecision(precision)
+    }
     guard let pass = pass(named: name) else { throw PassError.unknownPass(name, known: all.map(\.name)) }
     if let argument { throw PassError.badArgument(pass: name, argument, expected: "no argument") }
     return pass

@@ -79,6 +79,15 @@ let simplificationRules: [SimplificationRule] = [
     }
     return context.forward(node.operands[0], for: node)
   },
+  SimplificationRule(name: "cast(cast(x) to a wider dtype) back to x's dtype → x", ops: [.cast]) { node, context in
+    // Widening is exact (bf16 and f16 into f32 or f64, f32 into f64), so the round trip is x;
+    // the other order (narrowing first) rounds and stays.
+    guard let inner = context.definition(of: node.operands[0]), inner.op == .cast else { return nil }
+    let (original, middle) = (context.type(of: inner.operands[0]).dtype, context.type(of: inner.result).dtype)
+    let exactWidenings: Set<[DType]> = [[.bf16, .f32], [.f16, .f32], [.bf16, .f64], [.f16, .f64], [.f32, .f64]]
+    guard exactWidenings.contains([original, middle]) else { return nil }
+    return context.forward(inner.operands[0], for: node)
+  },
   SimplificationRule(name: "reshape(reshape(x)) → reshape(x)", ops: [.reshape]) { node, context in
     guard let inner = context.definition(of: node.operands[0]), inner.op == .reshape else { return nil }
     var merged = node
