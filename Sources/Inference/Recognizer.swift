@@ -19,10 +19,12 @@ public struct Recognizer {
 
   /// `profile` collects per-op times, which only the interpreter records: with it, the
   /// interpreter runs whatever `backend` says.
-  public init(model: ModelDirectory, backend: Backend = .interp, profile: OpProfile? = nil) throws {
+  /// `precision` other than nil runs the matrix products and convolutions in bf16 or f16 (the
+  /// mixed-precision pass).
+  public init(model: ModelDirectory, backend: Backend = .interp, precision: LowPrecision? = nil, profile: OpProfile? = nil) throws {
     executor = profile.map { Interpreter(profile: $0) } ?? backend.executor
     self.model = model
-    forward = try PassManager(passes: [selectOutputs(["logits"])]).run(model.graph).graph
+    forward = try PassManager(passes: [selectOutputs(["logits"])] + (precision.map { [mixedPrecision($0)] } ?? [])).run(model.graph).graph
     extractor = FeatureExtractor(settings: model.featureExtractor)
   }
 

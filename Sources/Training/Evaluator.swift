@@ -5,6 +5,7 @@ import Formats
 import IR
 import Inference
 import Models
+import Passes
 import Runtime
 
 /// Evaluation as the guide's compute_metrics: the loss over the data, greedy transcripts, and
@@ -56,9 +57,19 @@ public struct Evaluator {
   public let executor: any GraphExecutor
 
   public init(model: ModelDirectory, batching: Batching = .independentOfBatchSize, backend: Backend = .interp) {
+    self.init(model: model, graph: model.graph, batching: batching, backend: backend)
+  }
+
+  /// Evaluates with the matrix products and convolutions in bf16 or f16 (the mixed-precision
+  /// pass); the loss stays f32.
+  public init(model: ModelDirectory, batching: Batching = .independentOfBatchSize, backend: Backend = .interp, precision: LowPrecision) throws {
+    self.init(model: model, graph: try PassManager(passes: [mixedPrecision(precision)]).run(model.graph).graph, batching: batching, backend: backend)
+  }
+
+  private init(model: ModelDirectory, graph: Graph, batching: Batching, backend: Backend) {
     self.batching = batching
     executor = backend.executor
-    graph = model.graph
+    self.graph = graph
     configuration = model.configuration
     tokenizer = model.tokenizer
     collator = Collator(featureExtractor: FeatureExtractor(settings: model.featureExtractor))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CRuntime
 import Foundation
+import Passes
 
 extension Backend: ExpressibleByArgument {}
 
@@ -18,4 +19,26 @@ func peakResidentBytes() -> Int {
   var usage = rusage()
   getrusage(RUSAGE_SELF.rawValue, &usage)
   return usage.ru_maxrss * 1024
+}
+
+/// `--precision fp32|bf16|fp16`, for the commands that run a model graph.
+struct PrecisionOption: ParsableArguments {
+  enum Precision: String, ExpressibleByArgument, CaseIterable {
+    case fp32, bf16, fp16
+  }
+
+  @Option(
+    help: ArgumentHelp(
+      "fp32, or bf16/fp16 for the matrix products and convolutions (the mixed-precision pass: f32 accumulation, f32 norms, softmax and loss).",
+      valueName: "fp32|bf16|fp16"))
+  var precision: Precision = .fp32
+
+  /// The low precision asked for; nil for fp32.
+  var lowPrecision: LowPrecision? {
+    switch precision {
+    case .fp32: nil
+    case .bf16: .bf16
+    case .fp16: .fp16
+    }
+  }
 }

@@ -38,6 +38,7 @@ struct InferenceBench: ParsableCommand {
   @Option(help: "Run these passes (comma-separated, e.g. fuse-reductions,fuse-epilogues,fuse-elementwise,dce) on the graph before timing it.")
   var passes: String?
   @OptionGroup var backendOption: BackendOption
+  @OptionGroup var precisionOption: PrecisionOption
 
   func validate() throws {
     if profile && backendOption.backend == .c { throw ValidationError("--profile times the interpreter's ops; use it with --backend interp") }
@@ -67,7 +68,7 @@ struct InferenceBench: ParsableCommand {
       }
       var recognizer: Recognizer
       let opProfile = OpProfile()
-      do { recognizer = try Recognizer(model: model, backend: backend) } catch { throw CommandFailure("\(error)") }
+      do { recognizer = try Recognizer(model: model, backend: backend, precision: precisionOption.lowPrecision) } catch { throw CommandFailure("\(error)") }
       var random = SeededRandom(seed: 1)
       let sampleCount = Int(seconds * 16000)
       let clips = (0..<batch).map { _ in (0..<sampleCount).map { _ in Float(random.normal() * 0.1) } }
@@ -82,8 +83,8 @@ struct InferenceBench: ParsableCommand {
         }
         let median = timings.sorted()[timings.count / 2]
         let audioSeconds = seconds * Double(batch)
-        print(String(format: "asrc %@: %.3f s per audio-second (%@, %d × %.1f s, median of %d: %.2f s; OpenBLAS threads %d; peak RSS %.2f GiB)%@",
-          backend.displayName, median / audioSeconds, config, batch, seconds, timings.count, median, LinkedLibraries.openBLASThreads,
+        print(String(format: "asrc %@%@: %.3f s per audio-second (%@, %d × %.1f s, median of %d: %.2f s; OpenBLAS threads %d; peak RSS %.2f GiB)%@",
+          backend.displayName, precisionOption.lowPrecision.map { " \($0)" } ?? "", median / audioSeconds, config, batch, seconds, timings.count, median, LinkedLibraries.openBLASThreads,
           Double(peakResidentBytes()) / 1_073_741_824, passes.map { "; passes \($0)" } ?? ""))
         if profile { print(opProfile.report) }
       } catch {

@@ -27,6 +27,7 @@ struct Grad: ParsableCommand {
   var precisionReport: Int?
   @OptionGroup var backendOption: BackendOption
   @OptionGroup var checkpointOptions: CheckpointOptions
+  @OptionGroup var precisionOption: PrecisionOption
 
   func run() throws {
     try reportingFailures {
@@ -41,8 +42,11 @@ struct Grad: ParsableCommand {
       if !unknown.isEmpty {
         throw CommandFailure("the transcript has characters outside the vocabulary: \(Set(unknown).sorted().map { "'\($0)'" }.joined(separator: ", "))")
       }
-      let pass = autodiff(trainable: { !(frozen && Wav2Vec2Configuration.isFeatureEncoderParameter($0)) })
-      var (graph, _) = try PassManager(passes: [pass]).run(directory.graph)
+      let precision = precisionOption.lowPrecision
+      // f16 gradients need loss scaling: the backward starts from loss × loss_scale.
+      let scaled = precision == .fp16
+      let pass = autodiff(loss: scaled ? "scaled_loss" : "loss", trainable: { !(frozen && Wav2Vec2Configuration.isFeatureEncoderParameter($0)) })
+      var (graph, _) = try PassManager(passes: (scaled ? [scaleLoss] : []) + [pass] + (precision.map { [mixedPrecision($0)] } ?? [])).run(directory.graph)
       if let strategy = checkpointOptions.strategy {
         // Planned for this utterance: one row of its length.
         let bindings = ["B": 1, "S": samples.count, "L": max(1, ids.count)]
@@ -54,9 +58,22 @@ struct Grad: ParsableCommand {
       let batch = recognizer.extractor.batch([samples])
       var inputs = ["input_values": batch.inputValues, "labels": Tensor(ids.map(Int64.init), shape: [1, ids.count])]
       if let mask = batch.attentionMask, graph.input(named: "attention_mask") != nil { inputs["attention_mask"] = mask }
-      let outputs = try backendOption.backend.executor.run(graph, inputs: inputs, parameters: directory.weights)
+      var outputs: [String: Tensor] = [:]
       var gradients: [String: Tensor] = [:]
-      for (name, tensor) in outputs where name.hasPrefix("grad.") { gradients[String(name.dropFirst(5))] = tensor }
+      // As GradScaler's first steps: from 65536, halved while a gradient overflows f16.
+      var scale: Float = scaled ? 65536 : 1
+      while true {
+        if scaled { inputs["loss_scale"] = Tensor([scale], shape: []) }
+        outputs = try backendOption.backend.executor.run(graph, inputs: inputs, parameters: directory.weights)
+        gradients = [:]
+        for (name, tensor) in outputs where name.hasPrefix("grad.") { gradients[String(name.dropFirst(5))] = tensor }
+        guard scaled, scale > 1, gradients.values.contains(where: { !$0.floats.allSatisfy(\.isFinite) }) else { break }
+        scale /= 2
+      }
+      if scaled {
+        gradients = gradients.mapValues { Tensor($0.floats.map { $0 / scale }, shape: $0.shape) }
+        note("fp16 loss scale \(scale) (from 65536, halved while a gradient overflowed); the gradients written are divided by it")
+      }
       if let precisionReport {
         guard precisionReport > 0 else { throw CommandFailure("--precision-report takes a positive number of nodes, not \(precisionReport)") }
         let reference = try PassManager(passes: [widenToF64]).run(graph).graph

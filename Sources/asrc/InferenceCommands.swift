@@ -4,13 +4,14 @@ import CRuntime
 import Foundation
 import Formats
 import Inference
+import Passes
 import Runtime
 
-func loadRecognizer(_ folder: String, backend: Backend) throws(CommandFailure) -> Recognizer {
+func loadRecognizer(_ folder: String, backend: Backend, precision: LowPrecision? = nil) throws(CommandFailure) -> Recognizer {
   do {
     let model = try ModelDirectory.load(folder)
     for warning in model.warnings { warn(warning) }
-    return try Recognizer(model: model, backend: backend)
+    return try Recognizer(model: model, backend: backend, precision: precision)
   } catch let error as FormatError {
     throw CommandFailure("\(error)")
   } catch {
@@ -26,11 +27,12 @@ struct Logits: ParsableCommand {
   @Argument(help: "An audio file (WAV, FLAC, OGG/Vorbis, NIST SPHERE, …) at any rate: it is resampled to the model's rate.") var audio: String
   @Option(name: .shortAndLong, help: "The .npy file to write.") var output: String
   @OptionGroup var backendOption: BackendOption
+  @OptionGroup var precisionOption: PrecisionOption
 
   func run() throws {
     try reportingFailures {
       try IRFile.checkWritable(output)
-      let recognizer = try loadRecognizer(model, backend: backendOption.backend)
+      let recognizer = try loadRecognizer(model, backend: backendOption.backend, precision: precisionOption.lowPrecision)
       let samples = try recognizer.loadAudio(audio)
       let logits = try recognizer.logits([samples])
       try NumPy.write(logits.reshaped(Array(logits.shape.dropFirst())), to: output)
@@ -62,6 +64,7 @@ struct Transcribe: ParsableCommand {
   @Option(help: "The model folder (asrc import output or a Hugging Face folder).") var model: String
   @Argument(help: "Audio files (resampled to the model's rate when needed).") var audio: [String]
   @OptionGroup var backendOption: BackendOption
+  @OptionGroup var precisionOption: PrecisionOption
   @Option(
     name: .customLong("chunk-length-s"),
     help: "Chunk length in seconds (the pipeline's chunk_length_s); 0: no chunking. Default: \(Int(AudioChunking.defaultChunkSeconds)) for files longer than \(Int(AudioChunking.defaultThresholdSeconds)) s, none for shorter ones.")
@@ -93,7 +96,7 @@ struct Transcribe: ParsableCommand {
   func run() throws {
     try reportingFailures {
       if let outputDir { try IRFile.checkFolder(outputDir) }
-      let recognizer = try loadRecognizer(model, backend: backendOption.backend)
+      let recognizer = try loadRecognizer(model, backend: backendOption.backend, precision: precisionOption.lowPrecision)
       let samplingRate = recognizer.model.featureExtractor.samplingRate
       let samplesPerFrame = ChunkedRecognition.samplesPerFrame(recognizer.model.configuration)
       let choice = try ChunkingChoice(

@@ -265,6 +265,7 @@ struct Evaluate: ParsableCommand {
     discussion: "For such models (group-norm feature encoders, like base) zero padding changes the outputs, so padded metrics depend on the batch size; by default only clips of one length share a batch, which gives every clip the score it gets alone (as asrc transcribe does). This flag pads as the guide's collator does (each row still decoded over its own frames), for comparison with transformers' batched evaluation."))
   var paddedBatches = false
   @OptionGroup var backendOption: BackendOption
+  @OptionGroup var precisionOption: PrecisionOption
 
   func validate() throws {
     guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, not \(batchSize)") }
@@ -277,7 +278,10 @@ struct Evaluate: ParsableCommand {
       let dataset = Dataset.prepare(try loadCorpus(data), tokenizer: directory.tokenizer, model: directory.configuration, options: .evaluation)
       // Standard output holds the metrics alone (what a script reads); notes go to standard error.
       note(dataset.summary)
-      let result = try Evaluator(model: directory, batching: paddedBatches ? .padded : .independentOfBatchSize, backend: backendOption.backend).evaluate(dataset, weights: directory.weights, batchSize: batchSize)
+      let batching: Evaluator.Batching = paddedBatches ? .padded : .independentOfBatchSize
+      let evaluator = try precisionOption.lowPrecision.map { try Evaluator(model: directory, batching: batching, backend: backendOption.backend, precision: $0) }
+        ?? Evaluator(model: directory, batching: batching, backend: backendOption.backend)
+      let result = try evaluator.evaluate(dataset, weights: directory.weights, batchSize: batchSize)
       for entry in result.skipped { warn("skipped \(entry)") }
       // The metrics first: a failure to write the file below must not hide them.
       print(String(format: "WER %.4f  CER %.4f  loss %.4f  (%d utterances in %.1f s)",
