@@ -61,7 +61,17 @@ final class EmitContext {
 
 /// Nested `for` loops over a shape: `body` gets the index variables and writes the innermost
 /// statements. A rank-0 shape runs the body once.
-func emitLoops(_ sizes: [String], _ w: CWriter, _ context: EmitContext, body: ([String]) throws -> Void) rethrows {
+///
+/// `parallel` (for bodies whose iterations write disjoint elements and do not jump out) shares
+/// the loops among OpenMP threads when the nest covers at least `ASRC_PARALLEL_MIN` elements:
+/// a single loop in contiguous chunks, else the outer loops, the innermost staying whole in one
+/// thread for the vectoriser. Each element is computed as on one thread, so results do not
+/// depend on the thread count.
+func emitLoops(_ sizes: [String], parallel: Bool = false, _ w: CWriter, _ context: EmitContext, body: ([String]) throws -> Void) rethrows {
+  if parallel, !sizes.isEmpty {
+    let collapse = sizes.count > 2 ? " collapse(\(sizes.count - 1))" : ""
+    w.line("#pragma omp parallel for\(collapse) if(\(CNames.product(sizes)) >= ASRC_PARALLEL_MIN)")
+  }
   var indices: [String] = []
   for size in sizes {
     let index = context.fresh("i")
