@@ -5,6 +5,7 @@
 enum CPrelude {
   static let text = """
     #include <math.h>
+    #include <omp.h>
     #include <pthread.h>
     #include <stdarg.h>
     #include <stdint.h>
@@ -221,19 +222,23 @@ enum CPrelude {
       return 0;
     }
 
-    static double asrc_seconds(void) {
+    static double asrc_seconds(clockid_t clock) {
       struct timespec now;
-      clock_gettime(CLOCK_MONOTONIC, &now);
+      clock_gettime(clock, &now);
       return (double)now.tv_sec + (double)now.tv_nsec * 1e-9;
     }
 
     /* One call in the step: a failure ends the step. With ASRC_C_PROFILE set in the environment
-       (`profiling`, read at the start of each step) it prints the call's wall time to stderr as
-       "asrc profile: <function> <ms>". */
+       (`profiling`, read at the start of each step) it prints the call's wall time and the
+       process's CPU time over it (all threads, so spinning OpenMP workers count) to stderr:
+       "asrc profile: <function> <wall ms> <cpu ms>". On a busy machine the CPU time under
+       OMP_NUM_THREADS=1 is the steadier measure of work. */
     #define ASRC_STEP(function, arguments) do { \\
-        const double asrc_started = profiling ? asrc_seconds() : 0; \\
+        const double asrc_wall = profiling ? asrc_seconds(CLOCK_MONOTONIC) : 0; \\
+        const double asrc_cpu = profiling ? asrc_seconds(CLOCK_PROCESS_CPUTIME_ID) : 0; \\
         if (function arguments) return -1; \\
-        if (profiling) fprintf(stderr, "asrc profile: %s %.3f ms\\n", #function, (asrc_seconds() - asrc_started) * 1e3); \\
+        if (profiling) fprintf(stderr, "asrc profile: %s %.3f %.3f\\n", #function, (asrc_seconds(CLOCK_MONOTONIC) - asrc_wall) * 1e3, \\
+                               (asrc_seconds(CLOCK_PROCESS_CPUTIME_ID) - asrc_cpu) * 1e3); \\
       } while (0)
 
     """

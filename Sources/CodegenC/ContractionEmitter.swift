@@ -97,8 +97,11 @@ enum ContractionEmitter {
     w.line("const int64_t batch = \(geometry[0]), channels = \(geometry[1]), length = \(geometry[2]), filters = \(geometry[3]), kernel = \(geometry[4]), out_length = \(geometry[5]);")
     w.line("const int64_t stride = \(stride), padding = \(padding), dilation = \(dilation), groups = \(groups);")
     w.line("const int64_t channels_per_group = channels / groups, filters_per_group = filters / groups, column_rows = channels_per_group * kernel;")
-    w.line("\(type) *columns = (\(type) *)asrc_scratch(column_rows * out_length * (int64_t)sizeof(\(type)));")
-    w.line("if (!columns) { status = asrc_fail(ctx, \"out of memory\"); goto done; }")
+    let allocateColumns = "\(type) *columns = (\(type) *)asrc_scratch(column_rows * out_length * (int64_t)sizeof(\(type)));"
+    if node.op != .conv1d {
+      w.line(allocateColumns)
+      w.line("if (!columns) { status = asrc_fail(ctx, \"out of memory\"); goto done; }")
+    }
     let x = input.pointer
     // One thread per block of channels when the columns are large (they are written once).
     let im2col = """
@@ -115,17 +118,35 @@ enum ContractionEmitter {
       """
     switch node.op {
     case .conv1d:
+      // Many (sample, group) items (the grouped positional convolution) run one per thread,
+      // each with its own columns (asrc_scratch is per thread) and a one-thread GEMM; few run
+      // in turn with threaded im2col and GEMM. Errors are collected, since no jump may leave
+      // an OpenMP loop.
       let (weight, y) = (operands[1].pointer, result.pointer)
-      w.open("for (int64_t n = 0; n < batch; n++)")
-      w.open("for (int64_t group = 0; group < groups; group++)")
+      w.line("int failure = 0;")
+      w.line("#pragma omp parallel for if(batch * groups >= 4 * omp_get_max_threads())")
+      w.open("for (int64_t item = 0; item < batch * groups; item++)")
+      w.line("const int64_t n = item / groups, group = item % groups;")
+      w.line(allocateColumns)
+      w.open("if (!columns)")
+      w.line("#pragma omp atomic write")
+      w.line("failure = 1;")
+      w.line("continue;")
+      w.close()
       for line in im2col.split(separator: "\n") { w.line(String(line)) }
-      checked("\(gemm)(0, 0, filters_per_group, out_length, column_rows, \(weight) + group * filters_per_group * column_rows, column_rows, columns, out_length, 0, \(y) + (n * filters + group * filters_per_group) * out_length, out_length)", for: context.name(node.result), w)
+      w.line("\(type) *out = \(y) + (n * filters + group * filters_per_group) * out_length;")
+      w.open("if (\(gemm)(0, 0, filters_per_group, out_length, column_rows, \(weight) + group * filters_per_group * column_rows, column_rows, columns, out_length, 0, out, out_length))")
+      w.line("#pragma omp atomic write")
+      w.line("failure = 2;")
+      w.line("continue;")
       w.close()
       if operands.count > 2 {
-        w.line("#pragma omp parallel for if(filters * out_length >= ASRC_PARALLEL_MIN)")
-        w.line("for (int64_t f = 0; f < filters; f++) { \(type) *row = \(y) + (n * filters + f) * out_length; for (int64_t t = 0; t < out_length; t++) row[t] += \(operands[2].pointer)[f]; }")
+        w.line("const \(type) *bias = \(operands[2].pointer) + group * filters_per_group;")
+        w.line("#pragma omp parallel for if(filters_per_group * out_length >= ASRC_PARALLEL_MIN)")
+        w.line("for (int64_t f = 0; f < filters_per_group; f++) for (int64_t t = 0; t < out_length; t++) out[f * out_length + t] += bias[f];")
       }
       w.close()
+      w.line("if (failure) { status = asrc_fail(ctx, failure == 1 ? \"out of memory\" : \"the GEMM library rejected the arguments of %s\", \"\(CNames.identifier(context.name(node.result)))\"); goto done; }")
     case .conv1dInputGrad:
       let (dy, weight, dx) = (operands[0].pointer, operands[1].pointer, result.pointer)
       w.line("memset(\(dx), 0, (size_t)(batch * channels * length) * sizeof(\(type)));")

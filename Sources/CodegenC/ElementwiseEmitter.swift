@@ -34,7 +34,7 @@ enum ElementwiseEmitter {
     w.comment("loop nest over [\(shape.map(\.description).joined(separator: ", "))]: " + members.map { "%\(context.name($0.result)) = \($0.op)" }.joined(separator: ", "))
     w.open("")
     let loopSizes = flat ? [CNames.product(sizes)] : sizes
-    try emitLoops(loopSizes, parallel: true, w, context) { indices in
+    try emitLoops(loopSizes, parallel: true, simd: true, w, context) { indices in
       var locals: [ValueID: String] = [:]
       func read(_ value: ValueID) -> String {
         if let local = locals[value] { return local }

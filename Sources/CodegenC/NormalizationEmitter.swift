@@ -3,7 +3,9 @@ import IR
 /// layer_norm, group_norm, softmax and log_softmax as the interpreter computes them: norm
 /// statistics two-pass in f64, the normalised value rounded to the dtype before the affine
 /// step; softmax's sum in the dtype. Rows (groups, softmax lines) are shared among OpenMP
-/// threads, each row summed by one thread in the interpreter's order.
+/// threads, each row summed by one thread; the sums run in vector lanes (`omp simd
+/// reduction`: a fixed order, so the same result on every run and thread count, within
+/// rounding of the interpreter's sequential order).
 enum NormalizationEmitter {
   static let ops: Set<Op> = [.layerNorm, .groupNorm, .softmax, .logSoftmax]
 
@@ -24,9 +26,11 @@ enum NormalizationEmitter {
       w.line("const \(type) *in = \(x.pointer) + row * width;")
       w.line("\(type) *out = \(y) + row * width;")
       w.line("double sum = 0.0;")
+      w.line("#pragma omp simd reduction(+:sum)")
       w.line("for (int64_t i = 0; i < width; i++) sum += (double)in[i];")
       w.line("const double mean = sum / (double)width;")
       w.line("double squares = 0.0;")
+      w.line("#pragma omp simd reduction(+:squares)")
       w.line("for (int64_t i = 0; i < width; i++) { const double centered = (double)in[i] - mean; squares += centered * centered; }")
       w.line("const double scale = 1.0 / sqrt(squares / (double)width + eps);")
       w.line("for (int64_t i = 0; i < width; i++) out[i] = (\(type))(((double)in[i] - mean) * scale) * \(gamma)[i] + \(beta)[i];")
@@ -46,9 +50,11 @@ enum NormalizationEmitter {
       w.line("const int64_t base = (n * channels + g * per_group) * length, count = per_group * length;")
       w.line("const double divisor = (double)(count > 1 ? count : 1);")
       w.line("double sum = 0.0;")
+      w.line("#pragma omp simd reduction(+:sum)")
       w.line("for (int64_t i = 0; i < count; i++) sum += (double)\(x.pointer)[base + i];")
       w.line("const double mean = sum / divisor;")
       w.line("double squares = 0.0;")
+      w.line("#pragma omp simd reduction(+:squares)")
       w.line("for (int64_t i = 0; i < count; i++) { const double centered = (double)\(x.pointer)[base + i] - mean; squares += centered * centered; }")
       w.line("const double scale = 1.0 / sqrt(squares / divisor + eps);")
       w.open("for (int64_t c = 0; c < per_group; c++)")
@@ -80,6 +86,7 @@ enum NormalizationEmitter {
         // The exponentials first (a loop without a sum vectorises), then the sum in order.
         let exp = x.type.dtype == .f32 ? "asrc_expf" : "exp"
         w.line("for (int64_t e = 0; e < extent; e++) \(y)[base + e * inner] = \(exp)(\(x.pointer)[base + e * inner] - maximum);")
+        w.line("#pragma omp simd reduction(+:sum)")
         w.line("for (int64_t e = 0; e < extent; e++) sum += \(y)[base + e * inner];")
         w.line("for (int64_t e = 0; e < extent; e++) \(y)[base + e * inner] /= sum;")
       }
