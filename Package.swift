@@ -20,6 +20,8 @@ let package = Package(
   ],
   targets: [
     // System libraries (Debian: libopenblas-dev, libsndfile1-dev, libsoxr-dev, libprotobuf-c-dev).
+    // The C backend's generated libraries also link oneDNN (libdnnl-dev) and libgomp; no Swift
+    // target does, so they have no system-library target here (tools/install-system-packages).
     .systemLibrary(
       name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
       providers: [.apt(["libopenblas-dev"])]),

@@ -12,10 +12,19 @@ public struct CCompiler: Sendable {
   public var extraFlags: [String]
   public var cacheDirectory: URL
 
-  /// -O3 -march=native for vector code; no FP contraction, so a·b + c rounds as the
-  /// interpreter's separate multiply and add; no strict aliasing, since the arena holds values
-  /// of every dtype.
-  public static let defaultFlags = ["-std=gnu11", "-O3", "-march=native", "-fPIC", "-shared", "-ffp-contract=off", "-fno-strict-aliasing"]
+  /// -O3 -march=native for vector code; OpenMP for the loops above `ASRC_PARALLEL_MIN`
+  /// (libgomp, the runtime Debian's oneDNN runs on, so both share one thread pool); no FP
+  /// contraction, so a·b + c rounds as the interpreter's separate multiply and add; no errno
+  /// from libm and no FP traps (nothing reads them; without them gcc keeps conditionals such
+  /// as relu's and erfc's out of vector loops), which changes no value; no strict aliasing,
+  /// since the arena holds values of every dtype.
+  public static let defaultFlags = [
+    "-std=gnu11", "-O3", "-march=native", "-fopenmp", "-fPIC", "-shared", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math",
+    "-fno-strict-aliasing",
+  ]
+
+  /// Libraries linked after OpenBLAS's: oneDNN for the f32 GEMMs (Debian's libdnnl-dev) and libm.
+  public static let libraries = ["-ldnnl", "-lm"]
 
   public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
     compiler = environment["CC"].flatMap { $0.isEmpty ? nil : $0 } ?? "cc"
@@ -52,7 +61,7 @@ public struct CCompiler: Sendable {
     let executable = try resolveCompiler()
     let version = try Self.run(executable, ["--version"]).output.split(separator: "\n").first.map(String.init) ?? ""
     let linkFlags = Self.openBLASFlags()
-    let arguments = flags + linkFlags.compile + extraFlags + ["-o", "libmodel.so", "model.c"] + linkFlags.link + ["-lm"]
+    let arguments = flags + linkFlags.compile + extraFlags + ["-o", "libmodel.so", "model.c"] + linkFlags.link + Self.libraries
     let key = Self.hash([source.code, source.header, arguments.joined(separator: " "), executable, version].joined(separator: "\u{0}"))
     let directory = cacheDirectory.appendingPathComponent(key)
     let library = directory.appendingPathComponent("libmodel.so")

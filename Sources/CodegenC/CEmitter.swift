@@ -61,7 +61,8 @@ public enum CEmitter {
     step.line("                    void *arena, const int64_t *offsets, void **outputs, char *message, size_t message_size) {")
     step.line("  asrc_ctx context = { sizes, message, message_size };")
     step.line("  asrc_ctx *ctx = &context;")
-    step.line("  (void)ctx; (void)inputs; (void)parameters; (void)arena; (void)offsets;")
+    step.line("  const int profiling = getenv(\"ASRC_C_PROFILE\") != NULL;")
+    step.line("  (void)ctx; (void)inputs; (void)parameters; (void)arena; (void)offsets; (void)profiling;")
     func declare(_ value: ValueID, _ source: String, _ note: String) {
       let type = CNames.type(graph.type(of: value).dtype)
       pointers[value] = pointerName(value)
@@ -91,7 +92,7 @@ public enum CEmitter {
       let name = "n\(position)_\(CNames.identifier(graph.name(of: node.result)))"
       functions.append(try function(name, for: node, context))
       let arguments = (["ctx"] + (node.operands + node.results).map { pointers[$0] ?? "NULL" }).joined(separator: ", ")
-      step.line("  if (\(name)(\(arguments))) return -1;")
+      step.line("  ASRC_STEP(\(name), (\(arguments)));")
     }
     for (index, output) in graph.outputs.enumerated() {
       step.line("  outputs[\(index)] = (void *)\(pointers[output.value] ?? "NULL"); // output \(CNames.commentSafe(output.name))")

@@ -1,15 +1,24 @@
 /// The helpers every generated model.c starts with: floor division as the IR defines it,
-/// the interpreter's saturating float-to-integer conversion, scratch memory, errors, and the
-/// row-major GEMM wrappers over OpenBLAS.
+/// the interpreter's saturating float-to-integer conversion, scratch memory, errors, the
+/// row-major GEMM wrappers (f32 on oneDNN, f64 on OpenBLAS), the threshold for OpenMP loops
+/// and the per-call profile.
 enum CPrelude {
   static let text = """
     #include <math.h>
+    #include <omp.h>
+    #include <pthread.h>
     #include <stdarg.h>
     #include <stdint.h>
     #include <stdio.h>
     #include <stdlib.h>
     #include <string.h>
+    #include <time.h>
     #include <cblas.h>
+    #include <oneapi/dnnl/dnnl.h>
+
+    /* Loops over fewer elements than this run on one thread: below it, starting the OpenMP
+       team costs more than the loop. */
+    #define ASRC_PARALLEL_MIN INT64_C(32768)
 
     /* Per-call state every generated function receives: the symbol values and where an error
        message goes. */
@@ -69,30 +78,190 @@ enum CPrelude {
       return (int64_t)value;
     }
 
-    /* C[m x n] = op(A) op(B) + beta C, row-major. k = 0 scales C (BLAS needs k >= 1). */
-    static void asrc_sgemm(int ta, int tb, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
-                           const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
-      if (m <= 0 || n <= 0) return;
-      if (k <= 0) {
-        for (int64_t i = 0; i < m; i++)
-          for (int64_t j = 0; j < n; j++) c[i * ldc + j] = beta == 0 ? 0 : c[i * ldc + j] * beta;
-        return;
-      }
-      cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k,
-                  1.0f, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
+    /* e^x in double, branch-free so that gcc vectorises loops that call it (libm's exp and
+       expf are scalar calls): Cody-Waite reduction by ln 2, a degree-11 Taylor polynomial on
+       |r| <= ln 2 / 2 (error under 1e-15) and the power of two built from bits. Arguments are
+       clamped to [-708, 709], where e^x is still a normal double; NaN stays NaN. Rounded to
+       float, it is expf's value but in rare ties. */
+    static inline double asrc_exp(double x) {
+      const double clamped = x < -708.0 ? -708.0 : x > 709.0 ? 709.0 : x;
+      const double k = __builtin_rint(clamped * 1.4426950408889634);
+      const double r = (clamped - k * 0.693147180369123816490) - k * 1.90821492927058770002e-10;
+      double p = 1.0 / 39916800.0;
+      p = p * r + 1.0 / 3628800.0;
+      p = p * r + 1.0 / 362880.0;
+      p = p * r + 1.0 / 40320.0;
+      p = p * r + 1.0 / 5040.0;
+      p = p * r + 1.0 / 720.0;
+      p = p * r + 1.0 / 120.0;
+      p = p * r + 1.0 / 24.0;
+      p = p * r + 1.0 / 6.0;
+      p = p * r + 0.5;
+      p = p * r + 1.0;
+      p = p * r + 1.0;
+      const int64_t bits = ((int64_t)k + 1023) << 52;
+      double scale;
+      memcpy(&scale, &bits, sizeof scale);
+      const double value = p * scale;
+      return x != x ? x : value;
     }
 
-    static void asrc_dgemm(int ta, int tb, int64_t m, int64_t n, int64_t k, const double *a, int64_t lda,
-                           const double *b, int64_t ldb, double beta, double *c, int64_t ldc) {
-      if (m <= 0 || n <= 0) return;
+    /* e^x in float for softmax, vectorisable with 16 lanes: Cody-Waite reduction by ln 2 (the
+       high part has 16 bits, so k * high is exact), a degree-6 Taylor polynomial on
+       |r| <= ln 2 / 2 and the power of two as two normal factors, so results down to the
+       subnormals are reached. Within 3 ulp of expf; below -104 it is 0, above 88.8 +inf;
+       NaN stays NaN. */
+    static inline float asrc_expf(float x) {
+      const float clamped = x < -104.0f ? -104.0f : x > 88.8f ? 88.8f : x;
+      const float k = __builtin_rintf(clamped * 1.44269504f);
+      const float r = (clamped - k * 0.693145752f) - k * 1.42860677e-6f;
+      float p = 1.0f / 720.0f;
+      p = p * r + 1.0f / 120.0f;
+      p = p * r + 1.0f / 24.0f;
+      p = p * r + 1.0f / 6.0f;
+      p = p * r + 0.5f;
+      p = p * r + 1.0f;
+      p = p * r + 1.0f;
+      const int32_t half = (int32_t)k / 2;
+      const int32_t bits_a = (half + 127) << 23, bits_b = ((int32_t)k - half + 127) << 23;
+      float scale_a, scale_b;
+      memcpy(&scale_a, &bits_a, sizeof scale_a);
+      memcpy(&scale_b, &bits_b, sizeof scale_b);
+      const float value = p * scale_a * scale_b;
+      return x != x ? x : value;
+    }
+
+    /* erfc for the f32 gelu: Numerical Recipes' erfcc (a Chebyshev fit, relative error below
+       1.2e-7 everywhere) in double, rounded once. glibc's erfcf is scalar and made gelu a
+       quarter of base inference; this one vectorises and stays within 4e-7 of it. NaN stays
+       NaN, erfc(+inf) = 0, erfc(-inf) = 2. */
+    static inline float asrc_erfcf(float x) {
+      const double z = fabs((double)x);
+      const double t = 1.0 / (1.0 + 0.5 * z);
+      const double polynomial = -1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806
+        + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
+      const double tail = t * asrc_exp(-z * z + polynomial);
+      const double reflected = 2.0 - tail;
+      return (float)(x >= 0 ? tail : reflected);
+    }
+
+    /* C[m x n] = op(A) op(B) + beta C, row-major. k = 0 scales C (BLAS needs k >= 1).
+       f32 goes to oneDNN: Debian's OpenBLAS picks its kernels by CPU model and falls back to
+       SSE3 (Prescott) ones on CPUs it does not know, where oneDNN's JIT reads the instruction
+       set (docs/architecture.md, C backend). Nonzero when oneDNN rejects the arguments. */
+    static int asrc_sgemm(int ta, int tb, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+                          const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
+      if (m <= 0 || n <= 0) return 0;
       if (k <= 0) {
         for (int64_t i = 0; i < m; i++)
           for (int64_t j = 0; j < n; j++) c[i * ldc + j] = beta == 0 ? 0 : c[i * ldc + j] * beta;
-        return;
+        return 0;
+      }
+      return dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc) != dnnl_success;
+    }
+
+    /* One oneDNN matmul primitive per batched shape [batch, m, k] x [batch, k, n], created on
+       first use and kept: one call for all attention heads instead of one GEMM per head. One
+       lock covers the table, the engine and stream, and the execution (oneDNN's default build
+       shares scratchpad memory between primitives, so concurrent steps take turns here). */
+    typedef struct {
+      int64_t batch, m, n, k;
+      dnnl_primitive_t primitive;
+    } asrc_batched_matmul;
+
+    static pthread_mutex_t asrc_dnnl_lock = PTHREAD_MUTEX_INITIALIZER;
+    static dnnl_engine_t asrc_dnnl_engine = NULL;
+    static dnnl_stream_t asrc_dnnl_stream = NULL;
+    static asrc_batched_matmul asrc_batched_matmuls[64];
+    static int asrc_batched_matmul_count = 0;
+
+    /* The kept primitive for a shape, or a new one; *kept is 0 when the table was full (the
+       caller destroys it after use). Called with the lock held. */
+    static dnnl_primitive_t asrc_batched_matmul_primitive(int64_t batch, int64_t m, int64_t n, int64_t k, int *kept) {
+      *kept = 1;
+      for (int i = 0; i < asrc_batched_matmul_count; i++) {
+        const asrc_batched_matmul *entry = &asrc_batched_matmuls[i];
+        if (entry->batch == batch && entry->m == m && entry->n == n && entry->k == k) return entry->primitive;
+      }
+      dnnl_dims_t a_dims = {batch, m, k}, b_dims = {batch, k, n}, c_dims = {batch, m, n};
+      dnnl_memory_desc_t a_desc, b_desc, c_desc;
+      dnnl_matmul_desc_t desc;
+      dnnl_primitive_desc_t primitive_desc = NULL;
+      dnnl_primitive_t primitive = NULL;
+      if (dnnl_memory_desc_init_by_tag(&a_desc, 3, a_dims, dnnl_f32, dnnl_abc) != dnnl_success
+          || dnnl_memory_desc_init_by_tag(&b_desc, 3, b_dims, dnnl_f32, dnnl_abc) != dnnl_success
+          || dnnl_memory_desc_init_by_tag(&c_desc, 3, c_dims, dnnl_f32, dnnl_abc) != dnnl_success
+          || dnnl_matmul_desc_init(&desc, &a_desc, &b_desc, NULL, &c_desc) != dnnl_success
+          || dnnl_primitive_desc_create(&primitive_desc, &desc, NULL, asrc_dnnl_engine, NULL) != dnnl_success
+          || dnnl_primitive_create(&primitive, primitive_desc) != dnnl_success)
+        primitive = NULL;
+      if (primitive_desc) dnnl_primitive_desc_destroy(primitive_desc);
+      if (!primitive) return NULL;
+      if (asrc_batched_matmul_count < (int)(sizeof asrc_batched_matmuls / sizeof asrc_batched_matmuls[0]))
+        asrc_batched_matmuls[asrc_batched_matmul_count++] = (asrc_batched_matmul){batch, m, n, k, primitive};
+      else
+        *kept = 0;
+      return primitive;
+    }
+
+    /* C[i] = A[i] B[i] for i < batch, each row-major and contiguous. Nonzero on failure. */
+    static int asrc_sgemm_batched(int64_t batch, int64_t m, int64_t n, int64_t k, const float *a, const float *b, float *c) {
+      if (batch <= 0 || m <= 0 || n <= 0) return 0;
+      if (k <= 0) { memset(c, 0, (size_t)(batch * m * n) * sizeof(float)); return 0; }
+      pthread_mutex_lock(&asrc_dnnl_lock);
+      int failed = 0, kept = 1;
+      if (!asrc_dnnl_engine) failed = dnnl_engine_create(&asrc_dnnl_engine, dnnl_cpu, 0) != dnnl_success;
+      if (!failed && !asrc_dnnl_stream) failed = dnnl_stream_create(&asrc_dnnl_stream, asrc_dnnl_engine, dnnl_stream_default_flags) != dnnl_success;
+      dnnl_primitive_t primitive = failed ? NULL : asrc_batched_matmul_primitive(batch, m, n, k, &kept);
+      const_dnnl_primitive_desc_t primitive_desc = NULL;
+      failed = !primitive || dnnl_primitive_get_primitive_desc(primitive, &primitive_desc) != dnnl_success;
+      const dnnl_query_t queries[3] = {dnnl_query_src_md, dnnl_query_weights_md, dnnl_query_dst_md};
+      void *handles[3] = {(void *)a, (void *)b, c};
+      dnnl_memory_t memories[3] = {NULL, NULL, NULL};
+      for (int i = 0; i < 3 && !failed; i++)
+        failed = dnnl_memory_create(&memories[i], dnnl_primitive_desc_query_md(primitive_desc, queries[i], 0), asrc_dnnl_engine, handles[i]) != dnnl_success;
+      if (!failed) {
+        dnnl_exec_arg_t arguments[3] = {{DNNL_ARG_SRC, memories[0]}, {DNNL_ARG_WEIGHTS, memories[1]}, {DNNL_ARG_DST, memories[2]}};
+        failed = dnnl_primitive_execute(primitive, asrc_dnnl_stream, 3, arguments) != dnnl_success || dnnl_stream_wait(asrc_dnnl_stream) != dnnl_success;
+      }
+      for (int i = 0; i < 3; i++) if (memories[i]) dnnl_memory_destroy(memories[i]);
+      if (primitive && !kept) dnnl_primitive_destroy(primitive);
+      pthread_mutex_unlock(&asrc_dnnl_lock);
+      return failed;
+    }
+
+    /* f64 (tests and precision reports, not a speed path): OpenBLAS. Always 0. */
+    static int asrc_dgemm(int ta, int tb, int64_t m, int64_t n, int64_t k, const double *a, int64_t lda,
+                          const double *b, int64_t ldb, double beta, double *c, int64_t ldc) {
+      if (m <= 0 || n <= 0) return 0;
+      if (k <= 0) {
+        for (int64_t i = 0; i < m; i++)
+          for (int64_t j = 0; j < n; j++) c[i * ldc + j] = beta == 0 ? 0 : c[i * ldc + j] * beta;
+        return 0;
       }
       cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k,
                   1.0, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
+      return 0;
     }
+
+    static double asrc_seconds(clockid_t clock) {
+      struct timespec now;
+      clock_gettime(clock, &now);
+      return (double)now.tv_sec + (double)now.tv_nsec * 1e-9;
+    }
+
+    /* One call in the step: a failure ends the step. With ASRC_C_PROFILE set in the environment
+       (`profiling`, read at the start of each step) it prints the call's wall time and the
+       process's CPU time over it (all threads, so spinning OpenMP workers count) to stderr:
+       "asrc profile: <function> <wall ms> <cpu ms>". On a busy machine the CPU time under
+       OMP_NUM_THREADS=1 is the steadier measure of work. */
+    #define ASRC_STEP(function, arguments) do { \\
+        const double asrc_wall = profiling ? asrc_seconds(CLOCK_MONOTONIC) : 0; \\
+        const double asrc_cpu = profiling ? asrc_seconds(CLOCK_PROCESS_CPUTIME_ID) : 0; \\
+        if (function arguments) return -1; \\
+        if (profiling) fprintf(stderr, "asrc profile: %s %.3f %.3f\\n", #function, (asrc_seconds(CLOCK_MONOTONIC) - asrc_wall) * 1e3, \\
+                               (asrc_seconds(CLOCK_PROCESS_CPUTIME_ID) - asrc_cpu) * 1e3); \\
+      } while (0)
 
     """
 }

@@ -1,8 +1,8 @@
 import IR
 
-/// matmul, linear and conv1d with their gradient ops, through OpenBLAS's row-major GEMM
-/// (`asrc_sgemm` / `asrc_dgemm` in the prelude); conv1d as im2col + GEMM per sample and group,
-/// the interpreter's algorithm, so sums run in the same order.
+/// matmul, linear and conv1d with their gradient ops, through the prelude's row-major GEMMs
+/// (`asrc_sgemm` on oneDNN, `asrc_dgemm` on OpenBLAS; batched heads in one oneDNN matmul);
+/// conv1d as im2col + GEMM per sample and group, the interpreter's algorithm.
 enum ContractionEmitter {
   static let ops: Set<Op> = [.matmul, .linear, .linearWeightGrad, .conv1d, .conv1dInputGrad, .conv1dWeightGrad]
 
@@ -24,15 +24,18 @@ enum ContractionEmitter {
       w.line("const int64_t m = \(m), k = \(k), n = \(n);")
       if b.type.rank == 2 {
         // A weight without batch axes: a's batch folds into the rows of one GEMM.
-        w.line("\(gemm)(0, 0, \(CNames.product(batchShape.map(context.dim))) * m, n, k, \(a.pointer), k, \(b.pointer), n, 0, \(y), n);")
+        checked("\(gemm)(0, 0, \(CNames.product(batchShape.map(context.dim))) * m, n, k, \(a.pointer), k, \(b.pointer), n, 0, \(y), n)", for: context.name(node.result), w)
+      } else if dtype == .f32, a.type.shape.dropLast(2) == batchShape[...], b.type.shape.dropLast(2) == batchShape[...] {
+        // Every batch item has its own a and b (attention heads): one batched call.
+        checked("asrc_sgemm_batched(\(CNames.product(batchShape.map(context.dim))), m, n, k, \(a.pointer), \(b.pointer), \(y))", for: context.name(node.result), w)
       } else {
         let aStrides = context.broadcastStrides(TensorType(a.type.dtype, Array(a.type.shape.dropLast(2))), to: batchShape)
         let bStrides = context.broadcastStrides(TensorType(b.type.dtype, Array(b.type.shape.dropLast(2))), to: batchShape)
         let outStrides = context.strides(TensorType(dtype, batchShape))
         emitLoops(batchShape.map(context.dim), w, context) { indices in
-          w.line(
-            "\(gemm)(0, 0, m, n, k, \(a.pointer) + (\(offset(indices, aStrides))) * m * k, k, \(b.pointer) + (\(offset(indices, bStrides))) * k * n, n, 0, \(y) + (\(offset(indices, outStrides))) * m * n, n);"
-          )
+          checked(
+            "\(gemm)(0, 0, m, n, k, \(a.pointer) + (\(offset(indices, aStrides))) * m * k, k, \(b.pointer) + (\(offset(indices, bStrides))) * k * n, n, 0, \(y) + (\(offset(indices, outStrides))) * m * n, n)",
+            for: context.name(node.result), w)
         }
       }
       w.close()
@@ -45,7 +48,7 @@ enum ContractionEmitter {
       if operands.count > 2 {
         w.line("for (int64_t r = 0; r < rows; r++) memcpy(\(y) + r * out_features, \(operands[2].pointer), (size_t)out_features * sizeof(\(type)));")
       }
-      w.line("\(gemm)(0, 1, rows, out_features, in_features, \(x.pointer), in_features, \(weight.pointer), in_features, \(operands.count > 2 ? 1 : 0), \(y), out_features);")
+      checked("\(gemm)(0, 1, rows, out_features, in_features, \(x.pointer), in_features, \(weight.pointer), in_features, \(operands.count > 2 ? 1 : 0), \(y), out_features)", for: context.name(node.result), w)
       w.close()
     case .linearWeightGrad:
       let (dy, x) = (operands[0], operands[1])
@@ -53,13 +56,19 @@ enum ContractionEmitter {
       w.line("const int64_t out_features = \(context.dims(dy.type).last ?? "INT64_C(1)"), in_features = \(context.dims(x.type).last ?? "INT64_C(1)");")
       w.line("const int64_t rows = in_features == 0 ? 0 : \(context.count(x.type)) / in_features;")
       w.line("memset(\(y), 0, (size_t)(out_features * in_features) * sizeof(\(type)));")
-      w.line("\(gemm)(1, 0, out_features, in_features, rows, \(dy.pointer), out_features, \(x.pointer), in_features, 0, \(y), in_features);")
+      checked("\(gemm)(1, 0, out_features, in_features, rows, \(dy.pointer), out_features, \(x.pointer), in_features, 0, \(y), in_features)", for: context.name(node.result), w)
       w.close()
     case .conv1d, .conv1dInputGrad, .conv1dWeightGrad:
       try convolution(node, operands: operands, result: result, gemm: gemm, w, context)
     default:
       throw CodegenCError.unsupported(op: node.op, value: context.name(node.result), reason: "not a contraction")
     }
+  }
+
+  /// A GEMM call as a statement: a library that rejects its arguments fails the step, naming
+  /// the value.
+  private static func checked(_ call: String, for value: String, _ w: CWriter) {
+    w.line("if (\(call)) { status = asrc_fail(ctx, \"the GEMM library rejected the arguments of %s\", \"\(CNames.identifier(value))\"); goto done; }")
   }
 
   /// The three convolution ops share the geometry and im2col / col2im.
@@ -88,10 +97,15 @@ enum ContractionEmitter {
     w.line("const int64_t batch = \(geometry[0]), channels = \(geometry[1]), length = \(geometry[2]), filters = \(geometry[3]), kernel = \(geometry[4]), out_length = \(geometry[5]);")
     w.line("const int64_t stride = \(stride), padding = \(padding), dilation = \(dilation), groups = \(groups);")
     w.line("const int64_t channels_per_group = channels / groups, filters_per_group = filters / groups, column_rows = channels_per_group * kernel;")
-    w.line("\(type) *columns = (\(type) *)asrc_scratch(column_rows * out_length * (int64_t)sizeof(\(type)));")
-    w.line("if (!columns) { status = asrc_fail(ctx, \"out of memory\"); goto done; }")
+    let allocateColumns = "\(type) *columns = (\(type) *)asrc_scratch(column_rows * out_length * (int64_t)sizeof(\(type)));"
+    if node.op != .conv1d {
+      w.line(allocateColumns)
+      w.line("if (!columns) { status = asrc_fail(ctx, \"out of memory\"); goto done; }")
+    }
     let x = input.pointer
+    // One thread per block of channels when the columns are large (they are written once).
     let im2col = """
+      #pragma omp parallel for if(column_rows * out_length >= ASRC_PARALLEL_MIN)
       for (int64_t c = 0; c < channels_per_group; c++) {
         const \(type) *row = \(x) + (n * channels + group * channels_per_group + c) * length;
         for (int64_t k = 0; k < kernel; k++) {
@@ -104,23 +118,42 @@ enum ContractionEmitter {
       """
     switch node.op {
     case .conv1d:
+      // Many (sample, group) items (the grouped positional convolution) run one per thread,
+      // each with its own columns (asrc_scratch is per thread) and a one-thread GEMM; few run
+      // in turn with threaded im2col and GEMM. Errors are collected, since no jump may leave
+      // an OpenMP loop.
       let (weight, y) = (operands[1].pointer, result.pointer)
-      w.open("for (int64_t n = 0; n < batch; n++)")
-      w.open("for (int64_t group = 0; group < groups; group++)")
+      w.line("int failure = 0;")
+      w.line("#pragma omp parallel for if(batch * groups >= 4 * omp_get_max_threads())")
+      w.open("for (int64_t item = 0; item < batch * groups; item++)")
+      w.line("const int64_t n = item / groups, group = item % groups;")
+      w.line(allocateColumns)
+      w.open("if (!columns)")
+      w.line("#pragma omp atomic write")
+      w.line("failure = 1;")
+      w.line("continue;")
+      w.close()
       for line in im2col.split(separator: "\n") { w.line(String(line)) }
-      w.line("\(gemm)(0, 0, filters_per_group, out_length, column_rows, \(weight) + group * filters_per_group * column_rows, column_rows, columns, out_length, 0, \(y) + (n * filters + group * filters_per_group) * out_length, out_length);")
+      w.line("\(type) *out = \(y) + (n * filters + group * filters_per_group) * out_length;")
+      w.open("if (\(gemm)(0, 0, filters_per_group, out_length, column_rows, \(weight) + group * filters_per_group * column_rows, column_rows, columns, out_length, 0, out, out_length))")
+      w.line("#pragma omp atomic write")
+      w.line("failure = 2;")
+      w.line("continue;")
       w.close()
       if operands.count > 2 {
-        w.line("for (int64_t f = 0; f < filters; f++) { \(type) *row = \(y) + (n * filters + f) * out_length; for (int64_t t = 0; t < out_length; t++) row[t] += \(operands[2].pointer)[f]; }")
+        w.line("const \(type) *bias = \(operands[2].pointer) + group * filters_per_group;")
+        w.line("#pragma omp parallel for if(filters_per_group * out_length >= ASRC_PARALLEL_MIN)")
+        w.line("for (int64_t f = 0; f < filters_per_group; f++) for (int64_t t = 0; t < out_length; t++) out[f * out_length + t] += bias[f];")
       }
       w.close()
+      w.line("if (failure) { status = asrc_fail(ctx, failure == 1 ? \"out of memory\" : \"the GEMM library rejected the arguments of %s\", \"\(CNames.identifier(context.name(node.result)))\"); goto done; }")
     case .conv1dInputGrad:
       let (dy, weight, dx) = (operands[0].pointer, operands[1].pointer, result.pointer)
       w.line("memset(\(dx), 0, (size_t)(batch * channels * length) * sizeof(\(type)));")
       w.open("for (int64_t n = 0; n < batch; n++)")
       w.open("for (int64_t group = 0; group < groups; group++)")
       w.comment("columns = W_gᵀ · dy_g, then added back into dx (col2im)")
-      w.line("\(gemm)(1, 0, column_rows, out_length, filters_per_group, \(weight) + group * filters_per_group * column_rows, column_rows, \(dy) + (n * filters + group * filters_per_group) * out_length, out_length, 0, columns, out_length);")
+      checked("\(gemm)(1, 0, column_rows, out_length, filters_per_group, \(weight) + group * filters_per_group * column_rows, column_rows, \(dy) + (n * filters + group * filters_per_group) * out_length, out_length, 0, columns, out_length)", for: context.name(node.result), w)
       w.open("for (int64_t c = 0; c < channels_per_group; c++)")
       w.line("\(type) *row = \(dx) + (n * channels + group * channels_per_group + c) * length;")
       w.open("for (int64_t k = 0; k < kernel; k++)")
@@ -138,7 +171,7 @@ enum ContractionEmitter {
       w.open("for (int64_t group = 0; group < groups; group++)")
       for line in im2col.split(separator: "\n") { w.line(String(line)) }
       w.comment("dW_g += dy_g · columnsᵀ")
-      w.line("\(gemm)(0, 1, filters_per_group, column_rows, out_length, \(dy) + (n * filters + group * filters_per_group) * out_length, out_length, columns, out_length, 1, \(dw) + group * filters_per_group * column_rows, column_rows);")
+      checked("\(gemm)(0, 1, filters_per_group, column_rows, out_length, \(dy) + (n * filters + group * filters_per_group) * out_length, out_length, columns, out_length, 1, \(dw) + group * filters_per_group * column_rows, column_rows)", for: context.name(node.result), w)
       w.close()
       w.close()
     }

@@ -34,7 +34,7 @@ enum ElementwiseEmitter {
     w.comment("loop nest over [\(shape.map(\.description).joined(separator: ", "))]: " + members.map { "%\(context.name($0.result)) = \($0.op)" }.joined(separator: ", "))
     w.open("")
     let loopSizes = flat ? [CNames.product(sizes)] : sizes
-    try emitLoops(loopSizes, w, context) { indices in
+    try emitLoops(loopSizes, parallel: true, simd: true, w, context) { indices in
       var locals: [ValueID: String] = [:]
       func read(_ value: ValueID) -> String {
         if let local = locals[value] { return local }
@@ -111,7 +111,8 @@ enum ElementwiseEmitter {
     case .sigmoid: if isFloat { return "(\(constant(1)) / (\(constant(1)) + exp\(suffix)(-\(a))))" }
     case .gelu:
       // erfc(-x/√2) rather than 1 + erf(x/√2): no cancellation for x < -3 (as the interpreter).
-      if isFloat { return "(\(a) * erfc\(suffix)(-\(a) * \(inverseSqrt2(dtype))) / \(constant(2)))" }
+      // f32 uses the prelude's vectorisable asrc_erfcf.
+      if isFloat { return "(\(a) * \(dtype == .f32 ? "asrc_erfcf" : "erfc")(-\(a) * \(inverseSqrt2(dtype))) / \(constant(2)))" }
     case .geluGrad:
       if isFloat {
         let cdf = "((\(constant(1)) + erf\(suffix)(\(a) * \(inverseSqrt2(dtype)))) / \(constant(2)))"

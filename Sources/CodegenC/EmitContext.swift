@@ -61,10 +61,29 @@ final class EmitContext {
 
 /// Nested `for` loops over a shape: `body` gets the index variables and writes the innermost
 /// statements. A rank-0 shape runs the body once.
-func emitLoops(_ sizes: [String], _ w: CWriter, _ context: EmitContext, body: ([String]) throws -> Void) rethrows {
+///
+/// `parallel` (for bodies whose iterations write disjoint elements and do not jump out) shares
+/// the loops among OpenMP threads when the nest covers at least `ASRC_PARALLEL_MIN` elements:
+/// a single loop in contiguous chunks, else the outer loops, the innermost staying whole in one
+/// thread for the vectoriser. Each element is computed as on one thread, so results do not
+/// depend on the thread count.
+///
+/// `simd` (for bodies whose element i reads only element i of any operand it may overwrite, as
+/// elementwise nests do) vectorises the innermost loop without gcc's run-time overlap test,
+/// which fails when the memory plan lets the result overwrite an operand in place and would
+/// leave such a loop scalar.
+func emitLoops(
+  _ sizes: [String], parallel: Bool = false, simd: Bool = false, _ w: CWriter, _ context: EmitContext, body: ([String]) throws -> Void
+) rethrows {
+  let vector = simd ? " simd" : ""
+  if parallel, !sizes.isEmpty {
+    let collapse = sizes.count > 2 ? " collapse(\(sizes.count - 1))" : ""
+    w.line("#pragma omp parallel for\(sizes.count == 1 ? vector : "")\(collapse) if(\(CNames.product(sizes)) >= ASRC_PARALLEL_MIN)")
+  }
   var indices: [String] = []
-  for size in sizes {
+  for (axis, size) in sizes.enumerated() {
     let index = context.fresh("i")
+    if simd, axis == sizes.count - 1, !(parallel && sizes.count == 1) { w.line("#pragma omp simd") }
     w.open("for (int64_t \(index) = 0; \(index) < \(size); \(index)++)")
     indices.append(index)
   }

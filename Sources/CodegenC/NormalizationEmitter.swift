@@ -2,7 +2,10 @@ import IR
 
 /// layer_norm, group_norm, softmax and log_softmax as the interpreter computes them: norm
 /// statistics two-pass in f64, the normalised value rounded to the dtype before the affine
-/// step; softmax's sum in the dtype.
+/// step; softmax's sum in the dtype. Rows (groups, softmax lines) are shared among OpenMP
+/// threads, each row summed by one thread; the sums run in vector lanes (`omp simd
+/// reduction`: a fixed order, so the same result on every run and thread count, within
+/// rounding of the interpreter's sequential order).
 enum NormalizationEmitter {
   static let ops: Set<Op> = [.layerNorm, .groupNorm, .softmax, .logSoftmax]
 
@@ -18,13 +21,16 @@ enum NormalizationEmitter {
       w.open("")
       w.line("const int64_t width = \(width), rows = \(CNames.product(Array(sizes.dropLast())));")
       w.line("const double eps = \(CNames.literal(try node.attributes.float("eps"), .f64));")
+      w.line("#pragma omp parallel for if(rows * width >= ASRC_PARALLEL_MIN)")
       w.open("for (int64_t row = 0; row < rows; row++)")
       w.line("const \(type) *in = \(x.pointer) + row * width;")
       w.line("\(type) *out = \(y) + row * width;")
       w.line("double sum = 0.0;")
+      w.line("#pragma omp simd reduction(+:sum)")
       w.line("for (int64_t i = 0; i < width; i++) sum += (double)in[i];")
       w.line("const double mean = sum / (double)width;")
       w.line("double squares = 0.0;")
+      w.line("#pragma omp simd reduction(+:squares)")
       w.line("for (int64_t i = 0; i < width; i++) { const double centered = (double)in[i] - mean; squares += centered * centered; }")
       w.line("const double scale = 1.0 / sqrt(squares / (double)width + eps);")
       w.line("for (int64_t i = 0; i < width; i++) out[i] = (\(type))(((double)in[i] - mean) * scale) * \(gamma)[i] + \(beta)[i];")
@@ -38,14 +44,17 @@ enum NormalizationEmitter {
       w.line("const int64_t batch = \(sizes[0]), channels = \(sizes[1]), length = \(sizes[2]), groups = \(groups);")
       w.line("const int64_t per_group = channels / groups;")
       w.line("const double eps = \(CNames.literal(try node.attributes.float("eps"), .f64));")
+      w.line("#pragma omp parallel for if(batch * channels * length >= ASRC_PARALLEL_MIN)")
       w.open("for (int64_t item = 0; item < batch * groups; item++)")
       w.line("const int64_t n = item / groups, g = item % groups;")
       w.line("const int64_t base = (n * channels + g * per_group) * length, count = per_group * length;")
       w.line("const double divisor = (double)(count > 1 ? count : 1);")
       w.line("double sum = 0.0;")
+      w.line("#pragma omp simd reduction(+:sum)")
       w.line("for (int64_t i = 0; i < count; i++) sum += (double)\(x.pointer)[base + i];")
       w.line("const double mean = sum / divisor;")
       w.line("double squares = 0.0;")
+      w.line("#pragma omp simd reduction(+:squares)")
       w.line("for (int64_t i = 0; i < count; i++) { const double centered = (double)\(x.pointer)[base + i] - mean; squares += centered * centered; }")
       w.line("const double scale = 1.0 / sqrt(squares / divisor + eps);")
       w.open("for (int64_t c = 0; c < per_group; c++)")
@@ -61,6 +70,7 @@ enum NormalizationEmitter {
       let suffix = x.type.dtype == .f32 ? "f" : ""
       w.open("")
       w.line("const int64_t outer = \(CNames.product(Array(sizes[..<axis]))), extent = \(sizes[axis]), inner = \(CNames.product(Array(sizes[(axis + 1)...])));")
+      w.line("#pragma omp parallel for if(outer * extent * inner >= ASRC_PARALLEL_MIN)")
       w.open("for (int64_t item = 0; item < outer * inner; item++)")
       w.line("const int64_t o = item / inner, i = item % inner, base = o * extent * inner + i;")
       w.line("\(type) maximum = -INFINITY;")
@@ -68,12 +78,17 @@ enum NormalizationEmitter {
       w.line("for (int64_t e = 0; e < extent; e++) { const \(type) v = \(x.pointer)[base + e * inner]; maximum = v >= maximum ? v : maximum; }")
       w.line("if (!isfinite(maximum)) maximum = 0;")
       w.line("\(type) sum = 0;")
-      w.line("for (int64_t e = 0; e < extent; e++) sum += exp\(suffix)(\(x.pointer)[base + e * inner] - maximum);")
       if node.op == .logSoftmax {
+        w.line("for (int64_t e = 0; e < extent; e++) sum += exp\(suffix)(\(x.pointer)[base + e * inner] - maximum);")
         w.line("const \(type) log_sum = log\(suffix)(sum) + maximum;")
         w.line("for (int64_t e = 0; e < extent; e++) \(y)[base + e * inner] = \(x.pointer)[base + e * inner] - log_sum;")
       } else {
-        w.line("for (int64_t e = 0; e < extent; e++) \(y)[base + e * inner] = exp\(suffix)(\(x.pointer)[base + e * inner] - maximum) / sum;")
+        // The exponentials first (a loop without a sum vectorises), then the sum in order.
+        let exp = x.type.dtype == .f32 ? "asrc_expf" : "exp"
+        w.line("for (int64_t e = 0; e < extent; e++) \(y)[base + e * inner] = \(exp)(\(x.pointer)[base + e * inner] - maximum);")
+        w.line("#pragma omp simd reduction(+:sum)")
+        w.line("for (int64_t e = 0; e < extent; e++) sum += \(y)[base + e * inner];")
+        w.line("for (int64_t e = 0; e < extent; e++) \(y)[base + e * inner] /= sum;")
       }
       w.close()
       w.close()

@@ -54,7 +54,7 @@ enum ShapeEmitter {
       let outStrides = context.strides(result.type)
       let base = x.type.shape.indices.map { "\(pads[2 * $0]) * \(outStrides[$0])" }.joined(separator: " + ")
       let inStrides = context.strides(x.type)
-      emitLoops(context.dims(x.type), w, context) { indices in
+      emitLoops(context.dims(x.type), parallel: true, w, context) { indices in
         let target = offset(indices, outStrides, base: base.isEmpty ? nil : base)
         w.line("\(result.pointer)[\(target)] = \(x.pointer)[\(offset(indices, inStrides))];")
       }
@@ -66,6 +66,7 @@ enum ShapeEmitter {
   /// Every element of `result` set to one C expression.
   static func fill(_ result: CTensor, with value: String, _ w: CWriter, _ context: EmitContext) {
     let index = context.fresh("i")
+    w.line("#pragma omp parallel for if(\(context.count(result.type)) >= ASRC_PARALLEL_MIN)")
     w.open("for (int64_t \(index) = 0; \(index) < \(context.count(result.type)); \(index)++)")
     w.line("\(result.pointer)[\(index)] = \(value);")
     w.close()
@@ -74,7 +75,7 @@ enum ShapeEmitter {
   /// result[i…] = x[base + Σ i·stride]: output in row-major order, input by strides.
   static func gather(_ x: CTensor, into result: CTensor, strides: [String], base: String?, _ w: CWriter, _ context: EmitContext) {
     let outStrides = context.strides(result.type)
-    emitLoops(context.dims(result.type), w, context) { indices in
+    emitLoops(context.dims(result.type), parallel: true, w, context) { indices in
       w.line("\(result.pointer)[\(offset(indices, outStrides))] = \(x.pointer)[\(offset(indices, strides, base: base))];")
     }
   }

@@ -34,11 +34,19 @@ import Testing
     try Parity.check(directory.graph, inputs: inputs, parameters: directory.weights, "\(model) forward")
   }
 
+  /// The key projection's bias gradient is zero in exact arithmetic (softmax ignores a shift
+  /// shared by a row's scores), so both backends return rounding noise of about 1e-8 that
+  /// differs with the GEMM library's summation order: it is measured against the scale of the
+  /// key projection's weight gradient.
+  static func scaleFrom(_ name: String) -> String? {
+    name.hasSuffix("attention.k_proj.bias") ? String(name.dropLast("bias".count)) + "weight" : nil
+  }
+
   @Test(arguments: models)
   func gradients(_ model: String) throws {
     let (directory, inputs) = try Self.fixture(model)
     let graph = try PassManager(passes: [autodiff()]).run(directory.graph).graph
-    try Parity.check(graph, inputs: inputs, parameters: directory.weights, "\(model) gradients")
+    try Parity.check(graph, inputs: inputs, parameters: directory.weights, scaleFrom: Self.scaleFrom, "\(model) gradients")
   }
 
   /// The same after the fusion passes (multi-result regions included).
@@ -47,6 +55,6 @@ import Testing
     let (directory, inputs) = try Self.fixture(model)
     try Parity.check(directory.graph, inputs: inputs, parameters: directory.weights, fused: true, "\(model) forward fused")
     let graph = try PassManager(passes: [autodiff()]).run(directory.graph).graph
-    try Parity.check(graph, inputs: inputs, parameters: directory.weights, fused: true, "\(model) gradients fused")
+    try Parity.check(graph, inputs: inputs, parameters: directory.weights, fused: true, scaleFrom: Self.scaleFrom, "\(model) gradients fused")
   }
 }
