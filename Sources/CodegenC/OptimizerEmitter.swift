@@ -151,12 +151,12 @@ enum OptimizerEmitter {
     /* Σ gradient², each term and the sum in double. */
     static double asrc_train_squares(const float *restrict gradient, int64_t count) {
       double lanes[8] = { 0, 0, 0, 0, 0, 0, 0, 0 };
-      int64_t i = 0;
-      for (; i + 8 <= count; i += 8)
+      const int64_t whole = count / 8 * 8;
+      for (int64_t i = 0; i < whole; i += 8)
         for (int k = 0; k < 8; k++) lanes[k] += (double)gradient[i + k] * (double)gradient[i + k];
       double total = 0;
       for (int k = 0; k < 8; k++) total += lanes[k];
-      for (; i < count; i++) total += (double)gradient[i] * (double)gradient[i];
+      for (int64_t i = whole; i < count; i++) total += (double)gradient[i] * (double)gradient[i];
       return total;
     }
 
@@ -164,8 +164,8 @@ enum OptimizerEmitter {
        last micro-batch. */
     static double asrc_train_add_squares(float *restrict sum, const float *restrict gradient, int64_t count) {
       double lanes[8] = { 0, 0, 0, 0, 0, 0, 0, 0 };
-      int64_t i = 0;
-      for (; i + 8 <= count; i += 8)
+      const int64_t whole = count / 8 * 8;
+      for (int64_t i = 0; i < whole; i += 8)
         for (int k = 0; k < 8; k++) {
           float added = sum[i + k] + gradient[i + k];
           sum[i + k] = added;
@@ -173,7 +173,7 @@ enum OptimizerEmitter {
         }
       double total = 0;
       for (int k = 0; k < 8; k++) total += lanes[k];
-      for (; i < count; i++) {
+      for (int64_t i = whole; i < count; i++) {
         float added = sum[i] + gradient[i];
         sum[i] = added;
         total += (double)added * (double)added;

@@ -42,13 +42,13 @@ public enum TrainingStepBenchmark {
     // The backend's whole step (with the C backend, forward, backward, norm, clipping and AdamW in
     // one library call). Per-op times are the interpreter's: with a profile, the interpreter runs
     // the timed steps.
-    let untimed = try makeTrainingStep(graph: graph, backend: backend, optimizer: optimizer, maxGradNorm: 1.0, weights: weights)
-    let timed = profile.map { ExecutorTrainingStep(graph: graph, executor: Interpreter(profile: $0), optimizer: optimizer, maxGradNorm: 1.0, weights: weights) }
+    let backendStep = try makeTrainingStep(graph: graph, backend: backend, optimizer: optimizer, maxGradNorm: 1.0, weights: weights)
+    let profiledStep = profile.map { ExecutorTrainingStep(graph: graph, executor: Interpreter(profile: $0), optimizer: optimizer, maxGradNorm: 1.0, weights: weights) }
     // The steps hold the weights now; without this reference the C step updates them in place.
     weights = [:]
     var timings: [Double] = []
     for step in 0...steps {
-      let runner = step >= 1 ? timed ?? untimed : untimed
+      let runner = step >= 1 ? profiledStep ?? backendStep : backendStep
       let elapsed = try clock.measure { _ = try runner.run([inputs], learningRate: 1e-5) }
       if step > 0 { timings.append(elapsed.seconds) }
     }
