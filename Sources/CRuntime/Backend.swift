@@ -24,6 +24,10 @@ public enum Backend: String, CaseIterable, Sendable, CustomStringConvertible {
     }
   }
 
+  /// The C backend behind `.c` (nil for the interpreter): its compiled models, and training
+  /// steps that run the optimizer inside the library.
+  public var compiled: CBackend? { self == .c ? Self.sharedC : nil }
+
   /// Graphs are cleaned up and fused first, as `asrc compile` does.
   private static let sharedC = CBackend(passes: Pipelines.optimization)
 }

@@ -58,6 +58,53 @@ public final class CompiledModel: Sendable {
   }
 
   public func run(inputs: [String: Tensor], parameters: [String: Tensor]) throws -> [String: Tensor] {
+    let call = try prepare(inputs: inputs, parameters: parameters)
+    var outputPointers = [UnsafeMutableRawPointer?](repeating: nil, count: interface.outputs.count)
+    var message = [CChar](repeating: 0, count: 1024)
+    let status = withArena(bytes: call.arenaBytes) { arena in
+      call.withPointers { sizes, inputs, parameters, offsets in
+        outputPointers.withUnsafeMutableBufferPointer { outputs in
+          message.withUnsafeMutableBufferPointer { message in
+            library.step(sizes, inputs, parameters, arena, offsets, outputs.baseAddress, message.baseAddress, message.count)
+          }
+        }
+      }
+    }
+    guard status == 0 else { throw CodegenCError.runtime(Self.text(message)) }
+    return outputs(outputPointers, bindings: call.bindings)
+  }
+
+  /// One call's arguments, checked against the interface: the symbols bound from the input
+  /// shapes, the tensors in the step's order, the slot offsets and the arena size.
+  struct Call {
+    var bindings: [String: Int]
+    var sizes: [Int64]
+    var inputs: [Tensor]
+    var parameters: [Tensor]
+    var offsets: [Int64]
+    var arenaBytes: Int
+
+    /// The step's first arguments as C pointers, valid inside `body` (the tensors stay alive).
+    func withPointers<R>(
+      _ body: (UnsafePointer<Int64>?, UnsafePointer<UnsafeRawPointer?>?, UnsafePointer<UnsafeRawPointer?>?, UnsafePointer<Int64>?) throws -> R
+    ) rethrows -> R {
+      let inputPointers = inputs.map { UnsafeRawPointer($0.storage.data) as UnsafeRawPointer? }
+      let parameterPointers = parameters.map { UnsafeRawPointer($0.storage.data) as UnsafeRawPointer? }
+      return try withExtendedLifetime((inputs, parameters)) {
+        try sizes.withUnsafeBufferPointer { sizes in
+          try inputPointers.withUnsafeBufferPointer { inputs in
+            try parameterPointers.withUnsafeBufferPointer { parameters in
+              try offsets.withUnsafeBufferPointer { offsets in
+                try body(sizes.baseAddress, inputs.baseAddress, parameters.baseAddress, offsets.baseAddress)
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  func prepare(inputs: [String: Tensor], parameters: [String: Tensor]) throws -> Call {
     var bindings: [String: Int] = [:]
     var inputTensors: [Tensor] = []
     for input in interface.inputs {
@@ -91,44 +138,37 @@ public final class CompiledModel: Sendable {
     guard missing.isEmpty else {
       throw CodegenCError.badArguments("no input binds the symbols \(missing.joined(separator: ", ")) (symbols are bound from input shapes)")
     }
-    let sizes = interface.symbols.map { Int64(bindings[$0]!) }
     let (offsets, arenaBytes) = try layout(bindings)
+    return Call(
+      bindings: bindings, sizes: interface.symbols.map { Int64(bindings[$0]!) }, inputs: inputTensors, parameters: parameterTensors, offsets: offsets,
+      arenaBytes: arenaBytes)
+  }
+
+  /// Runs `body` on an arena of at least `bytes`, taken from (and returned to) the pool.
+  func withArena<R>(bytes: Int, _ body: (UnsafeMutableRawPointer) throws -> R) rethrows -> R {
     let held = arenas.withLock { pool -> Arena in
-      if let index = pool.firstIndex(where: { $0.bytes >= arenaBytes }) { return pool.remove(at: index) }
-      return Arena(bytes: Swift.max(arenaBytes, 64))
+      if let index = pool.firstIndex(where: { $0.bytes >= bytes }) { return pool.remove(at: index) }
+      return Arena(bytes: Swift.max(bytes, 64))
     }
     defer { arenas.withLock { $0.append(held) } }
-    let arena = held.pointer
-    var outputPointers = [UnsafeMutableRawPointer?](repeating: nil, count: interface.outputs.count)
-    var message = [CChar](repeating: 0, count: 1024)
-    let inputPointers = inputTensors.map { UnsafeRawPointer($0.storage.data) as UnsafeRawPointer? }
-    let parameterPointers = parameterTensors.map { UnsafeRawPointer($0.storage.data) as UnsafeRawPointer? }
-    let status = withExtendedLifetime((inputTensors, parameterTensors)) {
-      sizes.withUnsafeBufferPointer { sizes in
-        inputPointers.withUnsafeBufferPointer { inputs in
-          parameterPointers.withUnsafeBufferPointer { parameters in
-            offsets.withUnsafeBufferPointer { offsets in
-              outputPointers.withUnsafeMutableBufferPointer { outputs in
-                message.withUnsafeMutableBufferPointer { message in
-                  library.step(sizes.baseAddress, inputs.baseAddress, parameters.baseAddress, arena, offsets.baseAddress, outputs.baseAddress, message.baseAddress, message.count)
-                }
-              }
-            }
-          }
-        }
-      }
-    }
-    guard status == 0 else {
-      throw CodegenCError.runtime(String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
-    }
+    return try body(held.pointer)
+  }
+
+  /// Copies of the outputs the step pointed at (the arena is reused by the next call).
+  func outputs(_ pointers: [UnsafeMutableRawPointer?], bindings: [String: Int]) -> [String: Tensor] {
     var results: [String: Tensor] = [:]
-    for (output, pointer) in zip(interface.outputs, outputPointers) {
+    for (output, pointer) in zip(interface.outputs, pointers) {
       let shape = output.type.shape.map { $0.evaluate(bindings) ?? 0 }
       let tensor = Tensor(uninitialized: output.type.dtype, shape)
       if let pointer, tensor.byteCount > 0 { tensor.storage.data.copyMemory(from: pointer, byteCount: tensor.byteCount) }
       results[output.name] = tensor
     }
     return results
+  }
+
+  /// The text of a NUL-terminated message buffer.
+  static func text(_ message: [CChar]) -> String {
+    String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
 
   /// Byte offsets of the slots: the memory plan's where it places a value, fresh memory after

@@ -5,16 +5,28 @@ import Foundation
   import Glibc
 #endif
 
-/// A loaded libmodel.so: its step function, after checking its ABI version.
+/// A loaded libmodel.so: its step function (and a training graph's training step), after
+/// checking its ABI version.
 public final class ModelLibrary: @unchecked Sendable {
   typealias Step = @convention(c) (
     UnsafePointer<Int64>?, UnsafePointer<UnsafeRawPointer?>?, UnsafePointer<UnsafeRawPointer?>?, UnsafeMutableRawPointer?,
     UnsafePointer<Int64>?, UnsafeMutablePointer<UnsafeMutableRawPointer?>?, UnsafeMutablePointer<CChar>?, Int
   ) -> Int32
   typealias Version = @convention(c) () -> Int32
+  /// `asrc_train_step` (model.h): the step's arguments, then the per-parameter buffers, the
+  /// micro-batch position, AdamW's settings and where the results go.
+  typealias TrainStep = @convention(c) (
+    UnsafePointer<Int64>?, UnsafePointer<UnsafeRawPointer?>?, UnsafePointer<UnsafeRawPointer?>?, UnsafeMutableRawPointer?,
+    UnsafePointer<Int64>?, UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
+    UnsafePointer<UnsafeMutablePointer<Float>?>?, UnsafePointer<UnsafeMutablePointer<Float>?>?, UnsafePointer<UnsafeMutablePointer<Float>?>?,
+    UnsafePointer<UnsafeMutablePointer<Float>?>?, UnsafePointer<UInt8>?, Int32, Int32, Int64, Double, Double, Double, Double, Double, Double,
+    Double, UnsafeMutablePointer<Double>?, UnsafeMutablePointer<Double>?, UnsafeMutablePointer<Int32>?, UnsafeMutablePointer<CChar>?, Int
+  ) -> Int32
 
   private let handle: UnsafeMutableRawPointer
   let step: Step
+  /// Present in libraries built from training graphs (a `loss` and `grad.X` outputs).
+  let trainStep: TrainStep?
   public let path: String
 
   public init(path: String) throws {
@@ -32,6 +44,7 @@ public final class ModelLibrary: @unchecked Sendable {
     }
     self.handle = handle
     self.step = unsafeBitCast(stepSymbol, to: Step.self)
+    trainStep = dlsym(handle, "asrc_train_step").map { unsafeBitCast($0, to: TrainStep.self) }
     self.path = path
   }
 

@@ -16,7 +16,7 @@ public struct CCompiler: Sendable {
   /// (libgomp, the runtime Debian's oneDNN runs on, so both share one thread pool); no FP
   /// contraction, so a·b + c rounds as the interpreter's separate multiply and add; no errno
   /// from libm and no FP traps (nothing reads them; without them gcc keeps conditionals such
-  /// as relu's and erfc's out of vector loops), which changes no value; no strict aliasing,
+  /// as relu's and erfc's out of vector loops), which changes no value and lets `sqrtf` vectorise (the AdamW loop); no strict aliasing,
   /// since the arena holds values of every dtype.
   public static let defaultFlags = [
     "-std=gnu11", "-O3", "-march=native", "-fopenmp", "-fPIC", "-shared", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math",

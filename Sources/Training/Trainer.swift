@@ -12,19 +12,27 @@ import Runtime
 ///
 /// Per step: a padded batch (prefetched), the training graph's loss and gradients, a skip if
 /// either is not finite (the scheduler does not advance either), global-norm clipping, AdamW at
-/// the scheduled rate. Logging, evaluation and checkpoints follow the step counts; an
+/// the scheduled rate (a `TrainingStep`: in Swift after the interpreter, or all inside the C
+/// backend's library). Logging, evaluation and checkpoints follow the step counts; an
 /// interrupt finishes the step, saves a checkpoint and returns.
 public final class Trainer {
   public let arguments: TrainingArguments
-  public private(set) var model: ModelDirectory
+  /// The model being trained, with its current weights.
+  public var model: ModelDirectory {
+    var model = folder
+    model.weights = trainingStep.weights
+    return model
+  }
+  /// The model folder without its weights: the training step holds them, so that the C
+  /// backend can update them in place (any weights handed out stay as they were).
+  private var folder: ModelDirectory
   public let train: Dataset
   public let evaluation: Dataset?
   public private(set) var state = TrainerState()
-  private var optimizer: AdamW
   private let schedule: LearningRateSchedule
   private let trainingGraph: Graph
-  /// What runs the training graph (and the evaluation graph).
-  private let executor: any GraphExecutor
+  /// Runs the training graph and the optimizer; holds the weights and AdamW's state.
+  private let trainingStep: any TrainingStep
   private let evaluator: Evaluator
   /// Batches of `perDeviceTrainBatchSize` in an epoch; optimizer steps take
   /// `gradientAccumulationSteps` of them each (the last step of an epoch takes what is left).
@@ -46,8 +54,9 @@ public final class Trainer {
   public init(model: ModelDirectory, train: Dataset, evaluation: Dataset?, arguments: TrainingArguments, backend: Backend = .interp, report: @escaping (String) -> Void
   ) throws {
     self.arguments = arguments
-    executor = backend.executor
-    self.model = model
+    var folder = model
+    folder.weights = [:]
+    self.folder = folder
     self.train = train
     self.evaluation = evaluation
     self.report = report
@@ -69,7 +78,6 @@ public final class Trainer {
     // A warm-up longer than the run never reaches the learning rate asked for.
     guard warmup <= totalSteps else { throw TrainingError.warmupBeyondTheRun(warmup: warmup, steps: totalSteps) }
     schedule = LearningRateSchedule(kind: kind, baseRate: arguments.learningRate, warmupSteps: warmup, totalSteps: totalSteps)
-    optimizer = AdamW(beta1: arguments.adamBeta1, beta2: arguments.adamBeta2, epsilon: arguments.adamEpsilon, weightDecay: arguments.weightDecay)
     let forward = try Wav2Vec2Graph.build(model.configuration, options: .init(usesAttentionMask: model.featureExtractor.returnAttentionMask, training: true))
     let frozen = arguments.freezeFeatureEncoder
     let differentiated = try PassManager(passes: [autodiff(trainable: { !(frozen && Wav2Vec2Configuration.isFeatureEncoderParameter($0)) })]).run(forward).graph
@@ -93,23 +101,26 @@ public final class Trainer {
     state.loggingSteps = arguments.loggingSteps
     state.evalSteps = arguments.evalSteps
     state.saveSteps = arguments.saveSteps
-    if !model.weights.keys.contains("wav2vec2.masked_spec_embed"), forward.parameter(named: "wav2vec2.masked_spec_embed") != nil {
+    var weights = model.weights
+    if !weights.keys.contains("wav2vec2.masked_spec_embed"), forward.parameter(named: "wav2vec2.masked_spec_embed") != nil {
       var random = SeededRandom(seed: UInt64(arguments.seed))
-      self.model.weights["wav2vec2.masked_spec_embed"] = Tensor((0..<model.configuration.hiddenSize).map { _ in Float(random.uniform()) }, shape: [model.configuration.hiddenSize])
+      weights["wav2vec2.masked_spec_embed"] = Tensor((0..<model.configuration.hiddenSize).map { _ in Float(random.uniform()) }, shape: [model.configuration.hiddenSize])
       report("wav2vec2.masked_spec_embed was missing; initialised uniform(0, 1) as transformers does")
     }
+    trainingStep = try makeTrainingStep(
+      graph: trainingGraph, backend: backend, optimizer: arguments.freshOptimizer, maxGradNorm: arguments.maxGradNorm, weights: weights)
   }
 
   /// Continues from a checkpoint folder written by an earlier run.
   public func resume(from path: String) throws {
-    let loaded = try Checkpoints.load(path, optimizer: optimizer)
+    let loaded = try Checkpoints.load(path, optimizer: arguments.freshOptimizer)
     // Resumed from the output folder, the run continues the one that saved its checkpoints there.
     let resumedFolder = URL(fileURLWithPath: path).standardizedFileURL.deletingLastPathComponent().path
     if resumedFolder == URL(fileURLWithPath: arguments.outputDir).standardizedFileURL.path {
       ownCheckpoints.formUnion(Checkpoints.list(in: arguments.outputDir).filter { $0.step <= loaded.state.globalStep }.map(\.path))
     }
-    model.weights = loaded.model.weights
-    optimizer = loaded.optimizer
+    try trainingStep.load(weights: loaded.model.weights)
+    try trainingStep.load(optimizer: loaded.optimizer)
     state.globalStep = loaded.state.globalStep
     state.epoch = loaded.state.epoch
     state.logHistory = loaded.state.logHistory
@@ -149,39 +160,35 @@ public final class Trainer {
         dataset: train, collator: evaluator.collator, batches: batches, prefetch: Swift.max(1, arguments.dataloaderNumWorkers), cache: audioCache)
       while state.globalStep < state.maxSteps && state.batchInEpoch < microBatchesPerEpoch {
         let started = clock.now
-        // One optimizer step: the next `accumulation` micro-batches (fewer at the epoch's end).
+        // One optimizer step: the next `accumulation` micro-batches (fewer at the epoch's end),
+        // all loaded first so that the step knows which one is its last.
         let microBatches = Swift.min(accumulation, microBatchesPerEpoch - state.batchInEpoch)
-        var loss = 0.0
-        var gradients: [String: Tensor] = [:]
+        var inputs: [[String: Tensor]] = []
         var audioSeconds = 0.0
-        var examples = 0
         for _ in 0..<microBatches {
           guard let batch = loader.next() else { break }
           for entry in batch.skipped { report("skipped \(entry)") }
           state.batchInEpoch += 1
           audioSeconds += batch.audioSeconds
           guard !batch.items.isEmpty else { continue }
-          examples += batch.items.count
-          // The Trainer adds micro-batch losses without dividing them: Wav2Vec2ForCTC takes
-          // **kwargs, so its loss counts as already scaled for accumulation.
-          let (microLoss, microGradients) = try step(batch)
-          loss += microLoss
-          accumulate(microGradients, into: &gradients)
+          inputs.append(graphInputs(batch))
         }
+        // The Trainer adds micro-batch losses without dividing them: Wav2Vec2ForCTC takes
+        // **kwargs, so its loss counts as already scaled for accumulation.
+        let learningRate = schedule.rate(at: state.schedulerSteps)
+        let outcome = try inputs.isEmpty ? nil : trainingStep.run(inputs, learningRate: learningRate)
         state.globalStep += 1
         state.epoch = Double(state.epochIndex) + Double(state.batchInEpoch) / Double(microBatchesPerEpoch)
-        if examples == 0 { continue }
-        let norm = globalNorm(gradients)
-        lastGradNorm = norm
-        if loss.isFinite && norm.isFinite {
-          let learningRate = schedule.rate(at: state.schedulerSteps)
+        guard let outcome else { continue }
+        let loss = outcome.loss
+        lastGradNorm = outcome.gradientNorm
+        if outcome.updated {
           lastLearningRate = learningRate
-          optimizer.update(&model.weights, gradients: clipped(gradients, norm: norm), learningRate: learningRate)
           state.schedulerSteps += 1
           window.add(loss)
         } else {
           state.skippedSteps += 1
-          report("step \(state.globalStep): skipped, the \(loss.isFinite ? "gradient norm" : "loss") is not finite (loss \(loss), gradient norm \(norm))")
+          report("step \(state.globalStep): skipped, the \(loss.isFinite ? "gradient norm" : "loss") is not finite (loss \(loss), gradient norm \(outcome.gradientNorm))")
         }
         progress.update(step: state.globalStep, loss: loss, seconds: (clock.now - started).seconds, audioSeconds: audioSeconds)
         let isLast = state.globalStep == state.maxSteps
@@ -237,39 +244,25 @@ public final class Trainer {
     window = LogWindow()
   }
 
-  /// Sums a micro-batch's gradients into the step's, in float32 as PyTorch's `.grad` does.
-  private func accumulate(_ micro: [String: Tensor], into total: inout [String: Tensor]) {
-    for (name, tensor) in micro {
-      guard let sum = total[name] else {
-        total[name] = tensor
-        continue
-      }
-      let added = Tensor(uninitialized: .f32, sum.shape)
-      let (left, right, target) = (sum.pointer(Float.self), tensor.pointer(Float.self), added.pointer(Float.self))
-      for index in 0..<sum.count { target[index] = left[index] + right[index] }
-      total[name] = added
-    }
-  }
-
   /// Replaces the weights by the best checkpoint's (load_best_model_at_end).
   private func loadBestModel() throws {
     guard let best = state.bestModelCheckpoint else {
       report("--load-best-model-at-end: no checkpoint was saved after an evaluation; the final model is the last step's")
       return
     }
-    model.weights = try ModelDirectory.load(best).weights
+    try trainingStep.load(weights: ModelDirectory.load(best).weights)
     let metric = arguments.resolvedMetricForBestModel ?? "eval_loss"
     progress.log("loaded the best model from \(best) (\(metric) \(state.bestMetric.map { String(format: "%.4f", $0) } ?? "n/a"))")
   }
 
-  /// The loss and the gradients of one batch.
-  private func step(_ batch: TrainingBatch) throws -> (Double, [String: Tensor]) {
+  /// The training graph's inputs for one batch: audio, labels, and the step's random draws.
+  private func graphInputs(_ batch: TrainingBatch) -> [String: Tensor] {
     var inputs = ["input_values": batch.inputValues, "labels": batch.labels]
     if let mask = batch.attentionMask, trainingGraph.input(named: "attention_mask") != nil { inputs["attention_mask"] = mask }
     // Every random choice of a step derives from (seed, step): a resumed run repeats it exactly.
     var random = SeededRandom(seed: UInt64(arguments.seed) &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(state.globalStep))
     if trainingGraph.input(named: "dropout_seed") != nil { inputs["dropout_seed"] = .scalar(Int64(bitPattern: random.next())) }
-    let config = model.configuration
+    let config = folder.configuration
     let frames = config.frameCount(samples: batch.inputValues.shape[1])
     if trainingGraph.input(named: "mask_time_indices") != nil {
       let lengths = batch.attentionMask == nil ? Array(repeating: frames, count: batch.items.count) : batch.items.map { config.frameCount(samples: $0.sampleCount) }
@@ -281,37 +274,12 @@ public final class Trainer {
     if trainingGraph.input(named: "layer_keep") != nil {
       inputs["layer_keep"] = Tensor(LayerDrop.keep(layers: config.numHiddenLayers, probability: config.layerdrop, random: &random), shape: [config.numHiddenLayers])
     }
-    let outputs = try executor.run(trainingGraph, inputs: inputs, parameters: model.weights)
-    var gradients: [String: Tensor] = [:]
-    for (name, tensor) in outputs where name.hasPrefix("grad.") { gradients[String(name.dropFirst(5))] = tensor }
-    return (outputs["loss"]?.doubles.first ?? .nan, gradients)
-  }
-
-  private func globalNorm(_ gradients: [String: Tensor]) -> Double {
-    var sum = 0.0
-    for tensor in gradients.values {
-      let pointer = tensor.pointer(Float.self)
-      for index in 0..<tensor.count { sum += Double(pointer[index]) * Double(pointer[index]) }
-    }
-    return sum.squareRoot()
-  }
-
-  /// torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6) when that is below 1.
-  private func clipped(_ gradients: [String: Tensor], norm: Double) -> [String: Tensor] {
-    guard arguments.maxGradNorm > 0 else { return gradients }
-    let coefficient = Float(arguments.maxGradNorm / (norm + 1e-6))
-    guard coefficient < 1 else { return gradients }
-    return gradients.mapValues { tensor in
-      let scaled = Tensor(uninitialized: .f32, tensor.shape)
-      let (source, target) = (tensor.pointer(Float.self), scaled.pointer(Float.self))
-      for index in 0..<tensor.count { target[index] = source[index] * coefficient }
-      return scaled
-    }
+    return inputs
   }
 
   @discardableResult
   public func evaluate(_ dataset: Dataset) throws -> (result: Evaluator.Result, isNewBest: Bool) {
-    let result = try evaluator.evaluate(dataset, weights: model.weights, batchSize: arguments.perDeviceEvalBatchSize)
+    let result = try evaluator.evaluate(dataset, weights: trainingStep.weights, batchSize: arguments.perDeviceEvalBatchSize)
     let metrics = ["eval_loss": result.loss, "eval_wer": result.wordErrorRate, "eval_cer": result.characterErrorRate]
     state.logHistory.append(metrics.merging([
       "eval_runtime": result.seconds, "epoch": state.epoch, "step": Double(state.globalStep), "elapsed_seconds": (ContinuousClock.now - started).seconds,
@@ -341,7 +309,7 @@ public final class Trainer {
       throw TrainingError.checkpointInTheWay(existing.path)
     }
     let path = try Checkpoints.save(
-      step: state.globalStep, model: model, optimizer: optimizer, state: state, arguments: arguments, schedule: schedule, in: arguments.outputDir)
+      step: state.globalStep, model: model, optimizer: trainingStep.optimizer, state: state, arguments: arguments, schedule: schedule, in: arguments.outputDir)
     ownCheckpoints.insert(path)
     for removed in try Checkpoints.rotate(in: arguments.outputDir, keep: arguments.saveTotalLimit, among: ownCheckpoints, sparing: state.bestModelCheckpoint) { progress.log("removed \(removed) (save_total_limit \(arguments.saveTotalLimit))") }
     progress.log("saved \(path)")
@@ -390,6 +358,11 @@ public final class StopFlag: @unchecked Sendable {
   public init() {}
   public var isSet: Bool { lock.withLock { value } }
   public func set() { lock.withLock { value = true } }
+}
+
+extension TrainingArguments {
+  /// AdamW with these arguments' settings, before its first step.
+  var freshOptimizer: AdamW { AdamW(beta1: adamBeta1, beta2: adamBeta2, epsilon: adamEpsilon, weightDecay: weightDecay) }
 }
 
 extension Duration {

@@ -7,7 +7,7 @@ import Models
 import Passes
 import Runtime
 
-/// Times full training steps (graph run, clipping, AdamW) on random audio and labels.
+/// Times full training steps (graph run, gradient norm, clipping, AdamW) on random audio and labels.
 public enum TrainingStepBenchmark {
   public static func run(
     model: ModelDirectory, batch: Int, samples: Int, labelLength: Int, steps: Int, random: inout SeededRandom, profile: OpProfile?,
@@ -41,19 +41,19 @@ public enum TrainingStepBenchmark {
       inputs["mask_time_indices"] = Tensor(mask, shape: [batch, frames])
     }
     if graph.input(named: "layer_keep") != nil { inputs["layer_keep"] = Tensor([Bool](repeating: true, count: config.numHiddenLayers), shape: [config.numHiddenLayers]) }
-    var optimizer = AdamW(weightDecay: 0.005)
+    let optimizer = AdamW(weightDecay: 0.005)
     let clock = ContinuousClock()
-    // Per-op times are the interpreter's: with a profile, the interpreter runs the timed steps.
-    let executor = backend.executor
+    // The backend's whole step (with the C backend, forward, backward, norm, clipping and AdamW in
+    // one library call). Per-op times are the interpreter's: with a profile, the interpreter runs
+    // the timed steps.
+    let backendStep = try makeTrainingStep(graph: graph, backend: backend, optimizer: optimizer, maxGradNorm: 1.0, weights: weights)
+    let profiledStep = profile.map { ExecutorTrainingStep(graph: graph, executor: Interpreter(profile: $0), optimizer: optimizer, maxGradNorm: 1.0, weights: weights) }
+    // The steps hold the weights now; without this reference the C step updates them in place.
+    weights = [:]
     var timings: [Double] = []
     for step in 0...steps {
-      let runner: any GraphExecutor = step >= 1 && profile != nil ? Interpreter(profile: profile) : executor
-      let elapsed = try clock.measure {
-        let outputs = try runner.run(graph, inputs: inputs, parameters: weights)
-        var gradients: [String: Tensor] = [:]
-        for (name, tensor) in outputs where name.hasPrefix("grad.") { gradients[String(name.dropFirst(5))] = tensor }
-        optimizer.update(&weights, gradients: gradients, learningRate: 1e-5)
-      }
+      let runner = step >= 1 ? profiledStep ?? backendStep : backendStep
+      let elapsed = try clock.measure { _ = try runner.run([inputs], learningRate: 1e-5) }
       if step > 0 { timings.append(elapsed.seconds) }
     }
     return (timings, profile?.report)

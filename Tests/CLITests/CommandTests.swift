@@ -92,7 +92,9 @@ import Testing
   /// `asrc grad` on the 3 s clip of tools/make_long_reference.py against its float64 autograd
   /// gradients. Measured: every tensor within 1.1e-6 relative L2 (allowed 3e-6), the loss within
   /// 5.3e-8 relative (allowed 2e-7).
-  @Test func gradWritesTheGradientsOfAutograd() throws {
+  /// On both backends: with the C backend, the training graph's library also has the optimizer
+  /// step, and `grad` still reads the gradients of its model step.
+  @Test(arguments: ["interp", "c"]) func gradWritesTheGradientsOfAutograd(backend: String) throws {
     let long = Self.fixtures.appendingPathComponent("long")
     let facts = ((try Self.json(long.appendingPathComponent("expected.json").path)["models"] as! [String: Any])["group_postln_evenpos"] as! [String: Any])["3s"] as! [String: Any]
     let clip = ((try Self.json(long.appendingPathComponent("expected.json").path)["clips"] as! [String: Any])["3s"] as! [String: Int])
@@ -109,7 +111,7 @@ import Testing
 
       let run = try asrc(
         "grad", "--model", Self.fixtures.appendingPathComponent("reference/group_postln_evenpos").path, "--audio", folder + "/3s.wav",
-        "--text", facts["text"] as! String, "-o", folder + "/grads.safetensors")
+        "--text", facts["text"] as! String, "-o", folder + "/grads.safetensors", "--backend", backend)
       #expect(run.status == 0, "\(run.error)")
       let ours = try Self.readSafetensors(folder + "/grads.safetensors")
       let exact = try Self.readSafetensors(long.appendingPathComponent("group_postln_evenpos/3s.safetensors").path)
@@ -132,7 +134,7 @@ import Testing
       let exactLoss = facts["loss_float64"] as! Double
       #expect(abs(loss - exactLoss) / exactLoss <= 2e-7, "loss \(loss), float64 \(exactLoss)")
       #expect(ours.metadata["text"] == facts["text"] as? String)
-      print("asrc grad: worst relative L2 error \(worst) against float64 autograd over \(exact.tensors.count) tensors; loss relative error \(abs(loss - exactLoss) / exactLoss)")
+      print("asrc grad (\(backend)): worst relative L2 error \(worst) against float64 autograd over \(exact.tensors.count) tensors; loss relative error \(abs(loss - exactLoss) / exactLoss)")
 
       let unknown = try asrc(
         "grad", "--model", Self.fixtures.appendingPathComponent("reference/group_postln_evenpos").path, "--audio", folder + "/3s.wav",

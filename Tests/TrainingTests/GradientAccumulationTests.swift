@@ -1,3 +1,4 @@
+import CRuntime
 import Foundation
 import Formats
 import Testing
@@ -9,12 +10,13 @@ import Testing
 @Suite struct GradientAccumulationTests {
   let parity = TrainerParityTests()
 
-  @Test func accumulatedStepsMatchTheTrainer() throws {
+  /// On both backends: the C backend sums the micro-batches' gradients in the library.
+  @Test(arguments: Backend.allCases) func accumulatedStepsMatchTheTrainer(backend: Backend) throws {
     let facts = try parity.expected()["gradient_accumulation"] as! [String: Any]
-    let output = parity.scratch.path("asrc-accumulation")
+    let output = parity.scratch.path("asrc-accumulation-\(backend)")
     var arguments = parity.arguments(output: output)
     arguments.gradientAccumulationSteps = (facts["overrides"] as! [String: NSNumber])["gradient_accumulation_steps"]!.intValue
-    let trainer = try parity.makeTrainer(arguments: arguments)
+    let trainer = try parity.makeTrainer(arguments: arguments, backend: backend)
     #expect(trainer.state.maxSteps == (facts["max_steps"] as! NSNumber).intValue)
     #expect(try trainer.run() == .finished)
     let logged = trainer.state.logHistory.filter { $0["loss"] != nil }
@@ -22,7 +24,7 @@ import Testing
     #expect(logged.count == column("losses").count)
     for (index, entry) in logged.enumerated() where index < column("losses").count {
       let (loss, norm) = (column("losses")[index], column("grad_norms")[index])
-      print("accumulation step \(index + 1): loss \(entry["loss"]!) vs \(loss), grad norm \(entry["grad_norm"]!) vs \(norm)")
+      print("accumulation (\(backend)) step \(index + 1): loss \(entry["loss"]!) vs \(loss), grad norm \(entry["grad_norm"]!) vs \(norm)")
       // Measured: losses within 1.2e-6, grad norms within 4.1e-5 (relative).
       #expect(abs(entry["loss"]! - loss) / loss <= 2e-5, "step \(index + 1) loss")
       #expect(abs(entry["grad_norm"]! - norm) / norm <= 1e-4, "step \(index + 1) grad norm")
@@ -31,7 +33,7 @@ import Testing
     }
     let errors = try parity.finalWeightErrors(try Safetensors.read(output + "/model.safetensors"), reference: "final_accumulated.safetensors")
     let worst = errors.filter { !$0.key.hasSuffix("k_proj.bias") }.max { $0.value < $1.value }!
-    print("accumulation: final weights worst relative L2 \(worst.value) (\(worst.key))")
+    print("accumulation (\(backend)): final weights worst relative L2 \(worst.value) (\(worst.key))")
     // Measured: 2.9e-7 (the key biases, whose exact gradient is zero, follow rounding noise).
     #expect(worst.value <= 1e-6, "\(worst.key): relative L2 \(worst.value)")
   }

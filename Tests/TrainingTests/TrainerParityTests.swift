@@ -172,14 +172,15 @@ import Training
     return errors
   }
 
-  /// An interrupted run resumed from its checkpoint repeats the uninterrupted trajectory.
-  @Test func resumingRepeatsTheTrajectory() throws {
-    _ = try resumedRunRepeatsTheStraightOne(arguments: { self.arguments(output: $0) })
+  /// An interrupted run resumed from its checkpoint repeats the uninterrupted trajectory (on
+  /// the C backend, the moments go out of the library into the checkpoint and back in).
+  @Test(arguments: Backend.allCases) func resumingRepeatsTheTrajectory(backend: Backend) throws {
+    _ = try resumedRunRepeatsTheStraightOne(arguments: { self.arguments(output: $0) }, backend: backend)
   }
 
   /// The same with every source of randomness on: dropouts, SpecAugment, LayerDrop and
   /// shuffling. Each comes from (seed, step), so the resumed half draws what the straight run drew.
-  @Test func resumingWithRandomnessRepeatsTheTrajectory() throws {
+  @Test(arguments: Backend.allCases) func resumingWithRandomnessRepeatsTheTrajectory(backend: Backend) throws {
     let noisy: (inout Wav2Vec2Configuration) -> Void = { config in
       (config.hiddenDropout, config.activationDropout, config.attentionDropout) = (0.1, 0.1, 0.1)
       (config.featProjDropout, config.finalDropout) = (0.1, 0.1)
@@ -191,14 +192,14 @@ import Training
       arguments.noShuffle = false
       return arguments
     }
-    let losses = try resumedRunRepeatsTheStraightOne(arguments: shuffled, configure: noisy)
+    let losses = try resumedRunRepeatsTheStraightOne(arguments: shuffled, backend: backend, configure: noisy)
     // The randomness is real: the same run without it, or with another seed, goes elsewhere.
     let base = scratch.path("asrc-noise")
-    let quiet = try makeTrainer(arguments: shuffled(base + "/quiet"))
+    let quiet = try makeTrainer(arguments: shuffled(base + "/quiet"), backend: backend)
     _ = try quiet.run()
     var reseeded = shuffled(base + "/reseeded")
     reseeded.seed = 1
-    let other = try makeTrainer(arguments: reseeded, configure: noisy)
+    let other = try makeTrainer(arguments: reseeded, backend: backend, configure: noisy)
     _ = try other.run()
     #expect(quiet.state.logHistory.compactMap { $0["loss"] } != losses, "dropout, SpecAugment and LayerDrop changed nothing")
     #expect(other.state.logHistory.compactMap { $0["loss"] } != losses, "another seed gave the same trajectory")
@@ -207,14 +208,14 @@ import Training
   /// Trains straight through, and again stopped after step 4 and resumed from its checkpoint;
   /// the two must agree bit for bit. Returns the straight run's losses.
   func resumedRunRepeatsTheStraightOne(
-    arguments makeArguments: (String) -> TrainingArguments, configure: (inout Wav2Vec2Configuration) -> Void = { _ in }
+    arguments makeArguments: (String) -> TrainingArguments, backend: Backend, configure: (inout Wav2Vec2Configuration) -> Void = { _ in }
   ) throws -> [Double] {
     let base = scratch.path("asrc-resume")
-    let straight = try makeTrainer(arguments: makeArguments(base + "/straight"), configure: configure)
+    let straight = try makeTrainer(arguments: makeArguments(base + "/straight"), backend: backend, configure: configure)
     _ = try straight.run()
 
     let interruptedArguments = makeArguments(base + "/interrupted")
-    let first = try makeTrainer(arguments: interruptedArguments, configure: configure)
+    let first = try makeTrainer(arguments: interruptedArguments, backend: backend, configure: configure)
     // Ask for a stop during step 4 (as Ctrl-C would): the step finishes, a checkpoint is saved.
     first.stopAfterStep = 4
     guard case .interrupted(let checkpoint) = try first.run() else {
@@ -223,7 +224,7 @@ import Training
     }
     #expect(first.state.globalStep == 4)
     #expect(FileManager.default.fileExists(atPath: checkpoint + "/optimizer.safetensors"))
-    let second = try makeTrainer(arguments: interruptedArguments, configure: configure)
+    let second = try makeTrainer(arguments: interruptedArguments, backend: backend, configure: configure)
     try second.resume(from: checkpoint)
     #expect(second.state.globalStep == 4)
     #expect(try second.run() == .finished)
@@ -254,14 +255,14 @@ extension Trainer.Outcome: Equatable {
   let scratch = ScratchSpace()
   /// A diverging run (an absurd learning rate) produces non-finite losses: those steps are
   /// skipped and counted, and the run still finishes.
-  @Test func nonFiniteStepsAreSkipped() throws {
+  @Test(arguments: Backend.allCases) func nonFiniteStepsAreSkipped(backend: Backend) throws {
     let parity = TrainerParityTests()
     var arguments = parity.arguments(output: scratch.path("asrc-nan"))
     arguments.learningRate = 1e30
     arguments.maxSteps = 4
     arguments.maxGradNorm = 0
     arguments.weightDecay = 0
-    let trainer = try parity.makeTrainer(arguments: arguments)
+    let trainer = try parity.makeTrainer(arguments: arguments, backend: backend)
     #expect(try trainer.run() == .finished)
     #expect(trainer.state.skippedSteps >= 1)
     #expect(trainer.state.globalStep == 4)
@@ -382,13 +383,13 @@ extension Trainer.Outcome: Equatable {
   }
 
   /// --freeze-feature-encoder: the convolution stack does not move; everything else does.
-  @Test func frozenFeatureEncoderStaysPut() throws {
+  @Test(arguments: Backend.allCases) func frozenFeatureEncoderStaysPut(backend: Backend) throws {
     let parity = TrainerParityTests()
-    let output = scratch.path("asrc-frozen")
+    let output = scratch.path("asrc-frozen-\(backend)")
     var arguments = parity.arguments(output: output)
     arguments.freezeFeatureEncoder = true
     arguments.maxSteps = 3
-    let trainer = try parity.makeTrainer(arguments: arguments)
+    let trainer = try parity.makeTrainer(arguments: arguments, backend: backend)
     #expect(try trainer.run() == .finished)
     let initial = try Safetensors.read(TrainerParityTests.root.appendingPathComponent("initial/model.safetensors").path)
     let final = try Safetensors.read(output + "/model.safetensors")
