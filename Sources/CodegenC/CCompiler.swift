@@ -52,7 +52,7 @@ public struct CCompiler: Sendable {
     let executable = try resolveCompiler()
     let version = try Self.run(executable, ["--version"]).output.split(separator: "\n").first.map(String.init) ?? ""
     let linkFlags = Self.openBLASFlags()
-    let arguments = flags + linkFlags.compile + extraFlags + ["-o", "libmodel.so", "model.c"] + linkFlags.link + ["-lm"]
+    let arguments = flags + linkFlags.compile + extraFlags + ["-o", "libmodel.so", "model.c"] + linkFlags.link + Self.oneDNNLinkFlags + ["-lm"]
     let key = Self.hash([source.code, source.header, arguments.joined(separator: " "), executable, version].joined(separator: "\u{0}"))
     let directory = cacheDirectory.appendingPathComponent(key)
     let library = directory.appendingPathComponent("libmodel.so")
@@ -99,6 +99,10 @@ public struct CCompiler: Sendable {
     func words(_ text: String?) -> [String]? { text.map { $0.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init) } }
     return (words(compile) ?? [], words(link) ?? ["-lopenblas"])
   }
+
+  /// oneDNN, for the bf16 GEMMs (`HalfPrelude.gemm`); Debian's libdnnl-dev ships no pkg-config
+  /// file. Linked into every model so a library's flags do not depend on its dtypes.
+  static let oneDNNLinkFlags = ["-ldnnl", "-lpthread"]
 
   /// Runs a program and returns its exit status with standard output and error together.
   static func run(_ executable: String, _ arguments: [String], in directory: URL? = nil) throws -> (status: Int32, output: String) {
