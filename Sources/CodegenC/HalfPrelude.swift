@@ -123,34 +123,23 @@ enum HalfPrelude {
     static _Thread_local dnnl_stream_t asrc_dnnl_stream;
 
     /* Matmul primitives by shape: creating one costs tens of microseconds, as much as a small
-       attention GEMM, so each shape's is kept (for the life of the library; a model has a few
-       dozen shapes per binding). */
+       attention GEMM, so the first ASRC_DNNL_CACHE shapes' are kept for the life of the library (a model
+       has a few dozen per binding); later shapes create and destroy theirs per call. */
     typedef struct {
       int64_t key[14];
       dnnl_primitive_t primitive; /* NULL: oneDNN has no kernel for this shape and type */
       dnnl_memory_desc_t a, b, c;
     } asrc_dnnl_matmul;
 
-    enum { ASRC_DNNL_CACHE = 256 };
+    #ifndef ASRC_DNNL_CACHE /* a test builds with 1 to run the uncached path */
+    #define ASRC_DNNL_CACHE 256
+    #endif
     static asrc_dnnl_matmul asrc_dnnl_cache[ASRC_DNNL_CACHE];
     static int asrc_dnnl_cached = 0;
     static pthread_mutex_t asrc_dnnl_lock = PTHREAD_MUTEX_INITIALIZER;
 
-    /* The cached matmul for a shape, created on first use; NULL when oneDNN cannot run it. */
-    static const asrc_dnnl_matmul *asrc_dnnl_find(const int64_t key[14]) {
-      pthread_mutex_lock(&asrc_dnnl_lock);
-      for (int i = 0; i < asrc_dnnl_cached; i++) {
-        if (memcmp(asrc_dnnl_cache[i].key, key, sizeof asrc_dnnl_cache[i].key) == 0) {
-          const asrc_dnnl_matmul *found = &asrc_dnnl_cache[i];
-          pthread_mutex_unlock(&asrc_dnnl_lock);
-          return found->primitive ? found : NULL;
-        }
-      }
-      if (asrc_dnnl_cached == ASRC_DNNL_CACHE) {
-        pthread_mutex_unlock(&asrc_dnnl_lock);
-        return NULL;
-      }
-      asrc_dnnl_matmul *entry = &asrc_dnnl_cache[asrc_dnnl_cached];
+    /* Fills `entry` for the shape in `key`; its primitive stays NULL when oneDNN has no kernel. */
+    static void asrc_dnnl_make(const int64_t key[14], asrc_dnnl_matmul *entry) {
       memcpy(entry->key, key, sizeof entry->key);
       entry->primitive = NULL;
       const dnnl_data_type_t type = key[0] ? dnnl_f16 : dnnl_bf16;
@@ -178,9 +167,27 @@ enum HalfPrelude {
       if (primitive_desc) dnnl_primitive_desc_destroy(primitive_desc);
       if (post_ops) dnnl_post_ops_destroy(post_ops);
       if (attributes) dnnl_primitive_attr_destroy(attributes);
-      asrc_dnnl_cached++;
+    }
+
+    /* The cached matmul for a shape, created on first use; when the cache is full, `spare`
+       filled for this call only (the caller destroys its primitive). */
+    static const asrc_dnnl_matmul *asrc_dnnl_find(const int64_t key[14], asrc_dnnl_matmul *spare) {
+      pthread_mutex_lock(&asrc_dnnl_lock);
+      for (int i = 0; i < asrc_dnnl_cached; i++) {
+        if (memcmp(asrc_dnnl_cache[i].key, key, sizeof asrc_dnnl_cache[i].key) == 0) {
+          pthread_mutex_unlock(&asrc_dnnl_lock);
+          return &asrc_dnnl_cache[i];
+        }
+      }
+      if (asrc_dnnl_cached == ASRC_DNNL_CACHE) {
+        pthread_mutex_unlock(&asrc_dnnl_lock);
+        asrc_dnnl_make(key, spare);
+        return spare;
+      }
+      asrc_dnnl_make(key, &asrc_dnnl_cache[asrc_dnnl_cached]);
+      const asrc_dnnl_matmul *made = &asrc_dnnl_cache[asrc_dnnl_cached++];
       pthread_mutex_unlock(&asrc_dnnl_lock);
-      return entry->primitive ? entry : NULL;
+      return made;
     }
 
     /* Runs the cached matmul; nonzero when oneDNN cannot (the caller takes the widened path). */
@@ -189,14 +196,13 @@ enum HalfPrelude {
                               int64_t stride_c) {
       pthread_once(&asrc_dnnl_once, asrc_dnnl_start);
       const int64_t key[14] = {f16, ta, tb, batch, m, n, k, lda, ldb, ldc, stride_a, stride_b, stride_c, accumulate};
-      const asrc_dnnl_matmul *matmul = asrc_dnnl_find(key);
-      if (!matmul) return -1;
-      if (!asrc_dnnl_stream && dnnl_stream_create(&asrc_dnnl_stream, asrc_dnnl_engine, dnnl_stream_default_flags) != dnnl_success) {
-        asrc_dnnl_stream = NULL;
-        return -1;
-      }
+      asrc_dnnl_matmul spare;
+      memset(&spare, 0, sizeof spare);
+      const asrc_dnnl_matmul *matmul = asrc_dnnl_find(key, &spare);
+      if (!matmul->primitive) return -1;
       dnnl_memory_t memories[3] = {NULL, NULL, NULL};
-      int status = dnnl_memory_create(&memories[0], &matmul->a, asrc_dnnl_engine, (void *)a) == dnnl_success &&
+      int status = (asrc_dnnl_stream || dnnl_stream_create(&asrc_dnnl_stream, asrc_dnnl_engine, dnnl_stream_default_flags) == dnnl_success) &&
+                           dnnl_memory_create(&memories[0], &matmul->a, asrc_dnnl_engine, (void *)a) == dnnl_success &&
                            dnnl_memory_create(&memories[1], &matmul->b, asrc_dnnl_engine, (void *)b) == dnnl_success &&
                            dnnl_memory_create(&memories[2], &matmul->c, asrc_dnnl_engine, c) == dnnl_success
                        ? 0
@@ -210,6 +216,7 @@ enum HalfPrelude {
       }
       for (int i = 0; i < 3; i++)
         if (memories[i]) dnnl_memory_destroy(memories[i]);
+      if (spare.primitive) dnnl_primitive_destroy(spare.primitive);
       return status;
     }
 

@@ -1,3 +1,5 @@
+import CRuntime
+import CodegenC
 import IR
 import Runtime
 import Testing
@@ -124,5 +126,22 @@ import Testing
     let loss = try ctc.builder.apply(.ctcLoss, [logProbs, lengths, labels], ["blank": .int(0), "reduction": .string("mean"), "zero_infinity": .bool(false)])
     ctc.output("y", loss)
     try HalfParity.check(try ctc.withGradients(of: loss), inputs: ctc.inputs, parameters: ctc.parameters, allowedUlps: 0, "ctc_loss \(dtype)")
+  }
+
+  /// Past the primitive cache's capacity (built with room for one shape here), each GEMM makes
+  /// and destroys its own primitive, with the same results.
+  @Test func gemmsPastThePrimitiveCache() throws {
+    var compiler = CCompiler()
+    compiler.extraFlags.append("-DASRC_DNNL_CACHE=1")
+    var graph = ParityGraph("cache_half", seed: 33)
+    let x = graph.parameter("x", [6, 40], dtype: .bf16)
+    let w = graph.parameter("w", [24, 40], dtype: .bf16)
+    let y = try graph.builder.linear(x, w)
+    graph.output("y", y)
+    graph.output("z", try graph.builder.matmul(y, try graph.builder.transpose(y, [1, 0])))
+    try HalfParity.check(
+      try graph.withGradients(of: y), inputs: graph.inputs, parameters: graph.parameters, measure: .scaleUlps, allowedUlps: Self.gemmUlps,
+      backend: CBackend(compiler: compiler),
+      "past the primitive cache")
   }
 }

@@ -21,11 +21,11 @@ enum HalfParity {
   @discardableResult
   static func check(
     _ graph: Graph, inputs: [String: Tensor] = [:], parameters: [String: Tensor] = [:], measure: Measure = .elementUlps, allowedUlps: Double,
-    fused: Bool = false, _ label: String, sourceLocation: Testing.SourceLocation = #_sourceLocation
+    fused: Bool = false, backend: CBackend = Parity.backend, _ label: String, sourceLocation: Testing.SourceLocation = #_sourceLocation
   ) throws -> Double {
     let expected = try Interpreter().run(graph, inputs: inputs, parameters: parameters)
     let program = fused ? try PassManager(passes: Parity.fusion).run(graph).graph : graph
-    let actual = try Parity.backend.run(program, inputs: inputs, parameters: parameters)
+    let actual = try backend.run(program, inputs: inputs, parameters: parameters)
     var worst = 0.0
     for (name, reference) in expected.sorted(by: { $0.key < $1.key }) {
       guard let tensor = actual[name], tensor.dtype == reference.dtype, tensor.shape == reference.shape else {
