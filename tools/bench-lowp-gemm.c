@@ -250,9 +250,7 @@ int main(int argc, char **argv) {
   dnnl_engine_create(&engine, dnnl_cpu, 0);
   dnnl_stream_create(&stream, engine, dnnl_stream_default_flags);
   const dnnl_version_t *version = dnnl_version();
-  /* oneDNN's kernels per call are printed with ONEDNN_VERBOSE=1 (AMX shows as avx512_core_amx_bf16). */
-  printf("threads %d; oneDNN %d.%d.%d, effective ISA code %d; own-vdpbf16ps %s\n", threads, version->major, version->minor, version->patch,
-         (int)dnnl_get_effective_cpu_isa(),
+  printf("threads %d; oneDNN %d.%d.%d; own-vdpbf16ps %s\n", threads, version->major, version->minor, version->patch,
 #ifdef __AVX512BF16__
          "on AVX512-BF16"
 #else
