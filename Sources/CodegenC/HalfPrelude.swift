@@ -88,8 +88,9 @@ enum HalfPrelude {
     }
 
     /* C[m x n] (f32) = op(A) op(B) + beta C by widening both to f32 and calling the f32 GEMM: the
-       interpreter's own computation (half products are exact in f32), so the result is its bits.
-       Returns nonzero when scratch memory is short. */
+       interpreter's computation (half products are exact in f32), up to the order of the f32
+       sums (OpenBLAS gets the transposes already applied). Returns nonzero when scratch memory
+       is short. */
     static int asrc_gemm_half_widened(int f16, int ta, int tb, int64_t m, int64_t n, int64_t k, const uint16_t *a, int64_t lda,
                                       const uint16_t *b, int64_t ldb, float beta, float *c, int64_t ldc) {
       float *wa = (float *)asrc_alloc(m * k * (int64_t)sizeof(float));

@@ -90,6 +90,8 @@ import Testing
     graph.output("stretched", try graph.builder.apply(.broadcastTo, [y], ["shape": .dims([3, 7])]))
     graph.output("constant", try graph.builder.constant(0.1, dtype, shape: [2, 3]))
     graph.output("iota", try graph.builder.apply(.iota, [], ["dtype": .dtype(dtype), "shape": .dims([3, 300]), "axis": .int(1)]))
+    let size = try graph.builder.cast(try graph.builder.apply(.dimSize, [x], ["axis": .int(2)]), to: dtype)
+    graph.output("scaled_by_size", try graph.builder.mul(x, size))
     try HalfParity.check(try graph.graph(), inputs: graph.inputs, allowedUlps: 0, "shape ops and sources \(dtype)")
   }
 }
