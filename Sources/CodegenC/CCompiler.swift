@@ -23,7 +23,9 @@ public struct CCompiler: Sendable {
     "-fno-strict-aliasing",
   ]
 
-  /// Libraries linked after OpenBLAS's: oneDNN for the f32 GEMMs (Debian's libdnnl-dev) and libm.
+  /// Libraries linked after OpenBLAS's: oneDNN for the f32 and bf16 GEMMs (Debian's libdnnl-dev,
+  /// which ships no pkg-config file; linked into every model, so a library's flags do not depend
+  /// on its dtypes) and libm.
   public static let libraries = ["-ldnnl", "-lm"]
 
   public init(environment: [String: String] = ProcessInfo.processInfo.environment) {

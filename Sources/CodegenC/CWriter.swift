@@ -44,23 +44,27 @@ enum CNames {
       .replacingOccurrences(of: "*/", with: "* /").replacingOccurrences(of: "\\", with: "\\\\")
   }
 
-  /// The C element type of a dtype; nil for the half types the backend does not lower yet.
-  static func elementType(_ dtype: DType) -> String? {
+  /// The C element type of a dtype: f16 and bf16 elements are their bit patterns, converted by
+  /// the `HalfPrelude` helpers.
+  static func type(_ dtype: DType) -> String {
     switch dtype {
     case .f32: "float"
     case .f64: "double"
     case .i64: "int64_t"
     case .i32: "int32_t"
     case .bool: "uint8_t"
-    case .f16, .bf16: nil
+    case .f16, .bf16: "uint16_t"
     }
   }
 
-  /// The C type of a lowerable dtype (checked before emission starts).
-  static func type(_ dtype: DType) -> String { elementType(dtype) ?? "uint16_t" }
+  static func isHalf(_ dtype: DType) -> Bool { dtype == .f16 || dtype == .bf16 }
+
+  /// The prelude function widening a half dtype's bits to float, or rounding a float to them.
+  static func widen(_ dtype: DType) -> String { dtype == .f16 ? "asrc_f16_to_f32" : "asrc_bf16_to_f32" }
+  static func narrow(_ dtype: DType) -> String { dtype == .f16 ? "asrc_f32_to_f16" : "asrc_f32_to_bf16" }
 
   /// A C literal of a floating-point or integer value in a dtype, as the interpreter's fill
-  /// converts it (f32 rounds, integers truncate, bool is `!= 0`).
+  /// converts it (f32 rounds, f16 and bf16 round through f32, integers truncate, bool is `!= 0`).
   static func literal(_ value: Double, _ dtype: DType) -> String {
     switch dtype {
     case .f32:
@@ -68,7 +72,9 @@ enum CNames {
       if single.isNaN { return "NAN" }
       if single.isInfinite { return single < 0 ? "(-INFINITY)" : "INFINITY" }
       return "\(single)f"
-    case .f64, .f16, .bf16:
+    case .f16, .bf16:
+      return "\(narrow(dtype))(\(literal(value, .f32)))"
+    case .f64:
       if value.isNaN { return "((double)NAN)" }
       if value.isInfinite { return value < 0 ? "(-(double)INFINITY)" : "((double)INFINITY)" }
       return "\(value)"

@@ -2,16 +2,20 @@ import IR
 
 /// matmul, linear and conv1d with their gradient ops, through the prelude's row-major GEMMs
 /// (`asrc_sgemm` on oneDNN, `asrc_dgemm` on OpenBLAS; batched heads in one oneDNN matmul);
-/// conv1d as im2col + GEMM per sample and group, the interpreter's algorithm.
+/// conv1d as im2col + GEMM per sample and group, the interpreter's algorithm. On f16 and bf16
+/// the operands stay half and the half GEMM (`HalfPrelude.gemm`) sums in f32 into an f32
+/// scratch result, rounded to the half dtype once at the end, as the interpreter rounds its
+/// widened GEMM.
 enum ContractionEmitter {
   static let ops: Set<Op> = [.matmul, .linear, .linearWeightGrad, .conv1d, .conv1dInputGrad, .conv1dWeightGrad]
 
-  static func emit(_ node: Node, operands: [CTensor], result: CTensor, _ w: CWriter, _ context: EmitContext) throws {
-    let dtype = result.type.dtype
-    guard dtype == .f32 || dtype == .f64 else {
-      throw CodegenCError.unsupported(op: node.op, value: context.name(node.result), reason: "\(node.op) on \(dtype)")
-    }
-    let gemm = dtype == .f32 ? "asrc_sgemm" : "asrc_dgemm"
+  static func emit(
+    _ node: Node, operands: [CTensor], result final: CTensor, scratch: (TensorType, String) -> CTensor, _ w: CWriter, _ context: EmitContext
+  ) throws {
+    let dtype = final.type.dtype
+    let gemm = GemmCall(dtype: dtype, value: context.name(node.result))
+    // Half results are summed into f32 scratch first.
+    let result = gemm.isHalf ? scratch(TensorType(.f32, final.type.shape), "f32 sums of the \(dtype) result") : final
     let type = result.elementType
     let y = result.pointer
     switch node.op {
@@ -24,18 +28,19 @@ enum ContractionEmitter {
       w.line("const int64_t m = \(m), k = \(k), n = \(n);")
       if b.type.rank == 2 {
         // A weight without batch axes: a's batch folds into the rows of one GEMM.
-        checked("\(gemm)(0, 0, \(CNames.product(batchShape.map(context.dim))) * m, n, k, \(a.pointer), k, \(b.pointer), n, 0, \(y), n)", for: context.name(node.result), w)
-      } else if dtype == .f32, a.type.shape.dropLast(2) == batchShape[...], b.type.shape.dropLast(2) == batchShape[...] {
+        w.line(gemm.call(0, 0, "\(CNames.product(batchShape.map(context.dim))) * m", "n", "k", a.pointer, "k", b.pointer, "n", 0, y, "n"))
+      } else if dtype != .f64, a.type.shape.dropLast(2) == batchShape[...], b.type.shape.dropLast(2) == batchShape[...] {
         // Every batch item has its own a and b (attention heads): one batched call.
-        checked("asrc_sgemm_batched(\(CNames.product(batchShape.map(context.dim))), m, n, k, \(a.pointer), \(b.pointer), \(y))", for: context.name(node.result), w)
+        w.line(gemm.batched(CNames.product(batchShape.map(context.dim)), "m", "n", "k", a.pointer, b.pointer, y))
       } else {
         let aStrides = context.broadcastStrides(TensorType(a.type.dtype, Array(a.type.shape.dropLast(2))), to: batchShape)
         let bStrides = context.broadcastStrides(TensorType(b.type.dtype, Array(b.type.shape.dropLast(2))), to: batchShape)
         let outStrides = context.strides(TensorType(dtype, batchShape))
         emitLoops(batchShape.map(context.dim), w, context) { indices in
-          checked(
-            "\(gemm)(0, 0, m, n, k, \(a.pointer) + (\(offset(indices, aStrides))) * m * k, k, \(b.pointer) + (\(offset(indices, bStrides))) * k * n, n, 0, \(y) + (\(offset(indices, outStrides))) * m * n, n)",
-            for: context.name(node.result), w)
+          w.line(
+            gemm.call(
+              0, 0, "m", "n", "k", "\(a.pointer) + (\(offset(indices, aStrides))) * m * k", "k", "\(b.pointer) + (\(offset(indices, bStrides))) * k * n", "n", 0,
+              "\(y) + (\(offset(indices, outStrides))) * m * n", "n"))
         }
       }
       w.close()
@@ -45,10 +50,12 @@ enum ContractionEmitter {
       w.open("")
       w.line("const int64_t out_features = \(wSizes[0]), in_features = \(wSizes[1]);")
       w.line("const int64_t rows = in_features == 0 ? 0 : \(context.count(x.type)) / in_features;")
-      if operands.count > 2 {
+      if operands.count > 2 && gemm.isHalf {
+        w.line("for (int64_t r = 0; r < rows; r++) for (int64_t j = 0; j < out_features; j++) \(y)[r * out_features + j] = \(CNames.widen(dtype))(\(operands[2].pointer)[j]);")
+      } else if operands.count > 2 {
         w.line("for (int64_t r = 0; r < rows; r++) memcpy(\(y) + r * out_features, \(operands[2].pointer), (size_t)out_features * sizeof(\(type)));")
       }
-      checked("\(gemm)(0, 1, rows, out_features, in_features, \(x.pointer), in_features, \(weight.pointer), in_features, \(operands.count > 2 ? 1 : 0), \(y), out_features)", for: context.name(node.result), w)
+      w.line(gemm.call(0, 1, "rows", "out_features", "in_features", x.pointer, "in_features", weight.pointer, "in_features", operands.count > 2 ? 1 : 0, y, "out_features"))
       w.close()
     case .linearWeightGrad:
       let (dy, x) = (operands[0], operands[1])
@@ -56,23 +63,18 @@ enum ContractionEmitter {
       w.line("const int64_t out_features = \(context.dims(dy.type).last ?? "INT64_C(1)"), in_features = \(context.dims(x.type).last ?? "INT64_C(1)");")
       w.line("const int64_t rows = in_features == 0 ? 0 : \(context.count(x.type)) / in_features;")
       w.line("memset(\(y), 0, (size_t)(out_features * in_features) * sizeof(\(type)));")
-      checked("\(gemm)(1, 0, out_features, in_features, rows, \(dy.pointer), out_features, \(x.pointer), in_features, 0, \(y), in_features)", for: context.name(node.result), w)
+      w.line(gemm.call(1, 0, "out_features", "in_features", "rows", dy.pointer, "out_features", x.pointer, "in_features", 0, y, "in_features"))
       w.close()
     case .conv1d, .conv1dInputGrad, .conv1dWeightGrad:
       try convolution(node, operands: operands, result: result, gemm: gemm, w, context)
     default:
       throw CodegenCError.unsupported(op: node.op, value: context.name(node.result), reason: "not a contraction")
     }
-  }
-
-  /// A GEMM call as a statement: a library that rejects its arguments fails the step, naming
-  /// the value.
-  private static func checked(_ call: String, for value: String, _ w: CWriter) {
-    w.line("if (\(call)) { status = asrc_fail(ctx, \"the GEMM library rejected the arguments of %s\", \"\(CNames.identifier(value))\"); goto done; }")
+    if gemm.isHalf { HalfWidening.convert(result, into: final, with: CNames.narrow(dtype), w, context) }
   }
 
   /// The three convolution ops share the geometry and im2col / col2im.
-  private static func convolution(_ node: Node, operands: [CTensor], result: CTensor, gemm: String, _ w: CWriter, _ context: EmitContext) throws {
+  private static func convolution(_ node: Node, operands: [CTensor], result: CTensor, gemm: GemmCall, _ w: CWriter, _ context: EmitContext) throws {
     let attributes = node.attributes
     let type = result.elementType
     let (stride, padding, dilation, groups) = (try attributes.int("stride"), try attributes.int("padding"), try attributes.int("dilation"), try attributes.int("groups"))
@@ -97,7 +99,9 @@ enum ContractionEmitter {
     w.line("const int64_t batch = \(geometry[0]), channels = \(geometry[1]), length = \(geometry[2]), filters = \(geometry[3]), kernel = \(geometry[4]), out_length = \(geometry[5]);")
     w.line("const int64_t stride = \(stride), padding = \(padding), dilation = \(dilation), groups = \(groups);")
     w.line("const int64_t channels_per_group = channels / groups, filters_per_group = filters / groups, column_rows = channels_per_group * kernel;")
-    let allocateColumns = "\(type) *columns = (\(type) *)asrc_scratch(column_rows * out_length * (int64_t)sizeof(\(type)));"
+    // Columns hold input elements (half bits for f16 and bf16), or the input gradient's sums.
+    let columnType = input.elementType
+    let allocateColumns = "\(columnType) *columns = (\(columnType) *)asrc_scratch(column_rows * out_length * (int64_t)sizeof(\(columnType)));"
     if node.op != .conv1d {
       w.line(allocateColumns)
       w.line("if (!columns) { status = asrc_fail(ctx, \"out of memory\"); goto done; }")
@@ -107,11 +111,11 @@ enum ContractionEmitter {
     let im2col = """
       #pragma omp parallel for if(column_rows * out_length >= ASRC_PARALLEL_MIN)
       for (int64_t c = 0; c < channels_per_group; c++) {
-        const \(type) *row = \(x) + (n * channels + group * channels_per_group + c) * length;
+        const \(columnType) *row = \(x) + (n * channels + group * channels_per_group + c) * length;
         for (int64_t k = 0; k < kernel; k++) {
-          \(type) *out = columns + (c * kernel + k) * out_length;
+          \(columnType) *out = columns + (c * kernel + k) * out_length;
           const int64_t shift = k * dilation - padding;
-          if (stride == 1 && shift >= 0 && shift + out_length <= length) { memcpy(out, row + shift, (size_t)out_length * sizeof(\(type))); continue; }
+          if (stride == 1 && shift >= 0 && shift + out_length <= length) { memcpy(out, row + shift, (size_t)out_length * sizeof(\(columnType))); continue; }
           for (int64_t t = 0; t < out_length; t++) { const int64_t p = t * stride + shift; out[t] = p >= 0 && p < length ? row[p] : 0; }
         }
       }
@@ -135,15 +139,18 @@ enum ContractionEmitter {
       w.close()
       for line in im2col.split(separator: "\n") { w.line(String(line)) }
       w.line("\(type) *out = \(y) + (n * filters + group * filters_per_group) * out_length;")
-      w.open("if (\(gemm)(0, 0, filters_per_group, out_length, column_rows, \(weight) + group * filters_per_group * column_rows, column_rows, columns, out_length, 0, out, out_length))")
+      w.open(
+        "if (\(gemm.expression(0, 0, "filters_per_group", "out_length", "column_rows", "\(weight) + group * filters_per_group * column_rows", "column_rows", "columns", "out_length", 0, "out", "out_length")))")
       w.line("#pragma omp atomic write")
       w.line("failure = 2;")
       w.line("continue;")
       w.close()
       if operands.count > 2 {
-        w.line("const \(type) *bias = \(operands[2].pointer) + group * filters_per_group;")
+        let biasType = operands[2].elementType
+        let bias = gemm.isHalf ? "\(CNames.widen(operands[2].type.dtype))(bias[f])" : "bias[f]"
+        w.line("const \(biasType) *bias = \(operands[2].pointer) + group * filters_per_group;")
         w.line("#pragma omp parallel for if(filters_per_group * out_length >= ASRC_PARALLEL_MIN)")
-        w.line("for (int64_t f = 0; f < filters_per_group; f++) for (int64_t t = 0; t < out_length; t++) out[f * out_length + t] += bias[f];")
+        w.line("for (int64_t f = 0; f < filters_per_group; f++) for (int64_t t = 0; t < out_length; t++) out[f * out_length + t] += \(bias);")
       }
       w.close()
       w.line("if (failure) { status = asrc_fail(ctx, failure == 1 ? \"out of memory\" : \"the GEMM library rejected the arguments of %s\", \"\(CNames.identifier(context.name(node.result)))\"); goto done; }")
@@ -153,7 +160,10 @@ enum ContractionEmitter {
       w.open("for (int64_t n = 0; n < batch; n++)")
       w.open("for (int64_t group = 0; group < groups; group++)")
       w.comment("columns = W_gᵀ · dy_g, then added back into dx (col2im)")
-      checked("\(gemm)(1, 0, column_rows, out_length, filters_per_group, \(weight) + group * filters_per_group * column_rows, column_rows, \(dy) + (n * filters + group * filters_per_group) * out_length, out_length, 0, columns, out_length)", for: context.name(node.result), w)
+      w.line(
+        gemm.call(
+          1, 0, "column_rows", "out_length", "filters_per_group", "\(weight) + group * filters_per_group * column_rows", "column_rows",
+          "\(dy) + (n * filters + group * filters_per_group) * out_length", "out_length", 0, "columns", "out_length"))
       w.open("for (int64_t c = 0; c < channels_per_group; c++)")
       w.line("\(type) *row = \(dx) + (n * channels + group * channels_per_group + c) * length;")
       w.open("for (int64_t k = 0; k < kernel; k++)")
@@ -171,7 +181,10 @@ enum ContractionEmitter {
       w.open("for (int64_t group = 0; group < groups; group++)")
       for line in im2col.split(separator: "\n") { w.line(String(line)) }
       w.comment("dW_g += dy_g · columnsᵀ")
-      checked("\(gemm)(0, 1, filters_per_group, column_rows, out_length, \(dy) + (n * filters + group * filters_per_group) * out_length, out_length, columns, out_length, 1, \(dw) + group * filters_per_group * column_rows, column_rows)", for: context.name(node.result), w)
+      w.line(
+        gemm.call(
+          0, 1, "filters_per_group", "column_rows", "out_length", "\(dy) + (n * filters + group * filters_per_group) * out_length", "out_length", "columns",
+          "out_length", 1, "\(dw) + group * filters_per_group * column_rows", "column_rows"))
       w.close()
       w.close()
     }

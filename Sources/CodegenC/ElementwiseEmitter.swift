@@ -81,6 +81,13 @@ enum ElementwiseEmitter {
   /// The C expression computing one element, as the interpreter's kernels do in the same dtype.
   static func scalar(_ node: Node, _ operands: [String], _ types: [DType], _ result: DType) throws -> String {
     let op = node.op
+    if op != .cast, types.contains(where: CNames.isHalf) {
+      // As the interpreter: half operands widened to f32, the op computed in f32, a half result
+      // rounded back (so a chain of half ops rounds after every op, as it does).
+      let wide = zip(operands, types).map { CNames.isHalf($1) ? "\(CNames.widen($1))(\($0))" : $0 }
+      let expression = try scalar(node, wide, types.map { CNames.isHalf($0) ? .f32 : $0 }, CNames.isHalf(result) ? .f32 : result)
+      return CNames.isHalf(result) ? "\(CNames.narrow(result))(\(expression))" : expression
+    }
     let dtype = types.first ?? result
     let isFloat = dtype == .f32 || dtype == .f64
     let isInteger = dtype == .i64 || dtype == .i32
@@ -141,21 +148,23 @@ enum ElementwiseEmitter {
     case .logicalAnd: if dtype == .bool { return "(uint8_t)(\(a) != 0 && \(b) != 0)" }
     case .logicalOr: if dtype == .bool { return "(uint8_t)(\(a) != 0 || \(b) != 0)" }
     case .select:
-      if CNames.elementType(types[1]) != nil { return "(\(a) ? \(b) : \(operands[2]))" }
+      return "(\(a) ? \(b) : \(operands[2]))"
     case .cast:
-      if let cast = castExpression(a, from: dtype, to: result) { return cast }
+      return castExpression(a, from: dtype, to: result)
     default: break
     }
     throw unsupported()
   }
 
   /// Conversions as the interpreter's cast: floats to integers truncate (saturating, NaN to 0),
-  /// to i32 through i64, to bool is `!= 0`.
-  static func castExpression(_ a: String, from source: DType, to target: DType) -> String? {
-    guard CNames.elementType(source) != nil, CNames.elementType(target) != nil else { return nil }
+  /// to i32 through i64, to bool is `!= 0`; f16 and bf16 convert through f32 both ways (f64
+  /// and integers round to f32 first, as the interpreter's `floats` do).
+  static func castExpression(_ a: String, from source: DType, to target: DType) -> String {
     if source == target { return a }
+    if CNames.isHalf(source) { return castExpression("\(CNames.widen(source))(\(a))", from: .f32, to: target) }
     let sourceIsFloat = source == .f32 || source == .f64
     switch target {
+    case .f16, .bf16: return "\(CNames.narrow(target))(\(source == .bool ? "(\(a) != 0 ? 1.0f : 0.0f)" : "(float)\(a)"))"
     case .f32: return "(float)\(a)"
     case .f64: return "(double)\(a)"
     case .i64: return sourceIsFloat ? "asrc_saturating_i64((double)\(a))" : "(int64_t)\(a)"
@@ -163,7 +172,6 @@ enum ElementwiseEmitter {
       let wide = sourceIsFloat ? "asrc_saturating_i64((double)\(a))" : "(int64_t)\(a)"
       return "(int32_t)(uint32_t)(uint64_t)\(wide)"
     case .bool: return "(uint8_t)((double)\(a) != 0)"
-    case .f16, .bf16: return nil
     }
   }
 

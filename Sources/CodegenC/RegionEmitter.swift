@@ -22,6 +22,16 @@ final class RegionEmitter {
     self.w = writer
   }
 
+  /// A scratch buffer of `type`, freed when the function returns.
+  func scratchTensor(_ type: TensorType, note: String) -> CTensor {
+    let name = context.fresh("t")
+    let elementType = CNames.type(type.dtype)
+    scratch.append((name, elementType))
+    w.line("\(name) = (\(elementType) *)asrc_alloc(\(context.count(type)) * (int64_t)sizeof(\(elementType))); // \(CNames.commentSafe(note))")
+    w.line("if (!\(name)) { status = asrc_fail(ctx, \"out of memory\"); goto done; }")
+    return CTensor(pointer: name, type: type)
+  }
+
   /// Emits `nodes`, reading `arguments` and writing the yielded values into `results`.
   func lower(_ nodes: [Node], arguments: [ValueID: CTensor], yields: [ValueID], results: [CTensor]) throws {
     let graph = context.graph
@@ -78,13 +88,7 @@ final class RegionEmitter {
         buffers[value] = result
         return result
       }
-      let type = graph.type(of: value)
-      let name = context.fresh("t")
-      let elementType = CNames.type(type.dtype)
-      scratch.append((name, elementType))
-      w.line("\(name) = (\(elementType) *)asrc_alloc(\(context.count(type)) * (int64_t)sizeof(\(elementType))); // %\(CNames.commentSafe(context.name(value)))")
-      w.line("if (!\(name)) { status = asrc_fail(ctx, \"out of memory\"); goto done; }")
-      let tensor = CTensor(pointer: name, type: type)
+      let tensor = scratchTensor(graph.type(of: value), note: "%" + context.name(value))
       buffers[value] = tensor
       return tensor
     }
@@ -140,7 +144,11 @@ final class RegionEmitter {
         }
         let result = allocate(node.result)
         w.open("")
-        try KernelEmitter.emit(node, operands: operands, result: result, w, context)
+        if HalfWidening.applies(to: node, graph) {
+          try HalfWidening.emit(node, operands: operands, result: result, scratch: scratchTensor, w, context)
+        } else {
+          try KernelEmitter.emit(node, operands: operands, result: result, scratch: scratchTensor, w, context)
+        }
         w.close()
       }
     }
@@ -156,9 +164,12 @@ final class RegionEmitter {
 
 /// The kernel of one op on buffers, by family.
 enum KernelEmitter {
-  static func emit(_ node: Node, operands: [CTensor], result: CTensor, _ w: CWriter, _ context: EmitContext) throws {
+  /// `scratch` gives buffers freed when the function returns (the half GEMMs' f32 sums).
+  static func emit(
+    _ node: Node, operands: [CTensor], result: CTensor, scratch: (TensorType, String) -> CTensor, _ w: CWriter, _ context: EmitContext
+  ) throws {
     let op = node.op
-    if ContractionEmitter.ops.contains(op) { return try ContractionEmitter.emit(node, operands: operands, result: result, w, context) }
+    if ContractionEmitter.ops.contains(op) { return try ContractionEmitter.emit(node, operands: operands, result: result, scratch: scratch, w, context) }
     if NormalizationEmitter.ops.contains(op) { return try NormalizationEmitter.emit(node, operands: operands, result: result, w, context) }
     if ReductionEmitter.ops.contains(op) { return try ReductionEmitter.emit(node, operands: operands, result: result, w, context) }
     if ShapeEmitter.ops.contains(op) { return try ShapeEmitter.emit(node, operands: operands, result: result, w, context) }

@@ -16,7 +16,9 @@ enum ShapeEmitter {
       let inner = CNames.product(Array(sizes[(axis + 1)...]))
       let index = context.fresh("i")
       w.open("for (int64_t \(index) = 0; \(index) < \(context.count(result.type)); \(index)++)")
-      w.line("\(result.pointer)[\(index)] = (\(result.elementType))(double)((\(index) / \(inner)) % \(sizes[axis]));")
+      let position = "(double)((\(index) / \(inner)) % \(sizes[axis]))"
+      let value = CNames.isHalf(result.type.dtype) ? ElementwiseEmitter.castExpression(position, from: .f64, to: result.type.dtype) : "(\(result.elementType))\(position)"
+      w.line("\(result.pointer)[\(index)] = \(value);")
       w.close()
     case .reshape:
       w.line("memmove(\(result.pointer), \(operands[0].pointer), (size_t)\(context.count(result.type)) * sizeof(\(result.elementType)));")

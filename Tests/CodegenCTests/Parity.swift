@@ -79,6 +79,15 @@ struct TestValues {
   mutating func doubles(_ shape: [Int], in range: ClosedRange<Double> = -2...2) -> Tensor {
     Tensor((0..<shape.reduce(1, *)).map { _ in uniform(range.lowerBound, range.upperBound) }, shape: shape)
   }
+
+  /// Uniform values in any float dtype (f16 and bf16 rounded from f32).
+  mutating func tensor(_ shape: [Int], in range: ClosedRange<Double> = -2...2, dtype: DType) -> Tensor {
+    switch dtype {
+    case .f64: doubles(shape, in: range)
+    case .f16, .bf16: HalfBits.tensor(floats(shape, in: range).floats, shape: shape, dtype: dtype)
+    default: floats(shape, in: range)
+    }
+  }
 }
 
 /// A graph under construction with its input values (f32 unless told).
@@ -94,7 +103,7 @@ struct ParityGraph {
   }
 
   mutating func input(_ name: String, _ shape: [Int], in range: ClosedRange<Double> = -2...2, dtype: DType = .f32) -> ValueID {
-    inputs[name] = dtype == .f64 ? values.doubles(shape, in: range) : values.floats(shape, in: range)
+    inputs[name] = values.tensor(shape, in: range, dtype: dtype)
     return builder.input(name, TensorType(dtype, shape.map { DimExpr($0) }))
   }
 
@@ -104,7 +113,7 @@ struct ParityGraph {
   }
 
   mutating func parameter(_ name: String, _ shape: [Int], in range: ClosedRange<Double> = -1...1, dtype: DType = .f32) -> ValueID {
-    parameters[name] = dtype == .f64 ? values.doubles(shape, in: range) : values.floats(shape, in: range)
+    parameters[name] = values.tensor(shape, in: range, dtype: dtype)
     return builder.parameter(name, TensorType(dtype, shape.map { DimExpr($0) }))
   }
 

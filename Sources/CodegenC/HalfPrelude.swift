@@ -1,0 +1,243 @@
+/// The C helpers of graphs with f16 or bf16 values: conversions that round as the
+/// interpreter's `HalfPrecision` (bit for bit, NaNs included), and the half GEMM with f32
+/// sums used by matmul, linear and the convolutions. Emitted only into models that need them.
+enum HalfPrelude {
+  static let conversions = """
+    /* Half-precision values are uint16_t bit patterns. Conversions round to nearest even as the
+       interpreter's HalfPrecision does (Swift's Float16 for f16; bf16 quiets NaNs with 0x40). */
+    static inline float asrc_bf16_to_f32(uint16_t h) {
+      const uint32_t bits = (uint32_t)h << 16;
+      float value;
+      memcpy(&value, &bits, sizeof value);
+      return value;
+    }
+
+    static inline uint16_t asrc_f32_to_bf16(float value) {
+      uint32_t bits;
+      memcpy(&bits, &value, sizeof bits);
+      if ((bits & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((bits >> 16) | 0x40u);
+      return (uint16_t)((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
+    }
+
+    static inline float asrc_f16_to_f32(uint16_t h) {
+      const uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
+      const uint32_t exponent = (h >> 10) & 0x1fu, mantissa = h & 0x3ffu;
+      uint32_t bits;
+      if (exponent == 0x1fu) {
+        bits = sign | (mantissa == 0 ? 0x7f800000u : 0x7fc00000u | (mantissa << 13)); /* NaNs come out quiet, as Swift's Float(Float16) */
+      } else if (exponent != 0) {
+        bits = sign | ((exponent + 112u) << 23) | (mantissa << 13);
+      } else if (mantissa == 0) {
+        bits = sign;
+      } else {
+        /* A subnormal: mantissa · 2^-24, exact in f32. */
+        float magnitude = (float)mantissa * 0x1p-24f;
+        memcpy(&bits, &magnitude, sizeof bits);
+        bits |= sign;
+      }
+      float value;
+      memcpy(&value, &bits, sizeof value);
+      return value;
+    }
+
+    static inline uint16_t asrc_f32_to_f16(float value) {
+      uint32_t bits;
+      memcpy(&bits, &value, sizeof bits);
+      const uint16_t sign = (uint16_t)((bits >> 16) & 0x8000u);
+      const uint32_t magnitude = bits & 0x7fffffffu;
+      if (magnitude > 0x7f800000u) return (uint16_t)(sign | 0x7e00u | ((magnitude >> 13) & 0x3ffu));
+      if (magnitude >= 0x477ff000u) return (uint16_t)(sign | 0x7c00u); /* 65520 and above round to inf */
+      if (magnitude >= 0x38800000u) {                                    /* normal in f16: 2^-14 and above */
+        const uint32_t rounded = magnitude + 0xfffu + ((magnitude >> 13) & 1u);
+        return (uint16_t)(sign | ((rounded - 0x38000000u) >> 13));
+      }
+      if (magnitude < 0x33000000u) return sign; /* below 2^-25: rounds to zero */
+      /* Subnormal in f16: the significand in units of 2^-24, rounded to nearest even. */
+      const uint32_t shift = 126u - (magnitude >> 23);
+      const uint32_t significand = (magnitude & 0x7fffffu) | 0x800000u;
+      uint32_t quotient = significand >> shift;
+      const uint32_t remainder = significand & ((1u << shift) - 1u), half = 1u << (shift - 1u);
+      if (remainder > half || (remainder == half && (quotient & 1u))) quotient++;
+      return (uint16_t)(sign | quotient);
+    }
+
+    """
+
+  /// The GEMM: oneDNN's matmul (AMX or AVX512-BF16 kernels for bf16, chosen by oneDNN at run
+  /// time; measured in tools/bench-lowp-gemm), else the widened f32 GEMM.
+  static let gemm = """
+    /* Widens n half values (bf16 or f16 bits) to f32. */
+    static void asrc_widen_bf16(const uint16_t *in, float *out, int64_t n) {
+      for (int64_t i = 0; i < n; i++) out[i] = asrc_bf16_to_f32(in[i]);
+    }
+
+    static void asrc_widen_f16(const uint16_t *in, float *out, int64_t n) {
+      for (int64_t i = 0; i < n; i++) out[i] = asrc_f16_to_f32(in[i]);
+    }
+
+    /* op(X) of a half matrix widened to a row-major f32 matrix of rows x cols. */
+    static void asrc_widen_matrix(int f16, int trans, int64_t rows, int64_t cols, const uint16_t *x, int64_t ld, float *out) {
+      for (int64_t r = 0; r < rows; r++) {
+        if (!trans) {
+          if (f16) asrc_widen_f16(x + r * ld, out + r * cols, cols);
+          else asrc_widen_bf16(x + r * ld, out + r * cols, cols);
+          continue;
+        }
+        for (int64_t c = 0; c < cols; c++) out[r * cols + c] = f16 ? asrc_f16_to_f32(x[c * ld + r]) : asrc_bf16_to_f32(x[c * ld + r]);
+      }
+    }
+
+    /* C[m x n] (f32) = op(A) op(B) + beta C by widening both to f32 and calling the f32 GEMM: the
+       interpreter's computation (half products are exact in f32), up to the order of the f32
+       sums (OpenBLAS gets the transposes already applied). Returns nonzero when scratch memory
+       is short. */
+    static int asrc_gemm_half_widened(int f16, int ta, int tb, int64_t m, int64_t n, int64_t k, const uint16_t *a, int64_t lda,
+                                      const uint16_t *b, int64_t ldb, float beta, float *c, int64_t ldc) {
+      float *wa = (float *)asrc_alloc(m * k * (int64_t)sizeof(float));
+      float *wb = (float *)asrc_alloc(k * n * (int64_t)sizeof(float));
+      if (!wa || !wb) { free(wa); free(wb); return -1; }
+      asrc_widen_matrix(f16, ta, m, k, a, lda, wa);
+      asrc_widen_matrix(f16, tb, k, n, b, ldb, wb);
+      asrc_sgemm(0, 0, m, n, k, wa, k, wb, n, beta, c, ldc);
+      free(wa);
+      free(wb);
+      return 0;
+    }
+
+    /* Half GEMMs: C[batch][m x n] (f32) = op(A) op(B) + beta C with bf16 or f16 operands and f32
+       sums. bf16 runs on oneDNN's matmul, which picks the CPU's best bf16 kernel at run time (AMX
+       tiles or AVX512-BF16's vdpbf16ps) and emulates bf16 on older AVX512 CPUs; where it has no
+       kernel (f16 in oneDNN 2.6, CPUs without AVX512), both operands are widened and the f32 GEMM
+       runs, which is the interpreter's own computation. Matrices are row-major with leading
+       dimensions; batch items are stride_a / stride_b / stride_c elements apart. */
+    #include <pthread.h>
+    #include <oneapi/dnnl/dnnl.h>
+
+    static dnnl_engine_t asrc_dnnl_engine;
+    static pthread_once_t asrc_dnnl_once = PTHREAD_ONCE_INIT;
+
+    static void asrc_dnnl_start(void) {
+      if (dnnl_engine_create(&asrc_dnnl_engine, dnnl_cpu, 0) != dnnl_success) asrc_dnnl_engine = NULL;
+    }
+
+    /* oneDNN streams are not shared between threads: one per calling thread. */
+    static _Thread_local dnnl_stream_t asrc_dnnl_stream;
+
+    /* Matmul primitives by shape: creating one costs tens of microseconds, as much as a small
+       attention GEMM, so the first ASRC_DNNL_CACHE shapes' are kept for the life of the library (a model
+       has a few dozen per binding); later shapes create and destroy theirs per call. */
+    typedef struct {
+      int64_t key[14];
+      dnnl_primitive_t primitive; /* NULL: oneDNN has no kernel for this shape and type */
+      dnnl_memory_desc_t a, b, c;
+    } asrc_dnnl_matmul;
+
+    #ifndef ASRC_DNNL_CACHE /* a test builds with 1 to run the uncached path */
+    #define ASRC_DNNL_CACHE 256
+    #endif
+    static asrc_dnnl_matmul asrc_dnnl_cache[ASRC_DNNL_CACHE];
+    static int asrc_dnnl_cached = 0;
+    static pthread_mutex_t asrc_dnnl_lock = PTHREAD_MUTEX_INITIALIZER;
+
+    /* Fills `entry` for the shape in `key`; its primitive stays NULL when oneDNN has no kernel. */
+    static void asrc_dnnl_make(const int64_t key[14], asrc_dnnl_matmul *entry) {
+      memcpy(entry->key, key, sizeof entry->key);
+      entry->primitive = NULL;
+      const dnnl_data_type_t type = key[0] ? dnnl_f16 : dnnl_bf16;
+      const int64_t ta = key[1], tb = key[2], batch = key[3], m = key[4], n = key[5], k = key[6];
+      const int64_t lda = key[7], ldb = key[8], ldc = key[9], sa = key[10], sb = key[11], sc = key[12];
+      dnnl_dims_t a_dims = {batch, m, k}, b_dims = {batch, k, n}, c_dims = {batch, m, n};
+      dnnl_dims_t a_strides = {sa, ta ? 1 : lda, ta ? lda : 1}, b_strides = {sb, tb ? 1 : ldb, tb ? ldb : 1}, c_strides = {sc, ldc, 1};
+      dnnl_matmul_desc_t desc;
+      dnnl_primitive_attr_t attributes = NULL;
+      dnnl_post_ops_t post_ops = NULL;
+      dnnl_primitive_desc_t primitive_desc = NULL;
+      int ok = asrc_dnnl_engine != NULL && dnnl_memory_desc_init_by_strides(&entry->a, 3, a_dims, type, a_strides) == dnnl_success &&
+               dnnl_memory_desc_init_by_strides(&entry->b, 3, b_dims, type, b_strides) == dnnl_success &&
+               dnnl_memory_desc_init_by_strides(&entry->c, 3, c_dims, dnnl_f32, c_strides) == dnnl_success &&
+               dnnl_matmul_desc_init(&desc, &entry->a, &entry->b, NULL, &entry->c) == dnnl_success &&
+               dnnl_primitive_attr_create(&attributes) == dnnl_success;
+      /* beta = 1 (the only other value the emitter passes): C += A B, as a sum post-op. */
+      if (ok && key[13]) {
+        ok = dnnl_post_ops_create(&post_ops) == dnnl_success && dnnl_post_ops_append_sum(post_ops, 1.0f) == dnnl_success &&
+             dnnl_primitive_attr_set_post_ops(attributes, post_ops) == dnnl_success;
+      }
+      if (ok && dnnl_primitive_desc_create(&primitive_desc, &desc, attributes, asrc_dnnl_engine, NULL) == dnnl_success) {
+        if (dnnl_primitive_create(&entry->primitive, primitive_desc) != dnnl_success) entry->primitive = NULL;
+      }
+      if (primitive_desc) dnnl_primitive_desc_destroy(primitive_desc);
+      if (post_ops) dnnl_post_ops_destroy(post_ops);
+      if (attributes) dnnl_primitive_attr_destroy(attributes);
+    }
+
+    /* The cached matmul for a shape, created on first use; when the cache is full, `spare`
+       filled for this call only (the caller destroys its primitive). */
+    static const asrc_dnnl_matmul *asrc_dnnl_find(const int64_t key[14], asrc_dnnl_matmul *spare) {
+      pthread_mutex_lock(&asrc_dnnl_lock);
+      for (int i = 0; i < asrc_dnnl_cached; i++) {
+        if (memcmp(asrc_dnnl_cache[i].key, key, sizeof asrc_dnnl_cache[i].key) == 0) {
+          pthread_mutex_unlock(&asrc_dnnl_lock);
+          return &asrc_dnnl_cache[i];
+        }
+      }
+      if (asrc_dnnl_cached == ASRC_DNNL_CACHE) {
+        pthread_mutex_unlock(&asrc_dnnl_lock);
+        asrc_dnnl_make(key, spare);
+        return spare;
+      }
+      asrc_dnnl_make(key, &asrc_dnnl_cache[asrc_dnnl_cached]);
+      const asrc_dnnl_matmul *made = &asrc_dnnl_cache[asrc_dnnl_cached++];
+      pthread_mutex_unlock(&asrc_dnnl_lock);
+      return made;
+    }
+
+    /* Runs the cached matmul; nonzero when oneDNN cannot (the caller takes the widened path). */
+    static int asrc_dnnl_gemm(int f16, int ta, int tb, int64_t batch, int64_t m, int64_t n, int64_t k, const uint16_t *a, int64_t lda,
+                              int64_t stride_a, const uint16_t *b, int64_t ldb, int64_t stride_b, int accumulate, float *c, int64_t ldc,
+                              int64_t stride_c) {
+      pthread_once(&asrc_dnnl_once, asrc_dnnl_start);
+      const int64_t key[14] = {f16, ta, tb, batch, m, n, k, lda, ldb, ldc, stride_a, stride_b, stride_c, accumulate};
+      asrc_dnnl_matmul spare;
+      memset(&spare, 0, sizeof spare);
+      const asrc_dnnl_matmul *matmul = asrc_dnnl_find(key, &spare);
+      if (!matmul->primitive) return -1;
+      dnnl_memory_t memories[3] = {NULL, NULL, NULL};
+      int status = (asrc_dnnl_stream || dnnl_stream_create(&asrc_dnnl_stream, asrc_dnnl_engine, dnnl_stream_default_flags) == dnnl_success) &&
+                           dnnl_memory_create(&memories[0], &matmul->a, asrc_dnnl_engine, (void *)a) == dnnl_success &&
+                           dnnl_memory_create(&memories[1], &matmul->b, asrc_dnnl_engine, (void *)b) == dnnl_success &&
+                           dnnl_memory_create(&memories[2], &matmul->c, asrc_dnnl_engine, c) == dnnl_success
+                       ? 0
+                       : -1;
+      if (status == 0) {
+        dnnl_exec_arg_t arguments[3] = {{DNNL_ARG_SRC, memories[0]}, {DNNL_ARG_WEIGHTS, memories[1]}, {DNNL_ARG_DST, memories[2]}};
+        status = dnnl_primitive_execute(matmul->primitive, asrc_dnnl_stream, 3, arguments) == dnnl_success &&
+                         dnnl_stream_wait(asrc_dnnl_stream) == dnnl_success
+                     ? 0
+                     : -1;
+      }
+      for (int i = 0; i < 3; i++)
+        if (memories[i]) dnnl_memory_destroy(memories[i]);
+      if (spare.primitive) dnnl_primitive_destroy(spare.primitive);
+      return status;
+    }
+
+    /* The half GEMM the emitter calls: oneDNN first, else widened to f32. beta is 0 or 1.
+       Returns nonzero when memory is short. */
+    static int asrc_gemm_half(int f16, int ta, int tb, int64_t batch, int64_t m, int64_t n, int64_t k, const uint16_t *a, int64_t lda,
+                              int64_t stride_a, const uint16_t *b, int64_t ldb, int64_t stride_b, float beta, float *c, int64_t ldc,
+                              int64_t stride_c) {
+      if (m <= 0 || n <= 0 || batch <= 0) return 0;
+      if (batch == 1) { /* one matrix: its strides only need to be valid for oneDNN */
+        stride_a = ta ? k * lda : m * lda;
+        stride_b = tb ? n * ldb : k * ldb;
+        stride_c = m * ldc;
+      }
+      if (k > 0 && asrc_dnnl_gemm(f16, ta, tb, batch, m, n, k, a, lda, stride_a, b, ldb, stride_b, beta != 0, c, ldc, stride_c) == 0) return 0;
+      for (int64_t item = 0; item < batch; item++) {
+        if (asrc_gemm_half_widened(f16, ta, tb, m, n, k, a + item * stride_a, lda, b + item * stride_b, ldb, beta, c + item * stride_c, ldc)) return -1;
+      }
+      return 0;
+    }
+
+    """
+}

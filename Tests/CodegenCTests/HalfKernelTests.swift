@@ -1,0 +1,147 @@
+import CRuntime
+import CodegenC
+import IR
+import Runtime
+import Testing
+
+/// Kernels on f16 and bf16 through the C backend against the interpreter, each differentiated
+/// so the gradient ops run in the half dtype too. Norms, softmax, reductions, dropout and CTC
+/// widen to f32 as the interpreter does; matmul, linear and the convolutions run the half GEMM
+/// (oneDNN for bf16, summing in its own order; f16 widened to the f32 GEMM), measured in ulps
+/// at the scale of each output against the interpreter's widened f32 GEMM rounded once.
+///
+/// Measured here (oneDNN on AMX): every output of the widened kernels bit for bit; the GEMMs
+/// bit for bit but for one bf16 linear gradient 0.125 ulps apart at its scale. The bounds are
+/// 0 for the widened kernels (the same f32 code in the same order) and 0.5 ulps for the GEMMs
+/// (another CPU's oneDNN kernel sums in another order).
+@Suite struct HalfKernelTests {
+  static let halves: [DType] = [.f16, .bf16]
+  static let gemmUlps = 0.5
+
+  @Test(arguments: halves)
+  func matmulVariants(_ dtype: DType) throws {
+    let shapes = [
+      ([2, 3], [3, 4]), ([2, 2, 3], [3, 4]), ([2, 2, 3], [1, 3, 4]), ([1, 2, 3], [2, 3, 4]), ([3, 1, 2, 5], [4, 5, 3]),
+      ([2, 3, 17, 8], [2, 3, 8, 19]), ([40, 96], [96, 72]),
+    ]
+    for (index, shape) in shapes.enumerated() {
+      var graph = ParityGraph("matmul_half", seed: UInt64(20 + index))
+      let a = graph.parameter("a", shape.0, dtype: dtype)
+      let b = graph.parameter("b", shape.1, dtype: dtype)
+      let product = try graph.builder.matmul(a, b)
+      graph.output("y", product)
+      try HalfParity.check(
+        try graph.withGradients(of: product), inputs: graph.inputs, parameters: graph.parameters, measure: .scaleUlps, allowedUlps: Self.gemmUlps,
+        "matmul \(dtype) \(shape)")
+    }
+  }
+
+  @Test(arguments: halves)
+  func linearVariants(_ dtype: DType) throws {
+    for (index, (shape, features, bias)) in [([2, 3], [4, 3], true), ([2, 2, 3], [4, 3], false), ([3], [4, 3], true), ([2, 1, 2, 3], [4, 3], true), ([3, 50, 64], [96, 64], true)].enumerated() {
+      var graph = ParityGraph("linear_half", seed: UInt64(30 + index))
+      let x = graph.parameter("x", shape, dtype: dtype)
+      let w = graph.parameter("w", features, dtype: dtype)
+      let b = bias ? graph.parameter("b", [features[0]], dtype: dtype) : nil
+      let y = try graph.builder.linear(x, w, b)
+      graph.output("y", y)
+      try HalfParity.check(
+        try graph.withGradients(of: y), inputs: graph.inputs, parameters: graph.parameters, measure: .scaleUlps, allowedUlps: Self.gemmUlps,
+        "linear \(dtype) \(shape) bias \(bias)")
+    }
+  }
+
+  @Test(arguments: halves)
+  func conv1dVariants(_ dtype: DType) throws {
+    let variants: [(stride: Int, padding: Int, dilation: Int, groups: Int, bias: Bool)] = [
+      (1, 0, 1, 1, false), (2, 0, 1, 1, true), (3, 2, 1, 1, true), (1, 1, 2, 1, false), (2, 2, 1, 2, true), (1, 3, 1, 4, true),
+    ]
+    for (index, v) in variants.enumerated() {
+      var graph = ParityGraph("conv1d_half", seed: UInt64(40 + index))
+      let x = graph.parameter("x", [2, 8, 61], dtype: dtype)
+      let w = graph.parameter("w", [8, 8 / v.groups, 3], dtype: dtype)
+      let b = v.bias ? graph.parameter("b", [8], dtype: dtype) : nil
+      let y = try graph.builder.conv1d(x, w, b, stride: v.stride, padding: v.padding, dilation: v.dilation, groups: v.groups)
+      graph.output("y", y)
+      try HalfParity.check(
+        try graph.withGradients(of: y), inputs: graph.inputs, parameters: graph.parameters, measure: .scaleUlps, allowedUlps: Self.gemmUlps,
+        "conv1d \(dtype) \(v)")
+    }
+  }
+
+  @Test(arguments: halves)
+  func normalizationsAndSoftmax(_ dtype: DType) throws {
+    for (index, groups) in [1, 2, 4].enumerated() {
+      var graph = ParityGraph("group_norm_half", seed: UInt64(50 + index))
+      let x = graph.parameter("x", [2, 4, 5], dtype: dtype)
+      let y = try graph.builder.groupNorm(x, graph.parameter("w", [4], dtype: dtype), graph.parameter("b", [4], dtype: dtype), groups: groups, eps: 1e-5)
+      graph.output("y", y)
+      try HalfParity.check(
+        try graph.withGradients(of: y), inputs: graph.inputs, parameters: graph.parameters, allowedUlps: 0, "group_norm \(dtype) groups \(groups)")
+    }
+    var graph = ParityGraph("layer_norm_half", seed: 55)
+    let x = graph.parameter("x", [2, 3, 8], dtype: dtype)
+    let y = try graph.builder.layerNorm(x, graph.parameter("w", [8], dtype: dtype), graph.parameter("b", [8], dtype: dtype), eps: 1e-5)
+    graph.output("y", y)
+    try HalfParity.check(try graph.withGradients(of: y), inputs: graph.inputs, parameters: graph.parameters, allowedUlps: 0, "layer_norm \(dtype)")
+    for op in [Op.softmax, .logSoftmax] {
+      var graph = ParityGraph("softmax_half", seed: 60)
+      let x = graph.parameter("x", [2, 3, 4], in: -3...3, dtype: dtype)
+      let y = try graph.builder.apply(op, [x], ["axis": .int(2)])
+      graph.output("y", y)
+      try HalfParity.check(try graph.withGradients(of: y), inputs: graph.inputs, parameters: graph.parameters, allowedUlps: 0, "\(op) \(dtype)")
+    }
+  }
+
+  @Test(arguments: halves)
+  func reductionsAndArgmax(_ dtype: DType) throws {
+    for op in [Op.reduceSum, .reduceMean, .reduceMax] {
+      for (index, (axes, keep)) in [([0], false), ([1, 2], true), ([0, 2], false)].enumerated() {
+        var graph = ParityGraph("reduce_half", seed: UInt64(80 + index))
+        let x = graph.parameter("x", [2, 3, 4], in: -3...3, dtype: dtype)
+        let y = try graph.builder.reduce(op, x, axes: axes, keepdims: keep)
+        graph.output("y", y)
+        graph.output("argmax", try graph.builder.apply(.argmax, [x], ["axis": .int(axes[0])]))
+        try HalfParity.check(
+          try graph.withGradients(of: y), inputs: graph.inputs, parameters: graph.parameters, allowedUlps: 0, "\(op) \(dtype) axes \(axes)")
+      }
+    }
+  }
+
+  @Test(arguments: halves)
+  func dropoutAndCTC(_ dtype: DType) throws {
+    var graph = ParityGraph("dropout_half", seed: 91)
+    let x = graph.parameter("x", [3, 37], dtype: dtype)
+    let seed = graph.input("seed", .scalar(Int64(42)))
+    let mask = try graph.builder.apply(.dropoutMask, [x, seed], ["p": .float(0.3), "stream": .int(7)])
+    graph.output("mask", mask)
+    let dropped = try graph.builder.mul(x, mask)
+    try HalfParity.check(try graph.withGradients(of: dropped), inputs: graph.inputs, parameters: graph.parameters, allowedUlps: 0, "dropout \(dtype)")
+
+    var ctc = ParityGraph("ctc_half", seed: 94)
+    let logits = ctc.parameter("logits", [3, 6, 5], in: -2...2, dtype: dtype)
+    let logProbs = try ctc.builder.logSoftmax(logits, axis: -1)
+    let lengths = ctc.input("lengths", Tensor([6, 5, 6] as [Int64], shape: [3]))
+    let labels = ctc.input("labels", Tensor([1, 2, 2, -100, 3, -100, -100, -100, 4, 1, 1, 2] as [Int64], shape: [3, 4]))
+    let loss = try ctc.builder.apply(.ctcLoss, [logProbs, lengths, labels], ["blank": .int(0), "reduction": .string("mean"), "zero_infinity": .bool(false)])
+    ctc.output("y", loss)
+    try HalfParity.check(try ctc.withGradients(of: loss), inputs: ctc.inputs, parameters: ctc.parameters, allowedUlps: 0, "ctc_loss \(dtype)")
+  }
+
+  /// Past the primitive cache's capacity (built with room for one shape here), each GEMM makes
+  /// and destroys its own primitive, with the same results.
+  @Test func gemmsPastThePrimitiveCache() throws {
+    var compiler = CCompiler()
+    compiler.extraFlags.append("-DASRC_DNNL_CACHE=1")
+    var graph = ParityGraph("cache_half", seed: 33)
+    let x = graph.parameter("x", [6, 40], dtype: .bf16)
+    let w = graph.parameter("w", [24, 40], dtype: .bf16)
+    let y = try graph.builder.linear(x, w)
+    graph.output("y", y)
+    graph.output("z", try graph.builder.matmul(y, try graph.builder.transpose(y, [1, 0])))
+    try HalfParity.check(
+      try graph.withGradients(of: y), inputs: graph.inputs, parameters: graph.parameters, measure: .scaleUlps, allowedUlps: Self.gemmUlps,
+      backend: CBackend(compiler: compiler),
+      "past the primitive cache")
+  }
+}
