@@ -145,7 +145,9 @@ public final class CompiledTrainingStep {
   /// One optimizer step over `microBatches` (the graph's inputs for each): forward and backward
   /// per micro-batch, then on the last one the norm, the finiteness check, clipping and AdamW at
   /// `learningRate`.
-  public func run(_ microBatches: [[String: Tensor]], learningRate: Double) throws -> Outcome {
+  /// `gradientScale` is the f16 loss scale the gradients carry (a power of two, 1 without
+  /// scaling): the norm, clipping and the update see the gradients divided by it.
+  public func run(_ microBatches: [[String: Tensor]], learningRate: Double, gradientScale: Double = 1) throws -> Outcome {
     guard !microBatches.isEmpty else { throw CodegenCError.badArguments("a training step needs at least one micro-batch") }
     guard storages.allSatisfy({ $0 != nil }) else { throw CodegenCError.badArguments("no weights were loaded into the training step") }
     let step = optimizerStep + 1
@@ -184,7 +186,7 @@ public final class CompiledTrainingStep {
               trainStep(
                 sizes, inputs, parameters, arena, offsets, outputs.baseAddress, sums, firsts, seconds, updatedPointers, decays,
                 first, last, Int64(step), learningRate, settings.beta1, settings.beta2, settings.epsilon, settings.weightDecay, settings.maxGradNorm,
-                outcome.loss, &loss, &norm, &updated, message.baseAddress, message.count)
+                gradientScale, outcome.loss, &loss, &norm, &updated, message.baseAddress, message.count)
             }
           }
         }

@@ -20,7 +20,7 @@ public final class ModelLibrary: @unchecked Sendable {
     UnsafePointer<Int64>?, UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
     UnsafePointer<UnsafeMutablePointer<Float>?>?, UnsafePointer<UnsafeMutablePointer<Float>?>?, UnsafePointer<UnsafeMutablePointer<Float>?>?,
     UnsafePointer<UnsafeMutablePointer<Float>?>?, UnsafePointer<UInt8>?, Int32, Int32, Int64, Double, Double, Double, Double, Double, Double,
-    Double, UnsafeMutablePointer<Double>?, UnsafeMutablePointer<Double>?, UnsafeMutablePointer<Int32>?, UnsafeMutablePointer<CChar>?, Int
+    Double, Double, UnsafeMutablePointer<Double>?, UnsafeMutablePointer<Double>?, UnsafeMutablePointer<Int32>?, UnsafeMutablePointer<CChar>?, Int
   ) -> Int32
 
   private let handle: UnsafeMutableRawPointer

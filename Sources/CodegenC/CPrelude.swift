@@ -16,9 +16,22 @@ enum CPrelude {
     #include <cblas.h>
     #include <oneapi/dnnl/dnnl.h>
 
+    /* Debian's oneDNN 2.6 gave wrong bf16 products, different from run to run, from its native
+       bf16 kernels (AMX and AVX512-BF16) with two OpenMP threads inside these libraries (the
+       mixed-precision training graph of a fixture model: losses off by up to 4 %; right with one
+       thread, and right with the kernels capped at AVX512_CORE, where bf16 is converted to f32;
+       a one-primitive program did not reproduce it). Until that is understood, every model
+       library caps oneDNN at AVX512_CORE when it loads, before any oneDNN call, unless the user
+       chose an ISA with ONEDNN_MAX_CPU_ISA. f32 GEMMs do not use the bf16 kernels. */
+    __attribute__((constructor)) static void asrc_dnnl_cap_isa(void) {
+      if (!getenv("ONEDNN_MAX_CPU_ISA") && !getenv("DNNL_MAX_CPU_ISA")) (void)dnnl_set_max_cpu_isa(dnnl_cpu_isa_avx512_core);
+    }
+
     /* Loops over fewer elements than this run on one thread: below it, starting the OpenMP
        team costs more than the loop. */
+    #ifndef ASRC_PARALLEL_MIN
     #define ASRC_PARALLEL_MIN INT64_C(32768)
+    #endif
 
     /* Per-call state every generated function receives: the symbol values and where an error
        message goes. */

@@ -113,34 +113,36 @@ enum HalfPrelude {
     #include <pthread.h>
     #include <oneapi/dnnl/dnnl.h>
 
-    static dnnl_engine_t asrc_dnnl_engine;
-    static pthread_once_t asrc_dnnl_once = PTHREAD_ONCE_INIT;
+    /* Names of their own (asrc_half_dnnl_*): the f32 prelude keeps its own oneDNN engine, stream
+       and primitive table, and a model with both dtypes includes both. */
+    static dnnl_engine_t asrc_half_dnnl_engine;
+    static pthread_once_t asrc_half_dnnl_once = PTHREAD_ONCE_INIT;
 
-    static void asrc_dnnl_start(void) {
-      if (dnnl_engine_create(&asrc_dnnl_engine, dnnl_cpu, 0) != dnnl_success) asrc_dnnl_engine = NULL;
+    static void asrc_half_dnnl_start(void) {
+      if (dnnl_engine_create(&asrc_half_dnnl_engine, dnnl_cpu, 0) != dnnl_success) asrc_half_dnnl_engine = NULL;
     }
 
     /* oneDNN streams are not shared between threads: one per calling thread. */
-    static _Thread_local dnnl_stream_t asrc_dnnl_stream;
+    static _Thread_local dnnl_stream_t asrc_half_dnnl_stream;
 
     /* Matmul primitives by shape: creating one costs tens of microseconds, as much as a small
-       attention GEMM, so the first ASRC_DNNL_CACHE shapes' are kept for the life of the library (a model
+       attention GEMM, so the first ASRC_HALF_DNNL_CACHE shapes' are kept for the life of the library (a model
        has a few dozen per binding); later shapes create and destroy theirs per call. */
     typedef struct {
       int64_t key[14];
       dnnl_primitive_t primitive; /* NULL: oneDNN has no kernel for this shape and type */
       dnnl_memory_desc_t a, b, c;
-    } asrc_dnnl_matmul;
+    } asrc_half_dnnl_matmul;
 
-    #ifndef ASRC_DNNL_CACHE /* a test builds with 1 to run the uncached path */
-    #define ASRC_DNNL_CACHE 256
+    #ifndef ASRC_HALF_DNNL_CACHE /* a test builds with 1 to run the uncached path */
+    #define ASRC_HALF_DNNL_CACHE 256
     #endif
-    static asrc_dnnl_matmul asrc_dnnl_cache[ASRC_DNNL_CACHE];
-    static int asrc_dnnl_cached = 0;
-    static pthread_mutex_t asrc_dnnl_lock = PTHREAD_MUTEX_INITIALIZER;
+    static asrc_half_dnnl_matmul asrc_half_dnnl_cache[ASRC_HALF_DNNL_CACHE];
+    static int asrc_half_dnnl_cached = 0;
+    static pthread_mutex_t asrc_half_dnnl_lock = PTHREAD_MUTEX_INITIALIZER;
 
     /* Fills `entry` for the shape in `key`; its primitive stays NULL when oneDNN has no kernel. */
-    static void asrc_dnnl_make(const int64_t key[14], asrc_dnnl_matmul *entry) {
+    static void asrc_half_dnnl_make(const int64_t key[14], asrc_half_dnnl_matmul *entry) {
       memcpy(entry->key, key, sizeof entry->key);
       entry->primitive = NULL;
       const dnnl_data_type_t type = key[0] ? dnnl_f16 : dnnl_bf16;
@@ -152,7 +154,7 @@ enum HalfPrelude {
       dnnl_primitive_attr_t attributes = NULL;
       dnnl_post_ops_t post_ops = NULL;
       dnnl_primitive_desc_t primitive_desc = NULL;
-      int ok = asrc_dnnl_engine != NULL && dnnl_memory_desc_init_by_strides(&entry->a, 3, a_dims, type, a_strides) == dnnl_success &&
+      int ok = asrc_half_dnnl_engine != NULL && dnnl_memory_desc_init_by_strides(&entry->a, 3, a_dims, type, a_strides) == dnnl_success &&
                dnnl_memory_desc_init_by_strides(&entry->b, 3, b_dims, type, b_strides) == dnnl_success &&
                dnnl_memory_desc_init_by_strides(&entry->c, 3, c_dims, dnnl_f32, c_strides) == dnnl_success &&
                dnnl_matmul_desc_init(&desc, &entry->a, &entry->b, NULL, &entry->c) == dnnl_success &&
@@ -162,7 +164,7 @@ enum HalfPrelude {
         ok = dnnl_post_ops_create(&post_ops) == dnnl_success && dnnl_post_ops_append_sum(post_ops, 1.0f) == dnnl_success &&
              dnnl_primitive_attr_set_post_ops(attributes, post_ops) == dnnl_success;
       }
-      if (ok && dnnl_primitive_desc_create(&primitive_desc, &desc, attributes, asrc_dnnl_engine, NULL) == dnnl_success) {
+      if (ok && dnnl_primitive_desc_create(&primitive_desc, &desc, attributes, asrc_half_dnnl_engine, NULL) == dnnl_success) {
         if (dnnl_primitive_create(&entry->primitive, primitive_desc) != dnnl_success) entry->primitive = NULL;
       }
       if (primitive_desc) dnnl_primitive_desc_destroy(primitive_desc);
@@ -172,46 +174,46 @@ enum HalfPrelude {
 
     /* The cached matmul for a shape, created on first use; when the cache is full, `spare`
        filled for this call only (the caller destroys its primitive). */
-    static const asrc_dnnl_matmul *asrc_dnnl_find(const int64_t key[14], asrc_dnnl_matmul *spare) {
-      pthread_mutex_lock(&asrc_dnnl_lock);
-      for (int i = 0; i < asrc_dnnl_cached; i++) {
-        if (memcmp(asrc_dnnl_cache[i].key, key, sizeof asrc_dnnl_cache[i].key) == 0) {
-          pthread_mutex_unlock(&asrc_dnnl_lock);
-          return &asrc_dnnl_cache[i];
+    static const asrc_half_dnnl_matmul *asrc_half_dnnl_find(const int64_t key[14], asrc_half_dnnl_matmul *spare) {
+      pthread_mutex_lock(&asrc_half_dnnl_lock);
+      for (int i = 0; i < asrc_half_dnnl_cached; i++) {
+        if (memcmp(asrc_half_dnnl_cache[i].key, key, sizeof asrc_half_dnnl_cache[i].key) == 0) {
+          pthread_mutex_unlock(&asrc_half_dnnl_lock);
+          return &asrc_half_dnnl_cache[i];
         }
       }
-      if (asrc_dnnl_cached == ASRC_DNNL_CACHE) {
-        pthread_mutex_unlock(&asrc_dnnl_lock);
-        asrc_dnnl_make(key, spare);
+      if (asrc_half_dnnl_cached == ASRC_HALF_DNNL_CACHE) {
+        pthread_mutex_unlock(&asrc_half_dnnl_lock);
+        asrc_half_dnnl_make(key, spare);
         return spare;
       }
-      asrc_dnnl_make(key, &asrc_dnnl_cache[asrc_dnnl_cached]);
-      const asrc_dnnl_matmul *made = &asrc_dnnl_cache[asrc_dnnl_cached++];
-      pthread_mutex_unlock(&asrc_dnnl_lock);
+      asrc_half_dnnl_make(key, &asrc_half_dnnl_cache[asrc_half_dnnl_cached]);
+      const asrc_half_dnnl_matmul *made = &asrc_half_dnnl_cache[asrc_half_dnnl_cached++];
+      pthread_mutex_unlock(&asrc_half_dnnl_lock);
       return made;
     }
 
     /* Runs the cached matmul; nonzero when oneDNN cannot (the caller takes the widened path). */
-    static int asrc_dnnl_gemm(int f16, int ta, int tb, int64_t batch, int64_t m, int64_t n, int64_t k, const uint16_t *a, int64_t lda,
+    static int asrc_half_dnnl_gemm(int f16, int ta, int tb, int64_t batch, int64_t m, int64_t n, int64_t k, const uint16_t *a, int64_t lda,
                               int64_t stride_a, const uint16_t *b, int64_t ldb, int64_t stride_b, int accumulate, float *c, int64_t ldc,
                               int64_t stride_c) {
-      pthread_once(&asrc_dnnl_once, asrc_dnnl_start);
+      pthread_once(&asrc_half_dnnl_once, asrc_half_dnnl_start);
       const int64_t key[14] = {f16, ta, tb, batch, m, n, k, lda, ldb, ldc, stride_a, stride_b, stride_c, accumulate};
-      asrc_dnnl_matmul spare;
+      asrc_half_dnnl_matmul spare;
       memset(&spare, 0, sizeof spare);
-      const asrc_dnnl_matmul *matmul = asrc_dnnl_find(key, &spare);
+      const asrc_half_dnnl_matmul *matmul = asrc_half_dnnl_find(key, &spare);
       if (!matmul->primitive) return -1;
       dnnl_memory_t memories[3] = {NULL, NULL, NULL};
-      int status = (asrc_dnnl_stream || dnnl_stream_create(&asrc_dnnl_stream, asrc_dnnl_engine, dnnl_stream_default_flags) == dnnl_success) &&
-                           dnnl_memory_create(&memories[0], &matmul->a, asrc_dnnl_engine, (void *)a) == dnnl_success &&
-                           dnnl_memory_create(&memories[1], &matmul->b, asrc_dnnl_engine, (void *)b) == dnnl_success &&
-                           dnnl_memory_create(&memories[2], &matmul->c, asrc_dnnl_engine, c) == dnnl_success
+      int status = (asrc_half_dnnl_stream || dnnl_stream_create(&asrc_half_dnnl_stream, asrc_half_dnnl_engine, dnnl_stream_default_flags) == dnnl_success) &&
+                           dnnl_memory_create(&memories[0], &matmul->a, asrc_half_dnnl_engine, (void *)a) == dnnl_success &&
+                           dnnl_memory_create(&memories[1], &matmul->b, asrc_half_dnnl_engine, (void *)b) == dnnl_success &&
+                           dnnl_memory_create(&memories[2], &matmul->c, asrc_half_dnnl_engine, c) == dnnl_success
                        ? 0
                        : -1;
       if (status == 0) {
         dnnl_exec_arg_t arguments[3] = {{DNNL_ARG_SRC, memories[0]}, {DNNL_ARG_WEIGHTS, memories[1]}, {DNNL_ARG_DST, memories[2]}};
-        status = dnnl_primitive_execute(matmul->primitive, asrc_dnnl_stream, 3, arguments) == dnnl_success &&
-                         dnnl_stream_wait(asrc_dnnl_stream) == dnnl_success
+        status = dnnl_primitive_execute(matmul->primitive, asrc_half_dnnl_stream, 3, arguments) == dnnl_success &&
+                         dnnl_stream_wait(asrc_half_dnnl_stream) == dnnl_success
                      ? 0
                      : -1;
       }
@@ -232,7 +234,7 @@ enum HalfPrelude {
         stride_b = tb ? n * ldb : k * ldb;
         stride_c = m * ldc;
       }
-      if (k > 0 && asrc_dnnl_gemm(f16, ta, tb, batch, m, n, k, a, lda, stride_a, b, ldb, stride_b, beta != 0, c, ldc, stride_c) == 0) return 0;
+      if (k > 0 && asrc_half_dnnl_gemm(f16, ta, tb, batch, m, n, k, a, lda, stride_a, b, ldb, stride_b, beta != 0, c, ldc, stride_c) == 0) return 0;
       for (int64_t item = 0; item < batch; item++) {
         if (asrc_gemm_half_widened(f16, ta, tb, m, n, k, a + item * stride_a, lda, b + item * stride_b, ldb, beta, c + item * stride_c, ldc)) return -1;
       }

@@ -97,17 +97,21 @@ enum OptimizerEmitter {
     w.line("else asrc_train_add(sum, gradient, counts[t]);")
     w.close()
     w.line("if (!last) return 0;")
-    w.line("double norm = sqrt(squares);")
+    w.line("/* f16 loss scaling: the gradients are gradient_scale times too large. The scale is a power of")
+    w.line("   two, so dividing the norm and folding 1/scale into the coefficient are exact: the same")
+    w.line("   numbers as unscaling every gradient first (GradScaler.unscale_), then clipping. */")
+    w.line("double norm = sqrt(squares) / gradient_scale;")
     w.line("*grad_norm = norm;")
     w.line("/* A non-finite loss or norm skips the update: weights and moments stay as they were. */")
     w.line("if (!isfinite(*loss) || !isfinite(norm)) return 0;")
     w.line("/* torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6) when that is below 1.")
-    w.line("   An unclipped step multiplies by exactly 1, which changes no gradient. */")
+    w.line("   An unclipped, unscaled step multiplies by exactly 1, which changes no gradient. */")
     w.line("float coefficient = 1.0f;")
     w.open("if (max_grad_norm > 0)")
     w.line("float clip = (float)(max_grad_norm / (norm + 1e-6));")
     w.line("if (clip < 1.0f) coefficient = clip;")
     w.close()
+    w.line("coefficient *= (float)(1.0 / gradient_scale);")
     w.line("/* AdamW.update's scalars, in double, then rounded once to float. */")
     w.line("double correction1 = 1.0 - pow(beta1, (double)step);")
     w.line("double correction2_root = sqrt(1.0 - pow(beta2, (double)step));")
@@ -134,7 +138,7 @@ enum OptimizerEmitter {
                         const int64_t *offsets, void **outputs, float *const *gradient_sums, float *const *first_moments,
                         float *const *second_moments, float *const *updated_parameters, const uint8_t *decays, int32_t first,
                         int32_t last, int64_t step, double learning_rate, double beta1, double beta2, double epsilon,
-                        double weight_decay, double max_grad_norm, double loss_before, double *loss, double *grad_norm,
+                        double weight_decay, double max_grad_norm, double gradient_scale, double loss_before, double *loss, double *grad_norm,
                         int32_t *updated, char *message, size_t message_size
     """
 
@@ -232,6 +236,7 @@ enum OptimizerEmitter {
        *   step                the optimizer step this update makes, from 1 (bias correction)
        *   learning_rate, beta1, beta2, epsilon, weight_decay: AdamW's (torch.optim.AdamW)
        *   max_grad_norm       clip the global gradient norm to this; 0 does not clip
+       *   gradient_scale      the f16 loss scale the gradients carry (a power of two; 1 without scaling)
        *   loss_before         the earlier micro-batches' losses, summed
        *   loss                receives loss_before + this micro-batch's loss
        *   grad_norm           receives the global L2 norm of the summed gradients (last only)

@@ -24,8 +24,8 @@ final class CompiledTrainingStepRunner: TrainingStep {
     try load(optimizer: optimizer)
   }
 
-  func run(_ microBatches: [[String: Tensor]], learningRate: Double) throws -> TrainingStepOutcome {
-    let outcome = try step.run(microBatches, learningRate: learningRate)
+  func run(_ microBatches: [[String: Tensor]], learningRate: Double, gradientScale: Double) throws -> TrainingStepOutcome {
+    let outcome = try step.run(microBatches, learningRate: learningRate, gradientScale: gradientScale)
     return TrainingStepOutcome(loss: outcome.loss, gradientNorm: outcome.gradientNorm, updated: outcome.updated)
   }
 

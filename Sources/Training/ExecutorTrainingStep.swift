@@ -25,7 +25,7 @@ final class ExecutorTrainingStep: TrainingStep {
 
   func load(optimizer: AdamW) { self.optimizer = optimizer }
 
-  func run(_ microBatches: [[String: Tensor]], learningRate: Double) throws -> TrainingStepOutcome {
+  func run(_ microBatches: [[String: Tensor]], learningRate: Double, gradientScale: Double) throws -> TrainingStepOutcome {
     var loss = 0.0
     var gradients: [String: Tensor] = [:]
     for inputs in microBatches {
@@ -34,6 +34,16 @@ final class ExecutorTrainingStep: TrainingStep {
       for (name, tensor) in outputs where name.hasPrefix("grad.") { micro[String(name.dropFirst(5))] = tensor }
       loss += outputs["loss"]?.doubles.first ?? .nan
       accumulate(micro, into: &gradients)
+    }
+    // GradScaler.unscale_: multiply by 1/scale, exact for a power of two.
+    if gradientScale != 1 {
+      let inverse = Float(1 / gradientScale)
+      gradients = gradients.mapValues { tensor in
+        let unscaled = Tensor(uninitialized: .f32, tensor.shape)
+        let (source, target) = (tensor.pointer(Float.self), unscaled.pointer(Float.self))
+        for index in 0..<tensor.count { target[index] = source[index] * inverse }
+        return unscaled
+      }
     }
     let norm = globalNorm(gradients)
     guard loss.isFinite && norm.isFinite else { return TrainingStepOutcome(loss: loss, gradientNorm: norm, updated: false) }

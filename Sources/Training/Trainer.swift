@@ -80,7 +80,14 @@ public final class Trainer {
     schedule = LearningRateSchedule(kind: kind, baseRate: arguments.learningRate, warmupSteps: warmup, totalSteps: totalSteps)
     let forward = try Wav2Vec2Graph.build(model.configuration, options: .init(usesAttentionMask: model.featureExtractor.returnAttentionMask, training: true))
     let frozen = arguments.freezeFeatureEncoder
-    let differentiated = try PassManager(passes: [autodiff(trainable: { !(frozen && Wav2Vec2Configuration.isFeatureEncoderParameter($0)) })]).run(forward).graph
+    // Mixed precision: fp16 starts the backward from loss × loss_scale (scale-loss); both
+    // precisions run the products in low precision after autodiff (mixed-precision).
+    let precision = arguments.lowPrecision
+    let scaled = precision == .fp16
+    let differentiate = autodiff(loss: scaled ? "scaled_loss" : "loss", trainable: { !(frozen && Wav2Vec2Configuration.isFeatureEncoderParameter($0)) })
+    let differentiated = try PassManager(passes: (scaled ? [scaleLoss] : []) + [differentiate] + (precision.map { [mixedPrecision($0)] } ?? []))
+      .run(forward).graph
+    if scaled { state.gradScaler = GradScaler() }
     if let strategy = arguments.checkpointStrategy {
       // Planned for the largest batch the run will see: the longest clip, batch size rows.
       let longest = train.items.map(\.sampleCount).max() ?? 16_000
@@ -91,7 +98,9 @@ public final class Trainer {
     } else {
       trainingGraph = differentiated
     }
-    evaluator = Evaluator(model: model, batching: arguments.evalPaddedBatches ? .padded : .independentOfBatchSize, backend: backend)
+    let batching: Evaluator.Batching = arguments.evalPaddedBatches ? .padded : .independentOfBatchSize
+    evaluator = try precision.map { try Evaluator(model: model, batching: batching, backend: backend, precision: $0) }
+      ?? Evaluator(model: model, batching: batching, backend: backend)
     progress = TrainingProgress(totalSteps: totalSteps)
     // Up to 4 h of 16 kHz float audio (about 0.9 GB) is cached after its first epoch.
     audioCache = train.totalSeconds <= 4 * 3600 ? AudioCache() : nil
@@ -128,6 +137,8 @@ public final class Trainer {
     state.batchInEpoch = loaded.state.batchInEpoch
     state.schedulerSteps = loaded.state.schedulerSteps
     state.skippedSteps = loaded.state.skippedSteps
+    // An f16 run continues with the scale it had reached.
+    if state.gradScaler != nil, let scaler = loaded.state.gradScaler { state.gradScaler = scaler }
     state.bestMetric = loaded.state.bestMetric
     state.bestGlobalStep = loaded.state.bestGlobalStep
     state.bestModelCheckpoint = loaded.state.bestModelCheckpoint.flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }
@@ -176,7 +187,9 @@ public final class Trainer {
         // The Trainer adds micro-batch losses without dividing them: Wav2Vec2ForCTC takes
         // **kwargs, so its loss counts as already scaled for accumulation.
         let learningRate = schedule.rate(at: state.schedulerSteps)
-        let outcome = try inputs.isEmpty ? nil : trainingStep.run(inputs, learningRate: learningRate)
+        let scale = state.gradScaler?.scale ?? 1
+        if state.gradScaler != nil { for index in inputs.indices { inputs[index]["loss_scale"] = Tensor([Float(scale)], shape: []) } }
+        let outcome = try inputs.isEmpty ? nil : trainingStep.run(inputs, learningRate: learningRate, gradientScale: scale)
         state.globalStep += 1
         state.epoch = Double(state.epochIndex) + Double(state.batchInEpoch) / Double(microBatchesPerEpoch)
         guard let outcome else { continue }
@@ -188,7 +201,15 @@ public final class Trainer {
           window.add(loss)
         } else {
           state.skippedSteps += 1
-          report("step \(state.globalStep): skipped, the \(loss.isFinite ? "gradient norm" : "loss") is not finite (loss \(loss), gradient norm \(outcome.gradientNorm))")
+          if loss.isFinite, let scaler = state.gradScaler {
+            report("step \(state.globalStep): skipped, the f16 gradients overflowed at loss scale \(Int(scaler.scale)) (gradient norm \(outcome.gradientNorm))")
+          } else {
+            report("step \(state.globalStep): skipped, the \(loss.isFinite ? "gradient norm" : "loss") is not finite (loss \(loss), gradient norm \(outcome.gradientNorm))")
+          }
+        }
+        // GradScaler.update: halve after an overflow, double after 2,000 clean steps.
+        if let change = state.gradScaler?.update(overflowed: !outcome.updated) {
+          report("step \(state.globalStep): loss scale \(Int(change.from)) → \(Int(change.to))")
         }
         progress.update(step: state.globalStep, loss: loss, seconds: (clock.now - started).seconds, audioSeconds: audioSeconds)
         let isLast = state.globalStep == state.maxSteps

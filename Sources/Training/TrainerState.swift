@@ -21,6 +21,8 @@ public struct TrainerState: Sendable {
   public var batchInEpoch = 0
   public var schedulerSteps = 0
   public var skippedSteps = 0
+  /// f16 training's loss scaler; nil in f32 and bf16.
+  public var gradScaler: GradScaler?
 
   public init() {}
 
@@ -32,7 +34,8 @@ public struct TrainerState: Sendable {
       "total_flos": 0, "trial_name": NSNull(), "trial_params": NSNull(), "stateful_callbacks": [String: Any](),
       "best_metric": bestMetric.flatMap { $0.isFinite ? $0 as Any : nil } ?? NSNull(), "best_model_checkpoint": bestModelCheckpoint.map { $0 as Any } ?? NSNull(),
       "best_global_step": bestGlobalStep.map { $0 as Any } ?? NSNull(),
-      "asrc_resume": ["epoch_index": epochIndex, "batch_in_epoch": batchInEpoch, "scheduler_steps": schedulerSteps, "skipped_steps": skippedSteps],
+      "asrc_resume": ["epoch_index": epochIndex, "batch_in_epoch": batchInEpoch, "scheduler_steps": schedulerSteps, "skipped_steps": skippedSteps,
+      ].merging(gradScaler.map { ["loss_scale": $0.scale, "loss_scale_growth_tracker": $0.growthTracker] as [String: Any] } ?? [:]) { first, _ in first },
     ]
     // Steps are integers in transformers' files; JSON has no NaN or infinity, so a non-finite
     // value (a diverged loss or gradient norm) is written as null.
@@ -62,5 +65,8 @@ public struct TrainerState: Sendable {
     batchInEpoch = resume["batch_in_epoch"] as? Int ?? 0
     schedulerSteps = resume["scheduler_steps"] as? Int ?? globalStep
     skippedSteps = resume["skipped_steps"] as? Int ?? 0
+    if let scale = (resume["loss_scale"] as? NSNumber)?.doubleValue {
+      gradScaler = GradScaler(scale: scale, growthTracker: resume["loss_scale_growth_tracker"] as? Int ?? 0)
+    }
   }
 }

@@ -33,6 +33,13 @@ public struct TrainingArguments: Sendable, Codable, Equatable {
   /// Recompute activations in the backward instead of keeping them (the checkpoint pass,
   /// `checkpoint=layers`, as transformers' gradient_checkpointing checkpoints every layer).
   public var gradientCheckpointing = false
+  /// Mixed precision: f16 products with dynamic loss scaling (TrainingArguments' fp16).
+  public var fp16 = false
+  /// Mixed precision: bf16 products (TrainingArguments' bf16).
+  public var bf16 = false
+
+  /// The low precision these arguments ask for; nil for f32.
+  public var lowPrecision: LowPrecision? { fp16 ? .fp16 : bf16 ? .bf16 : nil }
   /// With gradient checkpointing: recompute until the planned peak of the longest training
   /// batch fits this many bytes (`checkpoint=budget:BYTES`) instead of checkpointing every layer.
   public var memoryBudget: Int?
@@ -113,6 +120,7 @@ public struct TrainingArguments: Sendable, Codable, Equatable {
     func require(_ condition: Bool, _ option: String, _ rule: String, _ value: Any) {
       if !condition { problems.append("--\(option) must be \(rule), not \(value)") }
     }
+    if fp16 && bf16 { problems.append("--fp16 and --bf16 exclude each other: choose one") }
     require(perDeviceTrainBatchSize > 0, "per-device-train-batch-size", "positive", perDeviceTrainBatchSize)
     require(perDeviceEvalBatchSize > 0, "per-device-eval-batch-size", "positive", perDeviceEvalBatchSize)
     require(learningRate > 0 && learningRate.isFinite, "learning-rate", "positive", learningRate)
@@ -165,7 +173,7 @@ public struct TrainingArguments: Sendable, Codable, Equatable {
     case warmupSteps = "warmup_steps", warmupRatio = "warmup_ratio", lrSchedulerType = "lr_scheduler_type", maxGradNorm = "max_grad_norm", numTrainEpochs = "num_train_epochs"
     case maxSteps = "max_steps", groupByLength = "group_by_length", noShuffle = "no_shuffle", evalSteps = "eval_steps", saveSteps = "save_steps"
     case saveTotalLimit = "save_total_limit", loggingSteps = "logging_steps", seed, freezeFeatureEncoder = "freeze_feature_encoder"
-    case gradientCheckpointing = "gradient_checkpointing", memoryBudget = "memory_budget"
+    case gradientCheckpointing = "gradient_checkpointing", memoryBudget = "memory_budget", fp16, bf16
     case resumeFromCheckpoint = "resume_from_checkpoint", dataloaderNumWorkers = "dataloader_num_workers"
     case minDurationSeconds = "min_duration_seconds", maxDurationSeconds = "max_duration_seconds"
     case evalPaddedBatches = "eval_padded_batches", overwriteOutputDir = "overwrite_output_dir", loggingFirstStep = "logging_first_step"

@@ -13,7 +13,9 @@ import Tensor
 /// backend's library, one call per micro-batch.
 protocol TrainingStep: AnyObject {
   /// `microBatches` are the training graph's inputs, one dictionary per micro-batch (at least one).
-  func run(_ microBatches: [[String: Tensor]], learningRate: Double) throws -> TrainingStepOutcome
+  /// `gradientScale` is the f16 loss scale the gradients carry (a power of two; 1 without loss
+  /// scaling): the norm, clipping and AdamW see the gradients divided by it.
+  func run(_ microBatches: [[String: Tensor]], learningRate: Double, gradientScale: Double) throws -> TrainingStepOutcome
   /// Every weight of the model, current; the tensors never change afterwards.
   var weights: [String: Tensor] { get }
   func load(weights: [String: Tensor]) throws
@@ -39,4 +41,11 @@ func makeTrainingStep(graph: Graph, backend: Backend, optimizer: AdamW, maxGradN
     return try CompiledTrainingStepRunner(graph: graph, backend: compiled, optimizer: optimizer, maxGradNorm: maxGradNorm, weights: weights)
   }
   return ExecutorTrainingStep(graph: graph, executor: backend.executor, optimizer: optimizer, maxGradNorm: maxGradNorm, weights: weights)
+}
+
+extension TrainingStep {
+  /// A step without loss scaling.
+  func run(_ microBatches: [[String: Tensor]], learningRate: Double) throws -> TrainingStepOutcome {
+    try run(microBatches, learningRate: learningRate, gradientScale: 1)
+  }
 }

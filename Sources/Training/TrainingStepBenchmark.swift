@@ -11,14 +11,18 @@ import Runtime
 public enum TrainingStepBenchmark {
   public static func run(
     model: ModelDirectory, batch: Int, samples: Int, labelLength: Int, steps: Int, random: inout SeededRandom, profile: OpProfile?,
-    passes: [Pass] = [], freezeFeatureEncoder: Bool = false, backend: Backend = .interp,
+    passes: [Pass] = [], freezeFeatureEncoder: Bool = false, backend: Backend = .interp, precision: LowPrecision? = nil,
     built: (_ differentiated: Graph, _ final: Graph) throws -> Void = { _, _ in }
   ) throws -> (seconds: [Double], profile: String?) {
     let config = model.configuration
     let forward = try Wav2Vec2Graph.build(config, options: .init(usesAttentionMask: model.featureExtractor.returnAttentionMask, training: true))
     // `passes` run on the training graph (after autodiff), e.g. the fusion passes.
     let trainable: @Sendable (String) -> Bool = { !(freezeFeatureEncoder && Wav2Vec2Configuration.isFeatureEncoderParameter($0)) }
-    let differentiated = try PassManager(passes: [autodiff(trainable: trainable)]).run(forward).graph
+    // Mixed precision as the trainer builds it; f16's loss scale is 1 here (timing only).
+    let scaled = precision == .fp16
+    let differentiated = try PassManager(
+      passes: (scaled ? [scaleLoss] : []) + [autodiff(loss: scaled ? "scaled_loss" : "loss", trainable: trainable)] + (precision.map { [mixedPrecision($0)] } ?? [])
+    ).run(forward).graph
     let graph = try PassManager(passes: passes).run(differentiated).graph
     try built(differentiated, graph)
     var weights = model.weights
@@ -33,6 +37,7 @@ public enum TrainingStepBenchmark {
     var inputs = ["input_values": padded.inputValues, "labels": Tensor(labels, shape: [batch, labelLength])]
     if let mask = padded.attentionMask, graph.input(named: "attention_mask") != nil { inputs["attention_mask"] = mask }
     if graph.input(named: "dropout_seed") != nil { inputs["dropout_seed"] = .scalar(Int64(7)) }
+    if graph.input(named: "loss_scale") != nil { inputs["loss_scale"] = Tensor([Float(1)], shape: []) }
     let frames = config.frameCount(samples: samples)
     if graph.input(named: "mask_time_indices") != nil {
       let mask = SpecAugment.timeMask(
@@ -53,7 +58,7 @@ public enum TrainingStepBenchmark {
     var timings: [Double] = []
     for step in 0...steps {
       let runner = step >= 1 ? profiledStep ?? backendStep : backendStep
-      let elapsed = try clock.measure { _ = try runner.run([inputs], learningRate: 1e-5) }
+      let elapsed = try clock.measure { _ = try runner.run([inputs], learningRate: 1e-5, gradientScale: 1) }
       if step > 0 { timings.append(elapsed.seconds) }
     }
     return (timings, profile?.report)

@@ -162,6 +162,7 @@ struct TrainingBench: ParsableCommand {
   @Flag(help: "Train without the feature encoder's parameters (the guide's freeze_feature_encoder()).") var freezeFeatureEncoder = false
   @OptionGroup var backendOption: BackendOption
   @OptionGroup var checkpointOptions: CheckpointOptions
+  @OptionGroup var precisionOption: PrecisionOption
 
   func validate() throws {
     if profile && backendOption.backend == .c { throw ValidationError("--profile times the interpreter's ops; use it with --backend interp") }
@@ -200,12 +201,13 @@ struct TrainingBench: ParsableCommand {
       let checkpointing = checkpointOptions.strategy != nil
       let timings = try TrainingStepBenchmark.run(
         model: model, batch: batch, samples: samples, labelLength: labelLength, steps: max(1, self.repeat), random: &random, profile: profile ? OpProfile() : nil,
-        passes: stepPasses, freezeFeatureEncoder: freezeFeatureEncoder, backend: backend) { before, after in
+        passes: stepPasses, freezeFeatureEncoder: freezeFeatureEncoder, backend: backend,
+        precision: precisionOption.lowPrecision) { before, after in
           if checkpointing { print(try CheckpointReport(before: before, after: after, bindings: bindings).summary) }
         }
       let median = timings.seconds.sorted()[timings.seconds.count / 2]
-      print(String(format: "asrc training step, %@: %.3f s per audio-second (%@, batch %d × %.1f s%@, median of %d: %.2f s per step; peak RSS %.2f GiB)",
-        backend.displayName, median / (seconds * Double(batch)), config, batch, seconds, freezeFeatureEncoder ? ", feature encoder frozen" : "",
+      print(String(format: "asrc training step, %@%@: %.3f s per audio-second (%@, batch %d × %.1f s%@, median of %d: %.2f s per step; peak RSS %.2f GiB)",
+        backend.displayName, precisionOption.lowPrecision.map { " \($0)" } ?? "", median / (seconds * Double(batch)), config, batch, seconds, freezeFeatureEncoder ? ", feature encoder frozen" : "",
         timings.seconds.count, median, Double(peakResidentBytes()) / 1_073_741_824) + (checkpointOptions.strategy.map { "; checkpoint=\($0)" } ?? "")
         + (passes.map { "; passes \($0)" } ?? ""))
       if let report = timings.profile { print(report) }

@@ -50,6 +50,9 @@ struct Train: ParsableCommand {
   @Option(parsing: .unconditional, help: "Seed of every random choice: shuffling, dropout, SpecAugment, LayerDrop.") var seed = 42
   @Flag(help: "Do not train the convolutional feature encoder.") var freezeFeatureEncoder = false
   @OptionGroup var checkpointOptions: CheckpointOptions
+  @Flag(help: "Mixed precision with f16 products and dynamic loss scaling (GradScaler: 65536 at the start, halved and the step skipped on overflow, doubled after 2,000 clean steps).")
+  var fp16 = false
+  @Flag(help: "Mixed precision with bf16 products (f32 master weights, norms, softmax and loss).") var bf16 = false
   @Option(help: "A checkpoint folder, or 'last' for the newest in --output-dir.") var resumeFromCheckpoint: String?
   @Option(parsing: .unconditional, help: "Batches decoded ahead of training.") var dataloaderNumWorkers = 2
   @Flag(help: "Keep the data's order: no shuffling, no length grouping.") var noShuffle = false
@@ -119,6 +122,8 @@ struct Train: ParsableCommand {
     arguments.freezeFeatureEncoder = freezeFeatureEncoder
     arguments.gradientCheckpointing = checkpointOptions.gradientCheckpointing || checkpointOptions.budgetBytes != nil
     arguments.memoryBudget = checkpointOptions.budgetBytes
+    arguments.fp16 = fp16
+    arguments.bf16 = bf16
     arguments.resumeFromCheckpoint = resumeFromCheckpoint
     arguments.dataloaderNumWorkers = dataloaderNumWorkers
     arguments.minDurationSeconds = minDuration

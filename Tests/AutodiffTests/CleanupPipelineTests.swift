@@ -61,7 +61,7 @@ import Testing
     if let attentionMask { inputs["attention_mask"] = attentionMask }
     for input in graph.inputs where inputs[graph.name(of: input)] == nil {
       let type = graph.type(of: input)
-      let shape = try type.shape.map { try #require($0.evaluate(["B": 1, "S": samples])) }
+      let shape = try type.shape.map { try #require($0.evaluate(["B": audio.shape[0], "S": samples])) }
       let count = shape.reduce(1, *)
       switch graph.name(of: input) {
       case "dropout_seed": inputs["dropout_seed"] = .scalar(Int64(7))

@@ -132,7 +132,7 @@ import Testing
   /// and destroys its own primitive, with the same results.
   @Test func gemmsPastThePrimitiveCache() throws {
     var compiler = CCompiler()
-    compiler.extraFlags.append("-DASRC_DNNL_CACHE=1")
+    compiler.extraFlags.append("-DASRC_HALF_DNNL_CACHE=1")
     var graph = ParityGraph("cache_half", seed: 33)
     let x = graph.parameter("x", [6, 40], dtype: .bf16)
     let w = graph.parameter("w", [24, 40], dtype: .bf16)
