@@ -33,14 +33,14 @@ public struct CheckpointReport: Sendable {
   /// One paragraph: peak, extra work, and the largest recomputed values.
   public var summary: String {
     let sizes = bindings.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
-    var text = "checkpoint: planned peak \(Self.bytes(peakBefore)) → \(Self.bytes(peakAfter)) at \(sizes); "
+    var text = "checkpoint: planned peak \(formatBytes(peakBefore)) → \(formatBytes(peakAfter)) at \(sizes); "
     text += "the backward recomputes \(recomputedValues) values, \(Self.operations(extraFlops)) more"
     if forwardFlops > 0 {
       let share = Int((100 * extraFlops / forwardFlops).rounded())
       text += " (\(share) % of the forward's \(Self.operations(forwardFlops)))"
     }
     if !largest.isEmpty {
-      let names: [String] = largest.map { $0.name + " " + Self.bytes($0.bytes) }
+      let names: [String] = largest.map { $0.name + " " + formatBytes($0.bytes) }
       text += "; largest: " + names.joined(separator: ", ")
     }
     return text
@@ -53,16 +53,17 @@ public struct CheckpointReport: Sendable {
 
   /// A number with one decimal.
   static func tenths(_ value: Double) -> String { "\(Double((value * 10).rounded()) / 10)" }
+}
 
-  /// Bytes in binary units with one decimal (MiB, GiB).
-  static func bytes(_ count: Int) -> String {
-    let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-    var value = Double(count)
-    var unit = 0
-    while value >= 1024 && unit < units.count - 1 {
-      value /= 1024
-      unit += 1
-    }
-    return unit == 0 ? "\(count) B" : tenths(value) + " " + units[unit]
+/// `1.2 GiB`, `340 MiB`, `12 KiB`, `80 B`: binary units, one decimal below 100.
+public func formatBytes(_ bytes: Int) -> String {
+  let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+  var value = Double(bytes)
+  var unit = 0
+  while value >= 1024 && unit < units.count - 1 {
+    value /= 1024
+    unit += 1
   }
+  if unit == 0 { return "\(bytes) B" }
+  return value >= 100 ? "\(Int(value.rounded())) \(units[unit])" : "\(Double((value * 10).rounded()) / 10) \(units[unit])"
 }

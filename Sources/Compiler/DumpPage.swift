@@ -1,5 +1,6 @@
 import Foundation
 import IR
+import Passes
 
 /// `index.html` of a dump folder: one self-contained page (no network, works from file://)
 /// to step through a compile with the keyboard. Every stage's figures, text diff against the

@@ -37,16 +37,3 @@ public struct MemoryFigures: Equatable, Sendable {
     return total
   }
 }
-
-/// `1.2 GiB`, `340 MiB`, `12 KiB`, `80 B`.
-public func formatBytes(_ bytes: Int) -> String {
-  let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-  var value = Double(bytes)
-  var unit = 0
-  while value >= 1024 && unit < units.count - 1 {
-    value /= 1024
-    unit += 1
-  }
-  if unit == 0 { return "\(bytes) B" }
-  return value >= 100 ? "\(Int(value.rounded())) \(units[unit])" : String(format: "%.1f %@", value, units[unit])
-}
