@@ -42,12 +42,15 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--mode", choices=sorted(LABELS), default="eager")
     parser.add_argument("--freeze-feature-encoder", action="store_true")
+    parser.add_argument("--gradient-checkpointing", action="store_true", help="model.gradient_checkpointing_enable(), as the guide's Trainer does")
     args = parser.parse_args()
 
     torch.manual_seed(0)
     model = transformers.Wav2Vec2ForCTC.from_pretrained(args.model, layerdrop=0.0).train()
     if args.freeze_feature_encoder:
         model.freeze_feature_encoder()
+    if args.gradient_checkpointing:
+        model.gradient_checkpointing_enable()
     config = model.config
     samples = int(args.seconds * 16000)
     inputs = torch.randn(args.batch, samples) * 0.1
@@ -81,7 +84,7 @@ def main():
         step()
         timings.append(time.perf_counter() - start)
     median = statistics.median(timings)
-    frozen = ", feature encoder frozen" if args.freeze_feature_encoder else ""
+    frozen = (", feature encoder frozen" if args.freeze_feature_encoder else "") + (", gradient checkpointing" if args.gradient_checkpointing else "")
     detail = f"; warm-up with compilation {warm_up:.0f} s" if args.mode == "compile" else ""
     print(
         f"{LABELS[args.mode]}: {median / (args.seconds * args.batch):.3f} s per audio-second "
