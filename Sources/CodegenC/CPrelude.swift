@@ -97,7 +97,9 @@ enum CPrelude {
        clamped to [-708, 709], where e^x is still a normal double; NaN stays NaN. Rounded to
        float, it is expf's value but in rare ties. */
     static inline double asrc_exp(double x) {
-      const double clamped = x < -708.0 ? -708.0 : x > 709.0 ? 709.0 : x;
+      /* NaN goes through as 0 (and is returned as itself below): converting a NaN k to an
+         integer, and shifting it, would be undefined (UBSan caught it in gelu on a NaN). */
+      const double clamped = x < -708.0 ? -708.0 : x > 709.0 ? 709.0 : x == x ? x : 0.0;
       const double k = __builtin_rint(clamped * 1.4426950408889634);
       const double r = (clamped - k * 0.693147180369123816490) - k * 1.90821492927058770002e-10;
       double p = 1.0 / 39916800.0;
@@ -125,7 +127,8 @@ enum CPrelude {
        subnormals are reached. Within 3 ulp of expf; below -104 it is 0, above 88.8 +inf;
        NaN stays NaN. */
     static inline float asrc_expf(float x) {
-      const float clamped = x < -104.0f ? -104.0f : x > 88.8f ? 88.8f : x;
+      /* NaN goes through as 0 (returned as itself below): a NaN k would be undefined to convert. */
+      const float clamped = x < -104.0f ? -104.0f : x > 88.8f ? 88.8f : x == x ? x : 0.0f;
       const float k = __builtin_rintf(clamped * 1.44269504f);
       const float r = (clamped - k * 0.693145752f) - k * 1.42860677e-6f;
       float p = 1.0f / 720.0f;
