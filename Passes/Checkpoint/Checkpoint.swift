@@ -56,6 +56,31 @@ public enum CheckpointStrategy: Sendable, Equatable, CustomStringConvertible {
   }
 }
 
+/// The examples' graph: two layers and their backward, as autodiff and cleanup leave it.
+private let twoLayerBackward = """
+graph @g {
+  input %x: f32[4]
+  param %encoder.layers.0.dense.w: f32[4]
+  param %encoder.layers.1.dense.w: f32[4]
+  %h0 = mul(%x, %encoder.layers.0.dense.w) : f32[4]
+  %a0 = exp(%h0) : f32[4]
+  %h1 = mul(%a0, %encoder.layers.1.dense.w) : f32[4]
+  %a1 = exp(%h1) : f32[4]
+  %loss = reduce_sum(%a1) {axes = [0], keepdims = false} : f32[]
+  %0 = constant() {dtype = f32, shape = [], value = 1.0} : f32[]
+  %1 = reshape(%0) {shape = [1]} : f32[1]
+  %2 = broadcast_to(%1) {shape = [4]} : f32[4]
+  %3 = mul(%2, %a1) : f32[4]
+  %4 = mul(%3, %encoder.layers.1.dense.w) : f32[4]
+  %5 = mul(%3, %a0) : f32[4]
+  %6 = mul(%4, %a0) : f32[4]
+  %8 = mul(%6, %x) : f32[4]
+  output loss = %loss
+  output grad.encoder.layers.0.dense.w = %8
+  output grad.encoder.layers.1.dense.w = %5
+}
+"""
+
 /// The `checkpoint` pass for a strategy; `bindings` are the sizes the budget strategy plans
 /// for (the compile's `--plan-for`).
 public func checkpoint(_ strategy: CheckpointStrategy = .sqrt, bindings: [String: Int] = CheckpointDefaults.bindings) -> Pass {
@@ -82,29 +107,7 @@ public func checkpoint(_ strategy: CheckpointStrategy = .sqrt, bindings: [String
       PassExample(
         "Every layer a segment: the backward recomputes layer 1 from layer 0's output",
         argument: "layers",
-        before: """
-          graph @g {
-            input %x: f32[4]
-            param %encoder.layers.0.dense.w: f32[4]
-            param %encoder.layers.1.dense.w: f32[4]
-            %h0 = mul(%x, %encoder.layers.0.dense.w) : f32[4]
-            %a0 = exp(%h0) : f32[4]
-            %h1 = mul(%a0, %encoder.layers.1.dense.w) : f32[4]
-            %a1 = exp(%h1) : f32[4]
-            %loss = reduce_sum(%a1) {axes = [0], keepdims = false} : f32[]
-            %0 = constant() {dtype = f32, shape = [], value = 1.0} : f32[]
-            %1 = reshape(%0) {shape = [1]} : f32[1]
-            %2 = broadcast_to(%1) {shape = [4]} : f32[4]
-            %3 = mul(%2, %a1) : f32[4]
-            %4 = mul(%3, %encoder.layers.1.dense.w) : f32[4]
-            %5 = mul(%3, %a0) : f32[4]
-            %6 = mul(%4, %a0) : f32[4]
-            %8 = mul(%6, %x) : f32[4]
-            output loss = %loss
-            output grad.encoder.layers.0.dense.w = %8
-            output grad.encoder.layers.1.dense.w = %5
-          }
-          """,
+        before: twoLayerBackward,
         after: """
           graph @g {
             input %x: f32[4]
@@ -133,29 +136,7 @@ public func checkpoint(_ strategy: CheckpointStrategy = .sqrt, bindings: [String
           """),
       PassExample(
         "sqrt: two layers make one segment of ⌈√2⌉ = 2, so everything in it is recomputed",
-        before: """
-          graph @g {
-            input %x: f32[4]
-            param %encoder.layers.0.dense.w: f32[4]
-            param %encoder.layers.1.dense.w: f32[4]
-            %h0 = mul(%x, %encoder.layers.0.dense.w) : f32[4]
-            %a0 = exp(%h0) : f32[4]
-            %h1 = mul(%a0, %encoder.layers.1.dense.w) : f32[4]
-            %a1 = exp(%h1) : f32[4]
-            %loss = reduce_sum(%a1) {axes = [0], keepdims = false} : f32[]
-            %0 = constant() {dtype = f32, shape = [], value = 1.0} : f32[]
-            %1 = reshape(%0) {shape = [1]} : f32[1]
-            %2 = broadcast_to(%1) {shape = [4]} : f32[4]
-            %3 = mul(%2, %a1) : f32[4]
-            %4 = mul(%3, %encoder.layers.1.dense.w) : f32[4]
-            %5 = mul(%3, %a0) : f32[4]
-            %6 = mul(%4, %a0) : f32[4]
-            %8 = mul(%6, %x) : f32[4]
-            output loss = %loss
-            output grad.encoder.layers.0.dense.w = %8
-            output grad.encoder.layers.1.dense.w = %5
-          }
-          """,
+        before: twoLayerBackward,
         after: """
           graph @g {
             input %x: f32[4]
