@@ -128,7 +128,10 @@ enum ContractionEmitter {
       // an OpenMP loop.
       let (weight, y) = (operands[1].pointer, result.pointer)
       w.line("int failure = 0;")
-      w.line("#pragma omp parallel for if(batch * groups >= 4 * omp_get_max_threads())")
+      // Half GEMMs never run inside a parallel region: oneDNN plans a matmul's split over the
+      // threads it sees when the primitive is made and gets one thread there (it does not nest),
+      // and its native bf16 kernels then left part of the product unwritten.
+      if !gemm.isHalf { w.line("#pragma omp parallel for if(batch * groups >= 4 * omp_get_max_threads())") }
       w.open("for (int64_t item = 0; item < batch * groups; item++)")
       w.line("const int64_t n = item / groups, group = item % groups;")
       w.line(allocateColumns)

@@ -131,8 +131,26 @@ enum HalfPrelude {
     typedef struct {
       int64_t key[14];
       dnnl_primitive_t primitive; /* NULL: oneDNN has no kernel for this shape and type */
-      dnnl_memory_desc_t a, b, c;
+      dnnl_memory_desc_t a, b, c, scratchpad;
     } asrc_half_dnnl_matmul;
+
+    /* Scratchpads are ours (dnnl_scratchpad_mode_user), one growing buffer per calling thread.
+       With the library's own scratchpad, Debian's oneDNN (built without concurrent execution)
+       shares one buffer among primitives, and the same primitive may not run on two threads at
+       once; the grouped positional convolution runs one GEMM per OpenMP thread, so the native
+       bf16 kernels (AMX, AVX512-BF16), which do use a scratchpad, overwrote each other's packed
+       operands: wrong products that changed from run to run. */
+    static _Thread_local void *asrc_half_dnnl_scratch;
+    static _Thread_local size_t asrc_half_dnnl_scratch_size;
+
+    /* This thread's scratchpad of at least `size` bytes, or NULL when memory is short. */
+    static void *asrc_half_dnnl_scratchpad(size_t size) {
+      if (size <= asrc_half_dnnl_scratch_size) return asrc_half_dnnl_scratch;
+      free(asrc_half_dnnl_scratch);
+      asrc_half_dnnl_scratch = aligned_alloc(64, (size + 63) / 64 * 64);
+      asrc_half_dnnl_scratch_size = asrc_half_dnnl_scratch ? size : 0;
+      return asrc_half_dnnl_scratch;
+    }
 
     #ifndef ASRC_HALF_DNNL_CACHE /* a test builds with 1 to run the uncached path */
     #define ASRC_HALF_DNNL_CACHE 256
@@ -158,14 +176,17 @@ enum HalfPrelude {
                dnnl_memory_desc_init_by_strides(&entry->b, 3, b_dims, type, b_strides) == dnnl_success &&
                dnnl_memory_desc_init_by_strides(&entry->c, 3, c_dims, dnnl_f32, c_strides) == dnnl_success &&
                dnnl_matmul_desc_init(&desc, &entry->a, &entry->b, NULL, &entry->c) == dnnl_success &&
-               dnnl_primitive_attr_create(&attributes) == dnnl_success;
+               dnnl_primitive_attr_create(&attributes) == dnnl_success &&
+               dnnl_primitive_attr_set_scratchpad_mode(attributes, dnnl_scratchpad_mode_user) == dnnl_success;
       /* beta = 1 (the only other value the emitter passes): C += A B, as a sum post-op. */
       if (ok && key[13]) {
         ok = dnnl_post_ops_create(&post_ops) == dnnl_success && dnnl_post_ops_append_sum(post_ops, 1.0f) == dnnl_success &&
              dnnl_primitive_attr_set_post_ops(attributes, post_ops) == dnnl_success;
       }
       if (ok && dnnl_primitive_desc_create(&primitive_desc, &desc, attributes, asrc_half_dnnl_engine, NULL) == dnnl_success) {
-        if (dnnl_primitive_create(&entry->primitive, primitive_desc) != dnnl_success) entry->primitive = NULL;
+        const dnnl_memory_desc_t *scratchpad = dnnl_primitive_desc_query_md(primitive_desc, dnnl_query_scratchpad_md, 0);
+        if (scratchpad) entry->scratchpad = *scratchpad;
+        if (!scratchpad || dnnl_primitive_create(&entry->primitive, primitive_desc) != dnnl_success) entry->primitive = NULL;
       }
       if (primitive_desc) dnnl_primitive_desc_destroy(primitive_desc);
       if (post_ops) dnnl_post_ops_destroy(post_ops);
@@ -203,21 +224,26 @@ enum HalfPrelude {
       memset(&spare, 0, sizeof spare);
       const asrc_half_dnnl_matmul *matmul = asrc_half_dnnl_find(key, &spare);
       if (!matmul->primitive) return -1;
-      dnnl_memory_t memories[3] = {NULL, NULL, NULL};
-      int status = (asrc_half_dnnl_stream || dnnl_stream_create(&asrc_half_dnnl_stream, asrc_half_dnnl_engine, dnnl_stream_default_flags) == dnnl_success) &&
+      const size_t scratch_size = dnnl_memory_desc_get_size(&matmul->scratchpad);
+      void *scratch = scratch_size ? asrc_half_dnnl_scratchpad(scratch_size) : NULL;
+      dnnl_memory_t memories[4] = {NULL, NULL, NULL, NULL};
+      int status = (!scratch_size || scratch) &&
+                           (asrc_half_dnnl_stream || dnnl_stream_create(&asrc_half_dnnl_stream, asrc_half_dnnl_engine, dnnl_stream_default_flags) == dnnl_success) &&
                            dnnl_memory_create(&memories[0], &matmul->a, asrc_half_dnnl_engine, (void *)a) == dnnl_success &&
                            dnnl_memory_create(&memories[1], &matmul->b, asrc_half_dnnl_engine, (void *)b) == dnnl_success &&
-                           dnnl_memory_create(&memories[2], &matmul->c, asrc_half_dnnl_engine, c) == dnnl_success
+                           dnnl_memory_create(&memories[2], &matmul->c, asrc_half_dnnl_engine, c) == dnnl_success &&
+                           dnnl_memory_create(&memories[3], &matmul->scratchpad, asrc_half_dnnl_engine, scratch) == dnnl_success
                        ? 0
                        : -1;
       if (status == 0) {
-        dnnl_exec_arg_t arguments[3] = {{DNNL_ARG_SRC, memories[0]}, {DNNL_ARG_WEIGHTS, memories[1]}, {DNNL_ARG_DST, memories[2]}};
-        status = dnnl_primitive_execute(matmul->primitive, asrc_half_dnnl_stream, 3, arguments) == dnnl_success &&
+        dnnl_exec_arg_t arguments[4] = {
+            {DNNL_ARG_SRC, memories[0]}, {DNNL_ARG_WEIGHTS, memories[1]}, {DNNL_ARG_DST, memories[2]}, {DNNL_ARG_SCRATCHPAD, memories[3]}};
+        status = dnnl_primitive_execute(matmul->primitive, asrc_half_dnnl_stream, 4, arguments) == dnnl_success &&
                          dnnl_stream_wait(asrc_half_dnnl_stream) == dnnl_success
                      ? 0
                      : -1;
       }
-      for (int i = 0; i < 3; i++)
+      for (int i = 0; i < 4; i++)
         if (memories[i]) dnnl_memory_destroy(memories[i]);
       if (spare.primitive) dnnl_primitive_destroy(spare.primitive);
       return status;
