@@ -25,17 +25,28 @@ public enum Pipelines {
     ["autodiff"] + cleanup + ["checkpoint=\(strategy)"] + fusion
   }
 
+  /// The whole training pipeline for a training step's options, as `asrc compile --training`
+  /// and the trainer's C path run it: f16 loss scaling before `autodiff`, the products in low
+  /// precision after it, the cleanup, gradient checkpointing, then fusion.
+  public static func training(precision: LowPrecision?, checkpoint strategy: CheckpointStrategy?) -> [String] {
+    (precision == .fp16 ? ["scale-loss"] : []) + ["autodiff"] + (precision.map { ["mixed-precision=\($0)"] } ?? []) + cleanup
+      + (strategy.map { ["checkpoint=\($0)"] } ?? []) + fusion
+  }
+
   /// The passes after `autodiff` that checkpoint a training graph before a backend runs it
   /// (the backend's own `optimization` then fuses it).
   public static func checkpointing(_ strategy: CheckpointStrategy) -> [String] { cleanup + ["checkpoint=\(strategy)"] }
 
   /// The passes of a pipeline by name; `autodiff` differentiates only the parameters
-  /// `trainable` accepts (`--freeze-feature-encoder`).
+  /// `trainable` accepts (`--freeze-feature-encoder`), from `scaled_loss` when `scale-loss`
+  /// is in the pipeline.
   public static func passes(
     _ names: [String], trainable: @escaping @Sendable (String) -> Bool = { _ in true }, bindings: [String: Int] = CheckpointDefaults.bindings
   ) throws(PassError) -> [Pass] {
-    try PassRegistry.pipeline(names.joined(separator: ","), bindings: bindings).map { pass in
-      pass.name == "autodiff" ? autodiff(trainable: trainable) : pass
+    // After `scale-loss`, the backward starts from the scaled loss.
+    let loss = names.contains("scale-loss") ? "scaled_loss" : "loss"
+    return try PassRegistry.pipeline(names.joined(separator: ","), bindings: bindings).map { pass in
+      pass.name == "autodiff" ? autodiff(loss: loss, trainable: trainable) : pass
     }
   }
 }

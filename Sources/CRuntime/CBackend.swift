@@ -57,6 +57,26 @@ public final class CompiledModel: Sendable {
     plan = try? MemoryPlan(graph: graph)
   }
 
+  /// The library `asrc compile -o` wrote into `folder` (model.c and libmodel.so) for `graph`,
+  /// its compiled.ir as parsed. Its model.c must be the C this asrc emits for the graph, so
+  /// that the interface read from the graph is the library's.
+  public init(graph: Graph, compiledFolder folder: URL) throws {
+    let source = try CEmitter.emit(graph)
+    let cFile = folder.appendingPathComponent("model.c")
+    guard let written = try? String(contentsOf: cFile, encoding: .utf8) else {
+      throw CodegenCError.badArguments("\(cFile.path): cannot read it (asrc compile -o writes it beside libmodel.so)")
+    }
+    guard written == source.code else {
+      throw CodegenCError.badArguments(
+        "\(cFile.path) is not the C this asrc emits for \(folder.appendingPathComponent("compiled.ir").path) (compiled by another asrc version, or edited); compile the step again")
+    }
+    interface = source.interface
+    let library = folder.appendingPathComponent("libmodel.so")
+    build = CCompiler.Build(directory: folder, library: library, command: [], compilerVersion: "", cached: true, key: "")
+    self.library = try ModelLibrary(path: library.path)
+    plan = try? MemoryPlan(graph: graph)
+  }
+
   public func run(inputs: [String: Tensor], parameters: [String: Tensor]) throws -> [String: Tensor] {
     let call = try prepare(inputs: inputs, parameters: parameters)
     var outputPointers = [UnsafeMutableRawPointer?](repeating: nil, count: interface.outputs.count)

@@ -49,6 +49,15 @@ public struct CCompiler: Sendable {
     public var cached: Bool
     /// The cache key (hash of C text, flags and compiler version).
     public var key: String
+
+    public init(directory: URL, library: URL, command: [String], compilerVersion: String, cached: Bool, key: String) {
+      self.directory = directory
+      self.library = library
+      self.command = command
+      self.compilerVersion = compilerVersion
+      self.cached = cached
+      self.key = key
+    }
   }
 
   /// Writes model.c and model.h into `directory` (for `asrc compile -o`).

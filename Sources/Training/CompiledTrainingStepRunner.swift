@@ -14,11 +14,12 @@ final class CompiledTrainingStepRunner: TrainingStep {
   /// train (a checkpoint keeps them, as AdamW does).
   private var untrained: AdamW
 
-  init(graph: Graph, backend: CBackend, optimizer: AdamW, maxGradNorm: Double, weights: [String: Tensor]) throws {
+  /// `model` is a training graph's library (from the C cache, or a compiled step folder).
+  init(model: CompiledModel, optimizer: AdamW, maxGradNorm: Double, weights: [String: Tensor]) throws {
     let settings = CompiledTrainingStep.Settings(
       beta1: optimizer.beta1, beta2: optimizer.beta2, epsilon: optimizer.epsilon, weightDecay: optimizer.weightDecay, maxGradNorm: maxGradNorm)
-    step = try backend.trainingStep(for: graph, settings: settings, decays: AdamW.decays)
-    parameterNames = Set(graph.parameters.map { graph.name(of: $0) })
+    step = try CompiledTrainingStep(model: model, settings: settings, decays: AdamW.decays)
+    parameterNames = Set(model.interface.parameters.map(\.name))
     untrained = optimizer
     try load(weights: weights)
     try load(optimizer: optimizer)

@@ -51,7 +51,8 @@ public final class Trainer {
   /// continues up to the resumed step): rotation never removes another run's.
   private var ownCheckpoints: Set<String> = []
 
-  public init(model: ModelDirectory, train: Dataset, evaluation: Dataset?, arguments: TrainingArguments, backend: Backend = .interp, report: @escaping (String) -> Void
+  public init(model: ModelDirectory, train: Dataset, evaluation: Dataset?, arguments: TrainingArguments, backend: Backend = .interp,
+    compiledStep: CompiledStepFolder? = nil, report: @escaping (String) -> Void
   ) throws {
     self.arguments = arguments
     var folder = model
@@ -78,25 +79,39 @@ public final class Trainer {
     // A warm-up longer than the run never reaches the learning rate asked for.
     guard warmup <= totalSteps else { throw TrainingError.warmupBeyondTheRun(warmup: warmup, steps: totalSteps) }
     schedule = LearningRateSchedule(kind: kind, baseRate: arguments.learningRate, warmupSteps: warmup, totalSteps: totalSteps)
-    let forward = try Wav2Vec2Graph.build(model.configuration, options: .init(usesAttentionMask: model.featureExtractor.returnAttentionMask, training: true))
-    let frozen = arguments.freezeFeatureEncoder
-    // Mixed precision: fp16 starts the backward from loss × loss_scale (scale-loss); both
-    // precisions run the products in low precision after autodiff (mixed-precision).
+    // The step's graph: the forward graph in training mode through autodiff, and loss scaling,
+    // mixed precision and gradient checkpointing as the arguments ask (TrainingStepSpec).
     let precision = arguments.lowPrecision
-    let scaled = precision == .fp16
-    let differentiate = autodiff(loss: scaled ? "scaled_loss" : "loss", trainable: { !(frozen && Wav2Vec2Configuration.isFeatureEncoderParameter($0)) })
-    let differentiated = try PassManager(passes: (scaled ? [scaleLoss] : []) + [differentiate] + (precision.map { [mixedPrecision($0)] } ?? []))
-      .run(forward).graph
-    if scaled { state.gradScaler = GradScaler() }
-    if let strategy = arguments.checkpointStrategy {
+    if precision == .fp16 { state.gradScaler = GradScaler() }
+    let spec = TrainingStepSpec(model: model, arguments: arguments)
+    let stepModel: CompiledModel?
+    if let compiledStep {
+      // A step `asrc compile --training` wrote: it must be the one these arguments build.
+      guard backend == .c else { throw TrainingError.compiledStepNeedsC(compiledStep.path) }
+      try compiledStep.check(fits: spec, weights: model.weights)
+      trainingGraph = compiledStep.graph
+      stepModel = try compiledStep.model()
+      report("training step: \(compiledStep.path)/libmodel.so (compiled for \(spec.summary))")
+    } else {
       // Planned for the largest batch the run will see: the longest clip, batch size rows.
       let longest = train.items.map(\.sampleCount).max() ?? 16_000
       let bindings = ["B": arguments.perDeviceTrainBatchSize, "S": longest, "L": Swift.max(1, train.items.map(\.labels.count).max() ?? 1)]
-      let checkpointed = try PassManager(passes: Pipelines.passes(Pipelines.checkpointing(strategy), bindings: bindings)).run(differentiated).graph
-      trainingGraph = checkpointed
-      report(try CheckpointReport(before: differentiated, after: checkpointed, bindings: bindings).summary)
-    } else {
-      trainingGraph = differentiated
+      // The interpreter runs the reference graph; the C backend the whole training pipeline,
+      // as `asrc compile --training` builds it.
+      let built = try spec.build(fused: backend == .c, bindings: bindings)
+      // Numbered as compiled.ir reads back, so that `asrc compile --training` finds this library.
+      trainingGraph = backend == .c ? try built.graph.canonicallyNumbered() : built.graph
+      if let checkpointReport = built.checkpointReport { report(checkpointReport.summary) }
+      if let cBackend = backend.compiled {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let compiled = try CompiledModel(graph: trainingGraph, compiler: cBackend.compiler)
+        stepModel = compiled
+        report(
+          "training step: \(compiled.build.library.path) (\(compiled.build.cached ? "from the C cache" : String(format: "built in %.1f s", (clock.now - start) / .seconds(1)))); `asrc compile MODEL_DIR --training -o STEP_DIR` writes it into a folder of its own)")
+      } else {
+        stepModel = nil
+      }
     }
     let batching: Evaluator.Batching = arguments.evalPaddedBatches ? .padded : .independentOfBatchSize
     evaluator = try precision.map { try Evaluator(model: model, batching: batching, backend: backend, precision: $0) }
@@ -111,13 +126,17 @@ public final class Trainer {
     state.evalSteps = arguments.evalSteps
     state.saveSteps = arguments.saveSteps
     var weights = model.weights
-    if !weights.keys.contains("wav2vec2.masked_spec_embed"), forward.parameter(named: "wav2vec2.masked_spec_embed") != nil {
+    if !weights.keys.contains("wav2vec2.masked_spec_embed"), trainingGraph.parameter(named: "wav2vec2.masked_spec_embed") != nil {
       var random = SeededRandom(seed: UInt64(arguments.seed))
       weights["wav2vec2.masked_spec_embed"] = Tensor((0..<model.configuration.hiddenSize).map { _ in Float(random.uniform()) }, shape: [model.configuration.hiddenSize])
       report("wav2vec2.masked_spec_embed was missing; initialised uniform(0, 1) as transformers does")
     }
-    trainingStep = try makeTrainingStep(
-      graph: trainingGraph, backend: backend, optimizer: arguments.freshOptimizer, maxGradNorm: arguments.maxGradNorm, weights: weights)
+    if let stepModel {
+      trainingStep = try CompiledTrainingStepRunner(model: stepModel, optimizer: arguments.freshOptimizer, maxGradNorm: arguments.maxGradNorm, weights: weights)
+    } else {
+      trainingStep = ExecutorTrainingStep(
+        graph: trainingGraph, executor: backend.executor, optimizer: arguments.freshOptimizer, maxGradNorm: arguments.maxGradNorm, weights: weights)
+    }
   }
 
   /// Continues from a checkpoint folder written by an earlier run.
@@ -360,6 +379,9 @@ public enum TrainingError: Error, CustomStringConvertible {
   case unknownScheduler(String)
   case checkpointInTheWay(String)
   case warmupBeyondTheRun(warmup: Int, steps: Int)
+  /// A compiled training step folder that is missing, malformed or does not fit the run.
+  case compiledStep(String, String)
+  case compiledStepNeedsC(String)
 
   public var description: String {
     switch self {
@@ -368,6 +390,8 @@ public enum TrainingError: Error, CustomStringConvertible {
     case .warmupBeyondTheRun(let warmup, let steps):
       "--warmup-steps gives \(warmup) warm-up steps, more than the run's \(steps): the learning rate would never reach --learning-rate"
     case .checkpointInTheWay(let path): "\(path) belongs to another run: this run would save a checkpoint of the same step there (choose another --output-dir)"
+    case .compiledStep(let path, let reason): "\(path): \(reason)"
+    case .compiledStepNeedsC(let path): "--compiled \(path) runs the C backend's library; it cannot go with --backend interp"
     }
   }
 }

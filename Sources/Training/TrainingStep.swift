@@ -34,11 +34,11 @@ struct TrainingStepOutcome {
   var updated: Bool
 }
 
-/// The backend's training step: the C backend's library with the optimizer inside, or the
-/// interpreter with AdamW in Swift.
+/// The backend's training step for a graph: the C backend's library (after its cleanup and
+/// fusion) with the optimizer inside, or the interpreter with AdamW in Swift.
 func makeTrainingStep(graph: Graph, backend: Backend, optimizer: AdamW, maxGradNorm: Double, weights: [String: Tensor]) throws -> any TrainingStep {
   if let compiled = backend.compiled {
-    return try CompiledTrainingStepRunner(graph: graph, backend: compiled, optimizer: optimizer, maxGradNorm: maxGradNorm, weights: weights)
+    return try CompiledTrainingStepRunner(model: compiled.model(for: graph), optimizer: optimizer, maxGradNorm: maxGradNorm, weights: weights)
   }
   return ExecutorTrainingStep(graph: graph, executor: backend.executor, optimizer: optimizer, maxGradNorm: maxGradNorm, weights: weights)
 }

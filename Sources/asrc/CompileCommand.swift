@@ -8,6 +8,7 @@ import IR
 import Models
 import Passes
 import Runtime
+import Training
 
 struct Compile: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -32,6 +33,9 @@ struct Compile: ParsableCommand {
   var backend: Backend = .c
   @Flag(help: "Compile the training step: autodiff first, then the training pipeline.") var training = false
   @Flag(help: "With --training: no gradients for the convolutional feature encoder (as asrc train).") var freezeFeatureEncoder = false
+  @Flag(help: "With --training: bf16 mixed precision (the mixed-precision pass, as asrc train --bf16).") var bf16 = false
+  @Flag(help: "With --training: fp16 mixed precision with loss scaling (scale-loss and mixed-precision, as asrc train --fp16).") var fp16 = false
+  @OptionGroup var checkpointOptions: CheckpointOptions
   @Option(help: "An explicit pipeline: pass names separated by commas (with --training, autodiff is put first unless listed).")
   var passes: String?
   @Flag(help: "List every registered pass with its summary, and both default pipelines.") var listPasses = false
@@ -54,7 +58,16 @@ struct Compile: ParsableCommand {
     if listPasses { return }
     guard input != nil else { throw ValidationError("give the INPUT: an .ir file or a model folder") }
     guard output != nil else { throw ValidationError("give the output folder: -o OUTPUT_DIR") }
-    if freezeFeatureEncoder && !training { throw ValidationError("--freeze-feature-encoder needs --training") }
+    for (flag, given) in [
+      ("--freeze-feature-encoder", freezeFeatureEncoder), ("--bf16", bf16), ("--fp16", fp16),
+      ("--gradient-checkpointing", checkpointOptions.strategy != nil),
+    ] where given && !training {
+      throw ValidationError("\(flag) needs --training")
+    }
+    if bf16 && fp16 { throw ValidationError("--bf16 and --fp16 exclude each other") }
+    if passes != nil && (bf16 || fp16 || checkpointOptions.strategy != nil) {
+      throw ValidationError("--bf16, --fp16, --gradient-checkpointing and --memory-budget choose the training pipeline; with --passes, list scale-loss, mixed-precision=… and checkpoint=… yourself")
+    }
     if markdown { throw ValidationError("--markdown goes with --list-passes") }
     guard checkTolerance >= 0, checkTolerance.isFinite else { throw ValidationError("--check-tolerance must be a non-negative number") }
     // A wrong pipeline or size is a usage error (exit 64), found before anything is read.
@@ -113,7 +126,7 @@ struct Compile: ParsableCommand {
     let checked = try settings()
     let (names, manager, printed, sizes, checkSizes) = (checked.names, checked.manager, checked.printed, checked.sizes, checked.checkSizes)
 
-    let (graph, weights) = try load(input)
+    let (graph, weights, trainingSpec) = try load(input)
     let dump = dumpDir.map(DumpWriter.init)
     var stages: [CompileStage] = []
     let afterStage = { (stage: CompileStage) throws(CompileError) in
@@ -141,7 +154,9 @@ struct Compile: ParsableCommand {
       let rendered = try compiled { try dump.finish(stages, summaries: summaries, title: "asrc compile \(input)\(training ? " --training" : "")") }
       print("wrote \(stages.count) stages to \(dumpDir) (.ir, .dot\(rendered ? ", .svg" : "; no .svg: Graphviz's dot is not installed")); open \(dumpDir)/index.html")
     }
-    let final = stages[stages.count - 1].graph
+    // Numbered as compiled.ir reads back: the C emitted now is the C `asrc train --compiled`
+    // checks against compiled.ir, and the trainer's own build of the same step.
+    let final = try compiled { try stages[stages.count - 1].graph.canonicallyNumbered() }
     let memory = summaries.last?.memory
     // The C library is built (or found in the cache) before anything is written: a graph the
     // backend cannot lower, or a compiler that fails, leaves the output folder as it was.
@@ -151,6 +166,13 @@ struct Compile: ParsableCommand {
       asrcVersion: Version.asrcVersion, source: input, training: training, pipeline: names, passesRun: stages.dropFirst().map(\.name),
       cBuild: cBuild.map(\.record))
     try compiled { try CompiledFolder.write(final, manifest: manifest, sizes: sizes, memory: memory, to: output) }
+    // A model folder's training step records what it was built from, for asrc train --compiled.
+    // An earlier compile's spec must not describe this folder's new graph.
+    if let spec = trainingSpec {
+      try compiled { try CompiledStepFolder.write(spec, to: output) }
+    } else {
+      try? FileManager.default.removeItem(atPath: output + "/" + CompiledStepFolder.specFile)
+    }
     if let cBuild {
       try compiled { try cBuild.copyFiles(to: output) }
       let passSeconds = stages.reduce(0) { $0 + ($1.record?.seconds ?? 0) }
@@ -175,9 +197,12 @@ struct Compile: ParsableCommand {
     }
   }
 
+  /// --bf16 or --fp16; nil for f32.
+  private var precision: LowPrecision? { bf16 ? .bf16 : fp16 ? .fp16 : nil }
+
   /// The pipeline's pass names: --passes, or the default; with --training, autodiff first.
   private func pipelineNames() throws(CommandFailure) -> [String] {
-    guard let passes else { return Pipelines.names(training: training) }
+    guard let passes else { return training ? Pipelines.training(precision: precision, checkpoint: checkpointOptions.strategy) : Pipelines.inference }
     do {
       _ = try PassRegistry.pipeline(passes)
       var names = try PassRegistry.entries(passes)
@@ -210,18 +235,22 @@ struct Compile: ParsableCommand {
     return (printIrAfterAll, names)
   }
 
-  /// The graph to compile and, for a model folder, its weights.
-  private func load(_ input: String) throws(CommandFailure) -> (Graph, [String: Tensor]?) {
+  /// The graph to compile and, for a model folder, its weights and (with --training) the spec
+  /// of the training step, which `asrc train --compiled` checks the step against.
+  private func load(_ input: String) throws(CommandFailure) -> (Graph, [String: Tensor]?, TrainingStepSpec?) {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory) else { throw CommandFailure("\(input): no such file or folder") }
-    guard isDirectory.boolValue else { return (try IRFile.load(input), nil) }
+    guard isDirectory.boolValue else { return (try IRFile.load(input), nil, nil) }
     let model: ModelDirectory
     do { model = try ModelDirectory.load(input) } catch { throw CommandFailure("\(error)") }
     for warning in model.warnings { warn(warning) }
-    guard training else { return (model.graph, model.weights) }
+    guard training else { return (model.graph, model.weights, nil) }
+    let spec = TrainingStepSpec(
+      configuration: model.configuration, usesAttentionMask: model.featureExtractor.returnAttentionMask, freezeFeatureEncoder: freezeFeatureEncoder,
+      precision: precision, checkpoint: checkpointOptions.strategy)
     do {
-      let options = Wav2Vec2Graph.Options(usesAttentionMask: model.featureExtractor.returnAttentionMask, training: true)
-      return (try Wav2Vec2Graph.build(model.configuration, options: options), model.weights)
+      // A custom --passes list makes a step of its own; only the default pipeline is the step asrc train builds.
+      return (try spec.forwardGraph(), model.weights, passes == nil && backend == .c ? spec : nil)
     } catch {
       throw CommandFailure("\(input): cannot build the training graph: \(error)")
     }

@@ -21,6 +21,11 @@ struct Train: ParsableCommand {
   @Option(help: "Evaluation data, evaluated every --eval-steps and at the end.") var eval: String?
   @Option(help: "Where checkpoints and the final model go.") var outputDir: String
   @OptionGroup var backendOption: BackendOption
+  @Option(
+    help: ArgumentHelp(
+      "Train on the step `asrc compile MODEL_DIR --training -o STEP_DIR` wrote (its libmodel.so); it must fit --model and this run's --bf16, --fp16, --gradient-checkpointing and --freeze-feature-encoder. Without it, the C backend compiles the matching step itself (cached) and says where.",
+      valueName: "STEP_DIR"))
+  var compiled: String?
   // Numbers are read unconditionally, so that negative values reach the range checks
   // (`--max-steps -1`) instead of being taken for options.
   @Option(parsing: .unconditional, help: "Utterances per training batch (the guide's 16).") var perDeviceTrainBatchSize = 16
@@ -155,6 +160,9 @@ struct Train: ParsableCommand {
     if (loadBestModelAtEnd || saveStrategy == .best) && eval == nil {
       problems.append("--\(loadBestModelAtEnd ? "load-best-model-at-end" : "save-strategy best") needs an evaluation set (--eval)")
     }
+    if compiled != nil && backendOption.backend == .interp {
+      problems.append("--compiled runs the C backend's library; it cannot go with --backend interp")
+    }
     guard problems.isEmpty else { throw ValidationError(problems.joined(separator: "\n")) }
   }
 
@@ -186,6 +194,12 @@ struct Train: ParsableCommand {
   private func runTraining(_ arguments: TrainingArguments) throws {
     let directory = try ModelDirectory.load(model)
     for warning in directory.warnings { warn(warning) }
+    // The compiled step is read and checked before the data: a step that does not fit costs nothing.
+    let compiledStep = try compiled.map { path in
+      let folder = try CompiledStepFolder(path: path)
+      try folder.check(fits: TrainingStepSpec(model: directory, arguments: arguments), weights: directory.weights)
+      return folder
+    }
     var options = Dataset.Options()
     options.minimumSeconds = arguments.minDurationSeconds
     options.maximumSeconds = arguments.maxDurationSeconds
@@ -193,7 +207,7 @@ struct Train: ParsableCommand {
     print("train: " + trainSet.summary)
     let evalSet = try eval.map { Dataset.prepare(try loadCorpus($0), tokenizer: directory.tokenizer, model: directory.configuration, options: .evaluation) }
     if let evalSet { print("eval: " + evalSet.summary) }
-    let trainer = try Trainer(model: directory, train: trainSet, evaluation: evalSet, arguments: arguments, backend: backendOption.backend) { print($0) }
+    let trainer = try Trainer(model: directory, train: trainSet, evaluation: evalSet, arguments: arguments, backend: backendOption.backend, compiledStep: compiledStep) { print($0) }
     if arguments.overwriteOutputDir && arguments.resumeFromCheckpoint == nil && arguments.saveStrategy != .no {
       // The checkpoints this run may save must not land on the earlier run's (with the epoch or
       // best strategies, any step of the run may get one).
