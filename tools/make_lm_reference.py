@@ -11,6 +11,7 @@ pyctcdecode 0.5, the decoder behind transformers' Wav2Vec2ProcessorWithLM.
                            which KenLM fills in from the backoff
     malformed/*.arpa       broken copies of small.arpa; KenLM refuses every one
     logits/NAME.npy        float32 logits [frames, 18] of the demo model on digits/TEST files
+    vocab.json             the demo model's vocabulary (its tokens in id order are the labels)
     expected.json          kenlm's full_scores and score for sample sentences, pyctcdecode's
                            transcripts (and top-beam scores and word frames) under several
                            settings, greedy transcripts, references, word error rates,
@@ -288,6 +289,7 @@ def main():
                 for name, model in [("digits.arpa", digits_model), ("sentences.arpa", sentences_model)]}
 
     # Logits of the demo model on the first test files.
+    shutil.copy(os.path.join(args.model, "vocab.json"), os.path.join(out, "vocab.json"))
     vocab = json.load(open(os.path.join(args.model, "vocab.json")))
     labels = [token for token, _ in sorted(vocab.items(), key=lambda item: item[1])]
     files = []

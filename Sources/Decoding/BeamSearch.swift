@@ -2,8 +2,9 @@ import Foundation
 
 /// One run of the beam search over one utterance (`_decode_logits`), with the tables that make
 /// pyctcdecode's string-keyed bookkeeping cheap: partial words and texts are interned, so that
-/// comparing or hashing them is comparing numbers.
-final class BeamSearch {
+/// comparing or hashing them is comparing numbers. A struct, not a class: the run mutates it
+/// millions of times, and a class's stored properties pay for dynamic exclusivity checks.
+struct BeamSearch {
   let languageModel: BeamSearchLanguageModel?
   let options: BeamSearchOptions
   let hotwords: HotwordScorer
@@ -18,6 +19,13 @@ final class BeamSearch {
   var scores: [CachedScore?] = []
   /// `cached_lm_scores[(text, True)]`.
   var finalScores: [Int32: Double] = [:]
+  /// Per text: the text of its last `order - 1` words, what `_prune_history` compares (-1: not
+  /// yet known).
+  var histories: [Int32] = []
+  /// The candidate classes of a frame in CPython's set order, by the classes above the
+  /// threshold followed by the best class (frames repeat the same few sets).
+  var candidateOrders: [[Int]: [Int]] = [:]
+  var mergeTable = TripleTable()
 
   struct CachedScore {
     /// With the hotword score of the text.
@@ -40,18 +48,6 @@ final class BeamSearch {
     var logitScore: Double
   }
 
-  struct MergeKey: Hashable {
-    var text: Int32
-    var wordPart: Int32
-    var lastClass: Int32
-  }
-
-  struct HistoryKey: Hashable {
-    var words: [Int32]
-    var wordPart: Int32
-    var lastClass: Int32
-  }
-
   init(alphabet: CTCAlphabet, languageModel: BeamSearchLanguageModel?, options: BeamSearchOptions) {
     self.languageModel = languageModel
     self.options = options
@@ -68,7 +64,7 @@ final class BeamSearch {
     scores = [CachedScore(score: 0, raw: 0, state: languageModel?.startState ?? NGramLanguageModel.State())]
   }
 
-  func run(_ logProbabilities: [Float], classes: Int) -> [DecodedBeam] {
+  mutating func run(_ logProbabilities: [Float], classes: Int) -> [DecodedBeam] {
     var beams = [Beam(text: Texts.empty, nextWord: 0, wordPart: 0, lastClass: -1, frames: -1, partStart: -1, partEnd: -1, logitScore: 0)]
     var extended: [Beam] = []
     let threshold = Float(options.tokenMinLogProbability)
@@ -77,7 +73,7 @@ final class BeamSearch {
       let row = logProbabilities[(frame * classes)..<((frame + 1) * classes)]
       var best = row.startIndex
       for index in row.indices where row[index] > row[best] { best = index }
-      let candidates = PythonSetOrder.union(row.indices.filter { row[$0] >= threshold }.map { $0 - row.startIndex }, best - row.startIndex)
+      let candidates = candidateOrder(row.indices.filter { row[$0] >= threshold }.map { $0 - row.startIndex }, best - row.startIndex)
       extended.removeAll(keepingCapacity: true)
       for index in candidates {
         let probability = Double(row[row.startIndex + index])
@@ -129,18 +125,17 @@ final class BeamSearch {
   /// first-seen order, with the probabilities of all of them added. The fields (how the text
   /// splits into text and next word, the word frames) are the last one's: pyctcdecode
   /// overwrites the dictionary entry.
-  func merge(_ beams: [Beam]) -> [Beam] {
+  mutating func merge(_ beams: [Beam]) -> [Beam] {
     var merged: [Beam] = []
-    var places: [MergeKey: Int] = [:]
-    places.reserveCapacity(beams.count)
+    merged.reserveCapacity(beams.count)
+    mergeTable.removeAll(keepingRoomFor: beams.count)
     for beam in beams {
-      let key = MergeKey(text: texts.appending(beam.text, beam.nextWord, strings: &strings), wordPart: beam.wordPart, lastClass: beam.lastClass)
-      if let place = places[key] {
+      let text = texts.appending(beam.text, beam.nextWord, strings: &strings)
+      if let place = mergeTable.value(for: text, beam.wordPart, beam.lastClass, insertingIfAbsent: Int32(merged.count)).map(Int.init) {
         let score = Self.logSum(merged[place].logitScore, beam.logitScore)
         merged[place] = beam
         merged[place].logitScore = score
       } else {
-        places[key] = merged.count
         merged.append(beam)
       }
     }
@@ -148,7 +143,7 @@ final class BeamSearch {
   }
 
   /// `_get_lm_beams`: the next word moves into the text, and each beam gets its total score.
-  func score(_ beams: [Beam], isFinal: Bool) -> [(Beam, Double)] {
+  mutating func score(_ beams: [Beam], isFinal: Bool) -> [(Beam, Double)] {
     beams.map { beam in
       let text = texts.appending(beam.text, beam.nextWord, strings: &strings)
       var scored = beam
@@ -164,7 +159,7 @@ final class BeamSearch {
     }
   }
 
-  func cachedScore(_ beam: Beam, text: Int32, _ languageModel: BeamSearchLanguageModel) -> Double {
+  mutating func cachedScore(_ beam: Beam, text: Int32, _ languageModel: BeamSearchLanguageModel) -> Double {
     if Int(text) < scores.count, let cached = scores[Int(text)] { return cached.score }
     let previous = scores[Int(beam.text)]!
     let (score, state) = languageModel.score(previous.state, word: strings.wordIndex(beam.nextWord), isLastWord: false)
@@ -175,7 +170,7 @@ final class BeamSearch {
     return entry.score
   }
 
-  func finalScore(_ beam: Beam, text: Int32, _ languageModel: BeamSearchLanguageModel) -> Double {
+  mutating func finalScore(_ beam: Beam, text: Int32, _ languageModel: BeamSearchLanguageModel) -> Double {
     if let cached = finalScores[text] { return cached }
     let previous = scores[Int(beam.text)]!
     let (score, _) = languageModel.score(previous.state, word: strings.wordIndex(beam.nextWord), isLastWord: true)
@@ -186,7 +181,7 @@ final class BeamSearch {
 
   /// The score of a partial word: the hotwords' when it begins one, else the language model's
   /// (without a language model, the hotwords' alone).
-  func partialScore(_ part: Int32) -> Double {
+  mutating func partialScore(_ part: Int32) -> Double {
     if let cached = strings.partialScores[Int(part)] { return cached }
     let length = strings.lengths[Int(part)]
     let hotwordNode = strings.hotwordNodes[Int(part)]
@@ -211,15 +206,34 @@ final class BeamSearch {
   }
 
   /// `trim`, then `_prune_history` when asked.
-  func prune(_ scored: [(Beam, Double)], keepingHistory pruning: Bool) -> [Beam] {
+  mutating func prune(_ scored: [(Beam, Double)], keepingHistory pruning: Bool) -> [Beam] {
     let trimmed = trim(scored)
     guard pruning else { return trimmed.map(\.0) }
-    let history = max(1, (languageModel?.order ?? 1) - 1)
-    var seen = Set<HistoryKey>()
-    return trimmed.compactMap { beam, _ in
-      let key = HistoryKey(words: texts.lastWords(beam.text, history), wordPart: beam.wordPart, lastClass: beam.lastClass)
-      return seen.insert(key).inserted ? beam : nil
+    mergeTable.removeAll(keepingRoomFor: trimmed.count)
+    var kept: [Beam] = []
+    for (beam, _) in trimmed where mergeTable.value(for: history(beam.text), beam.wordPart, beam.lastClass, insertingIfAbsent: 0) == nil {
+      kept.append(beam)
     }
+    return kept
+  }
+
+  /// The text of the last `order - 1` words of `text` (at least one), interned like any text.
+  mutating func history(_ text: Int32) -> Int32 {
+    if Int(text) < histories.count, histories[Int(text)] >= 0 { return histories[Int(text)] }
+    var suffix = Texts.empty
+    for word in texts.lastWords(text, max(1, (languageModel?.order ?? 1) - 1)) { suffix = texts.appending(suffix, word, strings: &strings) }
+    if histories.count <= Int(text) { histories += Array(repeating: -1, count: Int(text) + 1 - histories.count) }
+    histories[Int(text)] = suffix
+    return suffix
+  }
+
+  /// ``PythonSetOrder/union(_:_:)``, remembered.
+  mutating func candidateOrder(_ ascending: [Int], _ best: Int) -> [Int] {
+    let key = ascending + [best]
+    if let known = candidateOrders[key] { return known }
+    let order = PythonSetOrder.union(ascending, best)
+    candidateOrders[key] = order
+    return order
   }
 
   /// `_sum_log_scores`: log(exp(a) + exp(b)), in pyctcdecode's arithmetic.

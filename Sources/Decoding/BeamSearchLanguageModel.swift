@@ -22,10 +22,11 @@ public struct LanguageModelWeights: Equatable, Sendable {
 }
 
 /// pyctcdecode's `LanguageModel`: an n-gram model, the known words (unigrams) and the weights,
-/// giving each completed word a natural-log score for the beam search.
-public struct BeamSearchLanguageModel: Sendable {
+/// giving each completed word a natural-log score for the beam search. A class for the same
+/// reason as ``NGramLanguageModel``.
+public final class BeamSearchLanguageModel: Sendable {
   public let ngrams: NGramLanguageModel
-  public var weights: LanguageModelWeights
+  public let weights: LanguageModelWeights
   /// Words of the unigram list that the n-gram model has, by the model's word index.
   let isKnownUnigram: [Bool]
   public let knownUnigramCount: Int

@@ -83,7 +83,7 @@ public struct CTCBeamSearchDecoder: Sendable {
         "the logits have \(logits.count) values, not whole frames of the alphabet's \(classes) labels: the model's outputs and the decoder's alphabet do not match")
     }
     guard options.beamWidth > 0 else { throw DecodingError("the beam width must be positive, not \(options.beamWidth)") }
-    let search = BeamSearch(alphabet: alphabet, languageModel: languageModel, options: options)
+    var search = BeamSearch(alphabet: alphabet, languageModel: languageModel, options: options)
     return search.run(LogProbabilities.of(logits: logits, classes: classes), classes: classes)
   }
 }

@@ -6,7 +6,10 @@
 /// child of `c`'s node along `b`. Scoring `w` after the context `… a b` walks `w`, `b w`,
 /// `a b w`, … as far as the model has entries, which finds the longest known n-gram ending in
 /// `w`; KenLM's probing model walks the same way with hashes of the reversed words.
-public struct NGramLanguageModel: Sendable {
+///
+/// A class: the tables are large and immutable, and the decoder holds and passes them around
+/// per scored word, which for a struct of arrays would retain every array each time.
+public final class NGramLanguageModel: Sendable {
   /// The largest n of the file.
   public let order: Int
   public let vocabulary: WordVocabulary

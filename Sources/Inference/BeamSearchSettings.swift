@@ -72,7 +72,7 @@ public struct BeamSearchSettings: Sendable {
 
   /// The folder's alphabet.json, else the tokenizer's tokens in id order as `build_ctcdecoder`
   /// gets them; one label per output class of the model.
-  static func alphabet(for model: ModelDirectory) throws -> CTCAlphabet {
+  public static func alphabet(for model: ModelDirectory) throws -> CTCAlphabet {
     let classes = model.configuration.vocabSize
     if let path = model.decoderFiles?.alphabetPath {
       let alphabet = try CTCAlphabet.read(path)
@@ -81,7 +81,12 @@ public struct BeamSearchSettings: Sendable {
       }
       return alphabet
     }
-    let tokenizer = model.tokenizer
+    return try alphabet(tokenizer: model.tokenizer, classes: classes)
+  }
+
+  /// The labels of a tokenizer's tokens 0 ..< `classes` (the transformers documentation's
+  /// `sorted(vocab, key=id)`), as `build_ctcdecoder` normalises them.
+  public static func alphabet(tokenizer: CTCTokenizer, classes: Int) throws -> CTCAlphabet {
     guard tokenizer.tokens.count == classes, (0..<classes).allSatisfy({ tokenizer.tokens[$0] != nil }) else {
       throw DecodingError(
         "the vocabulary has \(tokenizer.tokens.count) tokens (ids \(tokenizer.tokens.keys.min() ?? 0)…\(tokenizer.tokens.keys.max() ?? 0)), the model \(classes) output classes: beam search needs one token per class, ids 0 to \(classes - 1) (or an alphabet.json with \(classes) labels in the model folder)"
