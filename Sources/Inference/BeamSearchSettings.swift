@@ -85,11 +85,14 @@ public struct BeamSearchSettings: Sendable {
   }
 
   /// The labels of a tokenizer's tokens 0 ..< `classes` (the transformers documentation's
-  /// `sorted(vocab, key=id)`), as `build_ctcdecoder` normalises them.
+  /// `sorted(vocab, key=id)`), as `build_ctcdecoder` normalises them. Tokens added beyond the
+  /// model's classes (`<s>` and `</s>` in added_tokens.json) are left out: the model cannot
+  /// emit them, and pyctcdecode would refuse logits narrower than its labels.
   public static func alphabet(tokenizer: CTCTokenizer, classes: Int) throws -> CTCAlphabet {
-    guard tokenizer.tokens.count == classes, (0..<classes).allSatisfy({ tokenizer.tokens[$0] != nil }) else {
+    let missing = (0..<classes).filter { tokenizer.tokens[$0] == nil }
+    guard missing.isEmpty else {
       throw DecodingError(
-        "the vocabulary has \(tokenizer.tokens.count) tokens (ids \(tokenizer.tokens.keys.min() ?? 0)…\(tokenizer.tokens.keys.max() ?? 0)), the model \(classes) output classes: beam search needs one token per class, ids 0 to \(classes - 1) (or an alphabet.json with \(classes) labels in the model folder)"
+        "the vocabulary has no token for output class\(missing.count == 1 ? "" : "es") \(missing.prefix(5).map(String.init).joined(separator: ", "))\(missing.count > 5 ? ", …" : "") of the model's \(classes): beam search needs a label for every class (or an alphabet.json with \(classes) labels in the model folder)"
       )
     }
     return try CTCAlphabet(
