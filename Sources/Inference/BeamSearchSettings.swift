@@ -33,7 +33,7 @@ public struct BeamSearchSettings: Sendable {
       }
       return .greedy
     }
-    let alphabet = try Self.alphabet(for: model)
+    let alphabet = try Self.alphabet(for: model, warn: warn)
     var languageModel: BeamSearchLanguageModel?
     if let path = languageModelPath ?? folderModel?.modelPath {
       let clock = ContinuousClock()
@@ -72,12 +72,25 @@ public struct BeamSearchSettings: Sendable {
 
   /// The folder's alphabet.json, else the tokenizer's tokens in id order as `build_ctcdecoder`
   /// gets them; one label per output class of the model.
-  public static func alphabet(for model: ModelDirectory) throws -> CTCAlphabet {
+  ///
+  /// transformers insists that the alphabet has every token of the tokenizer, added ones (`<s>`,
+  /// `</s>`) included, while pyctcdecode insists that it has one label per class: a folder
+  /// made for a model whose head is narrower than its tokenizer satisfies only the first.
+  /// Labels beyond the model's classes are left out with a warning, since the model cannot
+  /// emit them.
+  public static func alphabet(for model: ModelDirectory, warn: (String) -> Void = { _ in }) throws -> CTCAlphabet {
     let classes = model.configuration.vocabSize
     if let path = model.decoderFiles?.alphabetPath {
-      let alphabet = try CTCAlphabet.read(path)
-      guard alphabet.labels.count == classes else {
-        throw DecodingError("\(path): the alphabet has \(alphabet.labels.count) labels, the model \(classes) output classes: they must match one to one")
+      var alphabet = try CTCAlphabet.read(path)
+      guard alphabet.labels.count >= classes else {
+        throw DecodingError("\(path): the alphabet has \(alphabet.labels.count) labels, the model \(classes) output classes: there must be one label per class")
+      }
+      if alphabet.labels.count > classes {
+        let extra = alphabet.labels[classes...]
+        warn(
+          "\(path): \(extra.count) label\(extra.count == 1 ? "" : "s") beyond the model's \(classes) output classes (\(extra.joined(separator: " "))) left out: the model cannot emit them"
+        )
+        alphabet.labels.removeLast(extra.count)
       }
       return alphabet
     }

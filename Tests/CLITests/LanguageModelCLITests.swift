@@ -49,7 +49,9 @@ import Testing
     let source = cli.scratch() + "/with-lm"
     try FileManager.default.copyItem(atPath: Self.model, toPath: source)
     let tokenizer = try CTCTokenizer.read(folder: Self.model)
-    let labels = try BeamSearchSettings.alphabet(tokenizer: tokenizer, classes: 30).labels
+    // As transformers wants it: every token of the tokenizer, the added <s> and </s> (ids 30 and
+    // 31, beyond the model's 30 classes) included.
+    let labels = try BeamSearchSettings.alphabet(tokenizer: tokenizer, classes: 30).labels + ["<s>", "</s>"]
     try JSONSerialization.data(withJSONObject: ["labels": labels, "is_bpe": false]).write(to: URL(fileURLWithPath: source + "/alphabet.json"))
     try FileManager.default.createDirectory(atPath: source + "/language_model", withIntermediateDirectories: true)
     try FileManager.default.copyItem(atPath: Self.arpa, toPath: source + "/language_model/sentences.arpa")
@@ -71,6 +73,7 @@ import Testing
     #expect(transcribed.status == 0, "\(transcribed.error)")
     let expected = try decoded(audio, weights: LanguageModelWeights(alpha: 0.9, beta: 0.25, unknownScoreOffset: -7), unigrams: unigrams)
     #expect(transcribed.output == "\(audio)\t\(expected.text)\n")
+    #expect(transcribed.error.contains("2 labels beyond the model's 30 output classes (<s> </s>) left out"), "\(transcribed.error)")
     let overridden = try cli.asrc("transcribe", "--model", imported, audio, "--alpha", "0.3")
     let expectedOverride = try decoded(audio, weights: LanguageModelWeights(alpha: 0.3, beta: 0.25, unknownScoreOffset: -7), unigrams: unigrams)
     #expect(overridden.output == "\(audio)\t\(expectedOverride.text)\n", "\(overridden.error)")
