@@ -69,6 +69,8 @@ private struct ARPAParser {
   var children = IntegerHashMap()
   var arpaUnigrams: [String] = []
   var warnings: [String] = []
+  /// Whether the 1-grams list `<unk>` (index 0 exists either way).
+  var sawUnknown = false
 
   struct Line {
     var start: Int
@@ -225,8 +227,6 @@ private struct ARPAParser {
       warnings.append("\(path): the 1-grams have no <unk>; unknown words get log10 probability -100, as KenLM substitutes")
     }
   }
-
-  var sawUnknown = false
 
   // MARK: Entries
 

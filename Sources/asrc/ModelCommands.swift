@@ -1,9 +1,9 @@
 import ArgumentParser
+import Decoding
 import Foundation
 import Formats
 import IR
 import Models
-import Decoding
 
 /// `--config base|large-lv60|FILE.json`
 func loadConfiguration(_ name: String) throws(CommandFailure) -> Wav2Vec2Configuration {
