@@ -170,6 +170,7 @@ def malformed_files(source, folder):
             sys.exit(f"kenlm accepts {name}, which should be malformed")
         except Exception as error:  # kenlm raises OSError with the C++ message
             kenlm_error = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+            kenlm_error = kenlm_error.replace(path, name)
         cases.append({"file": name, "line": line, "reason": reason, "kenlm_error": kenlm_error})
 
     # A 2-gram count one too large: \3-grams: arrives before the last declared 2-gram.
