@@ -55,7 +55,11 @@ let package = Package(
     .target(
       name: "Training", dependencies: ["Audio", "CRuntime", "Data", "Formats", "IR", "Models", "Passes", "Runtime", "Tensor", "Inference"],
       path: "Sources/Training"),
-    .target(name: "Inference", dependencies: ["Audio", "CRuntime", "Data", "Formats", "IR", "Models", "Passes", "Runtime"], path: "Sources/Inference"),
+    // CTC beam search with a word n-gram language model (pyctcdecode's semantics, KenLM's scores).
+    .target(name: "Decoding", path: "Sources/Decoding"),
+    .target(
+      name: "Inference", dependencies: ["Audio", "CRuntime", "Data", "Decoding", "Formats", "IR", "Models", "Passes", "Runtime"],
+      path: "Sources/Inference"),
     .target(
       name: "Compiler", dependencies: ["IR", "Passes", "Runtime", "Tensor", "Models"], path: "Sources/Compiler"),
     .target(
@@ -65,7 +69,8 @@ let package = Package(
     .executableTarget(
       name: "asrc",
       dependencies: [
-        "IR", "Passes", "Compiler", "CodegenC", "CRuntime", "SystemInfo", "Models", "Formats", "Inference", "Runtime", "Audio", "Data", "Training",
+        "IR", "Passes", "Compiler", "CodegenC", "CRuntime", "SystemInfo", "Models", "Formats", "Inference", "Decoding", "Runtime", "Audio", "Data",
+        "Training",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "Sources/asrc"),
@@ -78,7 +83,7 @@ let package = Package(
     .testTarget(
       name: "ModelTests", dependencies: ["TestSupport", "IR", "Passes", "Models", "Formats", "Runtime", "Inference", "Audio", "Data"],
       path: "Tests/ModelTests"),
-    .testTarget(name: "CLITests", dependencies: ["TestSupport", "asrc", "Formats", "IR", "Passes", "Tensor"], path: "Tests/CLITests"),
+    .testTarget(name: "CLITests", dependencies: ["TestSupport", "asrc", "Decoding", "Formats", "IR", "Inference", "Passes", "Tensor"], path: "Tests/CLITests"),
     .testTarget(name: "AutodiffTests", dependencies: ["CRuntime", "IR", "Passes", "Runtime", "Models", "Formats", "Inference"], path: "Tests/AutodiffTests"),
     .testTarget(
       name: "TrainingTests", dependencies: ["TestSupport", "CRuntime", "Data", "Formats", "IR", "Models", "Runtime", "Tensor", "Training"], path: "Tests/TrainingTests"),
@@ -87,5 +92,6 @@ let package = Package(
       name: "CodegenCTests", dependencies: ["TestSupport", "CodegenC", "CRuntime", "IR", "Passes", "Runtime", "Models", "Formats", "Inference"],
       path: "Tests/CodegenCTests"),
     .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzTargets"], path: "Tests/FuzzCorpusTests"),
+    .testTarget(name: "DecodingTests", dependencies: ["TestSupport", "Decoding", "Formats"], path: "Tests/DecodingTests"),
   ]
 )

@@ -18,6 +18,9 @@ public struct ModelDirectory {
   public var graph: Graph
   /// What loading noticed but did not refuse (ignored config fields, converted dtypes).
   public var warnings: [String] = []
+  /// The beam-search decoder of a `Wav2Vec2ProcessorWithLM` folder (alphabet.json and
+  /// language_model/), kept when the folder is saved.
+  public var decoderFiles: DecoderFiles?
 
   public init(
     configuration: Wav2Vec2Configuration, featureExtractor: FeatureExtractorSettings, tokenizer: CTCTokenizer, weights: [String: Tensor], graph: Graph,
@@ -69,8 +72,10 @@ public struct ModelDirectory {
       graph = try buildGraph(config.configuration, featureExtractor, path: folder + "/config.json")
     }
     try checkWeights(&weights, against: graph, path: weightsPath, warnings: &warnings)
-    return ModelDirectory(
+    var model = ModelDirectory(
       configuration: config.configuration, featureExtractor: featureExtractor, tokenizer: tokenizer, weights: weights, graph: graph, warnings: warnings)
+    model.decoderFiles = try DecoderFiles.read(modelFolder: folder)
+    return model
   }
 
   public static func buildGraph(_ config: Wav2Vec2Configuration, _ featureExtractor: FeatureExtractorSettings, path: String) throws(FormatError) -> Graph {
@@ -92,6 +97,7 @@ public struct ModelDirectory {
     try FileIO.writeJSON(tokenizer.tokenizerConfigJSON, to: folder + "/tokenizer_config.json")
     try FileIO.writeJSON(featureExtractor.json, to: folder + "/preprocessor_config.json")
     try FileIO.writeAtomically(Data(Printer.print(graph).utf8), to: folder + "/model.ir")
+    try decoderFiles?.copy(into: folder)
   }
 
   /// transformers < 4.36 saved the positional convolution's weight norm as weight_g / weight_v.

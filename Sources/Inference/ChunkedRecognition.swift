@@ -28,12 +28,33 @@ public struct ChunkedRecognition {
   /// A final chunk shorter than the model's receptive field yields no frames (the pipeline
   /// would fail in the convolution); an input shorter than that is an error, as it is unchunked.
   public func frameIds(recognizer: Recognizer, path: String, read: (Int) throws -> [Float]) throws -> [Int] {
+    var ids: [Int] = []
+    try forEachChunk(recognizer: recognizer, path: path, read: read) { logits, stride in
+      ids += stride.kept(GreedyDecoding.frameIds(logits.floats, shape: logits.shape, row: 0, frames: logits.shape[1]))
+    }
+    return ids
+  }
+
+  /// The stitched logits, row-major [frames, classes]: the pipeline concatenates each chunk's
+  /// kept frames this way before decoding them with a language model (`ctc_with_lm`).
+  public func logits(recognizer: Recognizer, path: String, read: (Int) throws -> [Float]) throws -> [Float] {
+    var rows: [Float] = []
+    try forEachChunk(recognizer: recognizer, path: path, read: read) { logits, stride in
+      let classes = logits.shape[2]
+      let values = logits.floats
+      let frames = stride.kept(Array(0..<logits.shape[1]))
+      if let first = frames.first { rows += values[(first * classes)..<((frames.last! + 1) * classes)] }
+    }
+    return rows
+  }
+
+  /// Runs the model on each chunk and hands its logits f32[1, T, classes] and stride to `body`.
+  private func forEachChunk(recognizer: Recognizer, path: String, read: (Int) throws -> [Float], _ body: (Tensor, ChunkStride) throws -> Void) throws {
     let samplesPerFrame = Self.samplesPerFrame(recognizer.model.configuration)
     let receptiveField = recognizer.model.configuration.receptiveField
     var buffer: [Float] = []
     var bufferStart = 0
     var endOfInput = false
-    var ids: [Int] = []
     var start = 0
     var previousLength: Int?
     while true {
@@ -54,9 +75,7 @@ public struct ChunkedRecognition {
         // would otherwise allocate a second set beside the cached first.
         if let previousLength, previousLength != samples.count { StoragePool.shared.trim() }
         previousLength = samples.count
-        let logits = try recognizer.logits([samples])
-        let frameIds = GreedyDecoding.frameIds(logits.floats, shape: logits.shape, row: 0, frames: logits.shape[1])
-        ids += chunk.frameStride(alignment: samplesPerFrame).kept(frameIds)
+        try body(try recognizer.logits([samples]), chunk.frameStride(alignment: samplesPerFrame))
       } else if start == 0 {
         throw AudioError(
           path,
@@ -66,7 +85,6 @@ public struct ChunkedRecognition {
       if chunk.isLast { break }
       start += chunking.step
     }
-    return ids
   }
 
   /// `frameIds` over samples already in memory.

@@ -8,8 +8,8 @@ import Models
 import Passes
 import Runtime
 
-/// Evaluation as the guide's compute_metrics: the loss over the data, greedy transcripts, and
-/// WER / CER against the normalised references.
+/// Evaluation as the guide's compute_metrics: the loss over the data, transcripts (greedy unless
+/// ``decoder`` says otherwise), and WER / CER against the normalised references.
 public struct Evaluator {
   public struct UtteranceResult: Sendable {
     public var id: String
@@ -55,6 +55,8 @@ public struct Evaluator {
   public let batching: Batching
   /// What runs the evaluation graph.
   public let executor: any GraphExecutor
+  /// How logits become transcripts (greedy, as the guide's compute_metrics, unless set).
+  public var decoder: TranscriptDecoder = .greedy
 
   public init(model: ModelDirectory, batching: Batching = .independentOfBatchSize, backend: Backend = .interp) {
     self.init(model: model, graph: model.graph, batching: batching, backend: backend)
@@ -103,7 +105,7 @@ public struct Evaluator {
         counted += batch.items.count
       }
       guard let logits = outputs["logits"] else { continue }
-      let hypotheses = GreedyDecoding.transcripts(logits: logits, sampleCounts: batch.items.map(\.sampleCount), configuration: configuration, tokenizer: tokenizer)
+      let hypotheses = try decoder.transcripts(logits: logits, sampleCounts: batch.items.map(\.sampleCount), configuration: configuration, tokenizer: tokenizer)
       for (item, hypothesis) in zip(batch.items, hypotheses) {
         let reference = item.utterance.text
         let (referenceWords, hypothesisWords) = (ErrorRate.words(reference), ErrorRate.words(hypothesis))

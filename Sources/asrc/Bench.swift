@@ -14,8 +14,8 @@ import Training
 
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Benchmarks: inference (seconds per audio-second), train (seconds per step) and audio (decoding throughput).",
-    subcommands: [InferenceBench.self, TrainingBench.self, AudioBench.self], defaultSubcommand: InferenceBench.self)
+    abstract: "Benchmarks: inference (seconds per audio-second), train (seconds per step), audio (decoding throughput) and decode (beam search).",
+    subcommands: [InferenceBench.self, TrainingBench.self, AudioBench.self, DecodingBench.self], defaultSubcommand: InferenceBench.self)
 }
 
 struct InferenceBench: ParsableCommand {

@@ -43,7 +43,7 @@ struct Logits: ParsableCommand {
 
 struct Transcribe: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Transcribe audio files: greedy CTC decoding as Wav2Vec2CTCTokenizer.decode, with optional word timings.",
+    abstract: "Transcribe audio files: greedy CTC decoding as Wav2Vec2CTCTokenizer.decode, or beam search with a word n-gram language model as pyctcdecode; optional word timings.",
     discussion: """
       Files are transcribed one at a time, as transformers does for a single input. A file that cannot be read is reported on \
       standard error and the rest still run; the exit status is then 1.
@@ -59,6 +59,12 @@ struct Transcribe: ParsableCommand {
       one per file), json (one object per file and line: path, text, and words with start and end in seconds with \
       --timestamps word), srt and vtt (subtitles from the word timings, cues of up to \(TranscriptFormat.maximumCueCharacters) characters). \
       Word times are frame * inputs_to_logits_ratio (320) / sampling rate (16000) s, as the pipeline's return_timestamps="word".
+
+      Decoding is greedy unless there is a language model: --lm FILE.arpa, or the language_model/ folder of a model imported \
+      from a Wav2Vec2ProcessorWithLM folder (--no-lm ignores it). Then pyctcdecode's CTC prefix beam search runs on the \
+      (stitched) logits with its defaults (beam width 100, alpha 0.5, beta 1.5, unknown-word offset -10, or the folder's \
+      attrs.json), giving the text pyctcdecode's BeamSearchDecoderCTC.decode gives; with --timestamps word, the words' \
+      frames come from the best beam. --beam-width without a language model asks for a beam search without one.
       """)
 
   @Option(help: "The model folder (asrc import output or a Hugging Face folder).") var model: String
@@ -77,6 +83,7 @@ struct Transcribe: ParsableCommand {
   @Option(help: "Output format: text, tsv, json, srt or vtt.") var format: TranscriptFormat = .text
   @Option(help: "Write one file per input (NAME.txt, .tsv, .json, .srt or .vtt) into this folder instead of standard output.")
   var outputDir: String?
+  @OptionGroup(title: "Beam search and language model") var decoding: DecodingOptions
 
   func validate() throws {
     if !format.holdsSeveralFiles && audio.count > 1 && outputDir == nil {
@@ -101,25 +108,45 @@ struct Transcribe: ParsableCommand {
       let samplesPerFrame = ChunkedRecognition.samplesPerFrame(recognizer.model.configuration)
       let choice = try ChunkingChoice(
         chunkSeconds: chunkLengthSeconds, stride: strideLengthSeconds, samplingRate: samplingRate, samplesPerFrame: samplesPerFrame)
+      let decoder = try decoding.decoder(for: recognizer.model)
+      let includesWords = timestamps == .word || format.needsWordTimings
       if outputDir == nil { write(format.header) }
       var failures = 0
       for path in audio {
         do {
           let info = try AudioFile.info(path)
-          let ids: [Int]
-          if let chunking = choice.chunking(forSeconds: info.seconds) {
-            let stream = try AudioStream(path: path, rate: samplingRate)
-            ids = try ChunkedRecognition(chunking: chunking).frameIds(recognizer: recognizer, path: path) { count in
-              try stream.read(maximumCount: count)
+          let chunking = choice.chunking(forSeconds: info.seconds)
+          let transcription: Transcription
+          if decoder.isBeamSearch {
+            // The decoder reads whole logits rows; long files are stitched from their chunks' kept frames.
+            let logits: [Float]
+            if let chunking {
+              let stream = try AudioStream(path: path, rate: samplingRate)
+              logits = try ChunkedRecognition(chunking: chunking).logits(recognizer: recognizer, path: path) { count in
+                try stream.read(maximumCount: count)
+              }
+            } else {
+              logits = try recognizer.logits([try recognizer.loadAudio(path)]).floats
             }
+            transcription = try decoder.transcription(
+              path: path, logits: logits, classes: recognizer.model.configuration.vocabSize, tokenizer: recognizer.model.tokenizer,
+              samplesPerFrame: samplesPerFrame, samplingRate: samplingRate, duration: info.seconds, includesWords: includesWords)
           } else {
-            let samples = try recognizer.loadAudio(path)
-            let logits = try recognizer.logits([samples])
-            ids = GreedyDecoding.frameIds(logits.floats, shape: logits.shape, row: 0, frames: logits.shape[1])
+            let ids: [Int]
+            if let chunking {
+              let stream = try AudioStream(path: path, rate: samplingRate)
+              ids = try ChunkedRecognition(chunking: chunking).frameIds(recognizer: recognizer, path: path) { count in
+                try stream.read(maximumCount: count)
+              }
+            } else {
+              let samples = try recognizer.loadAudio(path)
+              let logits = try recognizer.logits([samples])
+              ids = GreedyDecoding.frameIds(logits.floats, shape: logits.shape, row: 0, frames: logits.shape[1])
+            }
+            transcription = Transcription(
+              path: path, frameIds: ids, tokenizer: recognizer.model.tokenizer, samplesPerFrame: samplesPerFrame, samplingRate: samplingRate,
+              duration: info.seconds, includesWords: includesWords)
           }
-          let transcription = Transcription(
-            path: path, frameIds: ids, tokenizer: recognizer.model.tokenizer, samplesPerFrame: samplesPerFrame, samplingRate: samplingRate,
-            duration: info.seconds, includesWords: timestamps == .word || format.needsWordTimings)
           if let outputDir {
             let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
             let file = URL(fileURLWithPath: outputDir).appendingPathComponent("\(name).\(format.fileExtension)").path

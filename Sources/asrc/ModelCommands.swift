@@ -1,4 +1,5 @@
 import ArgumentParser
+import Decoding
 import Foundation
 import Formats
 import IR
@@ -72,6 +73,10 @@ struct Import: ParsableCommand {
       preprocessor_config.json (transformers 4.x) or processor_config.json (5.x), or SRC is an .onnx export \
       (with --vocab, and --config unless the configuration can be inferred from the graph). MODEL_DIR gets \
       the Hugging Face files (loadable by transformers) plus model.ir.
+
+      A Wav2Vec2ProcessorWithLM folder also has alphabet.json and language_model/ (attrs.json, unigrams.txt and the \
+      n-gram model): they are checked (the ARPA file is read through) and copied, and asrc transcribe and eval then \
+      decode with that language model and its alpha, beta and unknown-word offset unless told --no-lm.
       """)
 
   @Argument(help: "The Hugging Face folder, or an .onnx file (legacy or dynamo torch.onnx export, or optimum).") var source: String
@@ -90,9 +95,30 @@ struct Import: ParsableCommand {
         throw CommandFailure("\(error)")
       }
       for warning in model.warnings { warn(warning) }
+      let languageModel = try checkLanguageModel(model)
       do { try model.save(to: output) } catch { throw CommandFailure("\(error)") }
       let parameterCount = model.graph.parameters.reduce(0) { $0 + (model.graph.type(of: $1).staticElementCount ?? 0) }
-      print("imported \(source) -> \(output): \(model.configuration.numHiddenLayers) layers, hidden \(model.configuration.hiddenSize), \(parameterCount) parameters, vocabulary \(model.configuration.vocabSize), attention mask \(model.featureExtractor.returnAttentionMask ? "on" : "off")")
+      print("imported \(source) -> \(output): \(model.configuration.numHiddenLayers) layers, hidden \(model.configuration.hiddenSize), \(parameterCount) parameters, vocabulary \(model.configuration.vocabSize), attention mask \(model.featureExtractor.returnAttentionMask ? "on" : "off")\(languageModel)")
+    }
+  }
+}
+
+extension Import {
+  /// Reads a Wav2Vec2ProcessorWithLM folder's language model through, so that a file asrc
+  /// cannot use is reported now rather than at the first transcription; a KenLM binary model
+  /// is copied with a warning. The summary for the import's line (empty without one).
+  func checkLanguageModel(_ model: ModelDirectory) throws(CommandFailure) -> String {
+    guard let files = model.decoderFiles?.languageModel else { return "" }
+    let weights = "alpha \(files.alpha), beta \(files.beta), unknown-word offset \(files.unknownScoreOffset)"
+    do {
+      let ngrams = try ARPAReader.read(files.modelPath)
+      for warning in ngrams.warnings { warn(warning) }
+      return ", language model \(URL(fileURLWithPath: files.modelPath).lastPathComponent) (order \(ngrams.order), \(ngrams.counts.map(String.init).joined(separator: "/")) n-grams; \(weights))"
+    } catch where files.isKenLMBinary && error.line == nil {
+      warn("\(error)\nIt is copied as it is; asrc transcribe and eval need --lm FILE.arpa or --no-lm with this model.")
+      return ", language model \(URL(fileURLWithPath: files.modelPath).lastPathComponent) (KenLM binary, not readable by asrc)"
+    } catch {
+      throw CommandFailure("\(error)")
     }
   }
 }

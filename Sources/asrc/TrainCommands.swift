@@ -273,7 +273,8 @@ struct Train: ParsableCommand {
 struct Evaluate: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "eval",
-    abstract: "Print WER and CER of a model on a corpus (as jiwer computes them) and write per-utterance results.")
+    abstract: "Print WER and CER of a model on a corpus (as jiwer computes them) and write per-utterance results.",
+    discussion: "Transcripts are greedy unless a language model is given (--lm FILE.arpa) or the model folder has one (a Wav2Vec2ProcessorWithLM import; --no-lm ignores it): then pyctcdecode's beam search decodes them, as asrc transcribe does.")
 
   @Option(help: "The model folder.") var model: String
   @Option(help: "A TIMIT or LibriSpeech folder, or a manifest.") var data: String
@@ -285,6 +286,7 @@ struct Evaluate: ParsableCommand {
   var paddedBatches = false
   @OptionGroup var backendOption: BackendOption
   @OptionGroup var precisionOption: PrecisionOption
+  @OptionGroup(title: "Beam search and language model") var decoding: DecodingOptions
 
   func validate() throws {
     guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, not \(batchSize)") }
@@ -298,8 +300,9 @@ struct Evaluate: ParsableCommand {
       // Standard output holds the metrics alone (what a script reads); notes go to standard error.
       note(dataset.summary)
       let batching: Evaluator.Batching = paddedBatches ? .padded : .independentOfBatchSize
-      let evaluator = try precisionOption.lowPrecision.map { try Evaluator(model: directory, batching: batching, backend: backendOption.backend, precision: $0) }
+      var evaluator = try precisionOption.lowPrecision.map { try Evaluator(model: directory, batching: batching, backend: backendOption.backend, precision: $0) }
         ?? Evaluator(model: directory, batching: batching, backend: backendOption.backend)
+      evaluator.decoder = try decoding.decoder(for: directory)
       let result = try evaluator.evaluate(dataset, weights: directory.weights, batchSize: batchSize)
       for entry in result.skipped { warn("skipped \(entry)") }
       // The metrics first: a failure to write the file below must not hide them.

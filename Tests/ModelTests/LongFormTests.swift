@@ -111,6 +111,25 @@ func characterErrorRate(_ hypothesis: String, _ reference: String) -> Double {
     }
   }
 
+  /// The stitched logits a language model decodes are the rows whose best classes are the
+  /// chunked frame ids: the same frames kept from the same chunks, in order.
+  @Test func stitchedLogitsAreTheKeptFramesOfEachChunk() throws {
+    let recognizer = try Recognizer(model: try ModelDirectory.load(LongFormFixtures.path("group_nomask")))
+    let samples = try recognizer.loadAudio(LongFormFixtures.path("long.flac"))
+    let chunking = try AudioChunking(chunkSeconds: 8, strideSeconds: [2, 1], samplingRate: 16000, alignment: 320)
+    let recognition = ChunkedRecognition(chunking: chunking)
+    let ids = try recognition.frameIds(recognizer: recognizer, samples: samples)
+    var position = 0
+    let logits = try recognition.logits(recognizer: recognizer, path: "long.flac") { count in
+      let end = min(samples.count, position + count)
+      defer { position = end }
+      return Array(samples[position..<end])
+    }
+    let classes = recognizer.model.configuration.vocabSize
+    #expect(logits.count == ids.count * classes)
+    #expect(GreedyDecoding.frameIds(logits, shape: [1, ids.count, classes], row: 0, frames: ids.count) == ids)
+  }
+
   /// Audio no longer than one chunk is one chunk without strides: the same frames as one pass.
   @Test func audioShorterThanAChunkMatchesOnePass() throws {
     let recognizer = try Recognizer(model: try ModelDirectory.load(Fixtures.path("layer_stable_oddpos")))
