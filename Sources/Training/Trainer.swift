@@ -371,13 +371,22 @@ public final class Trainer {
     return path
   }
 
-  /// The final model, trainer_state.json and the training plot, in the output folder.
+  /// The final model, trainer_state.json and the training plot (training.svg, and training.png
+  /// when rsvg-convert is installed), in the output folder.
   private func saveFinal() throws {
     try model.save(to: arguments.outputDir)
     try Checkpoints.writeJSON(state.json, to: arguments.outputDir + "/trainer_state.json")
     try Checkpoints.writeJSON(try JSONSerialization.jsonObject(with: JSONEncoder().encode(arguments)), to: arguments.outputDir + "/training_args.json")
-    try TrainingPlot.svg(state.logHistory).write(toFile: arguments.outputDir + "/training.svg", atomically: true, encoding: .utf8)
-    progress.log("saved the model, trainer_state.json and training.svg in \(arguments.outputDir)")
+    let plot = arguments.outputDir + "/training.svg"
+    try TrainingPlot.svg(state.logHistory).write(toFile: plot, atomically: true, encoding: .utf8)
+    var written = "training.svg"
+    // The PNG is a convenience: a failure to draw it is reported, and the run still succeeds.
+    do {
+      if try PlotImage.write(svgFile: plot, to: arguments.outputDir + "/training.png") == .written { written += " and training.png" }
+    } catch {
+      report("\(error)")
+    }
+    progress.log("saved the model, trainer_state.json and \(written) in \(arguments.outputDir)")
   }
 }
 

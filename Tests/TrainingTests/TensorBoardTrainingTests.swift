@@ -95,6 +95,9 @@ import Training
     // Checkpoints record the folder, so that a resumed run finds it.
     let saved = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: output + "/checkpoint-3/training_args.json"))) as? [String: Any]
     #expect(saved?["logging_dir"] as? String == folder)
+    // The plot beside the model, drawn as a PNG too when rsvg-convert is there.
+    #expect(FileManager.default.fileExists(atPath: output + "/training.svg"))
+    #expect(FileManager.default.fileExists(atPath: output + "/training.png") == (PlotImage.converter != nil))
   }
 
   @Test func aResumedRunContinuesTheSeriesWithoutDuplicatedSteps() throws {
