@@ -3,10 +3,11 @@
 TensorBoard's own readers.
 
 Loads the run's logging folder (training_args.json's logging_dir, or --logging-dir) with
-TensorBoard's EventAccumulator (every event kept, orphaned data purged as TensorBoard does) and
-compares every scalar series with trainer_state.json's log_history: the series transformers'
-TensorBoardCallback would write for it (each entry's values but `step`, named by rewrite_logs,
-at the entry's step, as float32), point for point and in order. The series train/loss,
+TensorBoard's two Python readers, EventAccumulator and the web server's plugin EventAccumulator
+(every event kept, orphaned data purged as each does), and compares every scalar series with
+trainer_state.json's log_history: the series transformers' TensorBoardCallback would write for it
+(each entry's values but `step`, named by rewrite_logs, at the entry's step, as float32), point
+for point and in order. The series train/loss,
 train/learning_rate, train/grad_norm and train/epoch must be there, and eval/loss, eval/wer and
 eval/cer when the run evaluated; the texts args and model_config must be there once each. A
 killed and resumed run passes only if the steps its killed part wrote past the checkpoint are
@@ -37,7 +38,8 @@ import urllib.parse
 import urllib.request
 
 import numpy as np
-from tensorboard.backend.event_processing import event_accumulator
+from tensorboard.backend.event_processing import event_accumulator, plugin_event_accumulator
+from tensorboard.util import tensor_util
 from tensorboard.backend.event_processing.event_file_loader import LegacyEventFileLoader
 
 REQUIRED = ["train/loss", "train/learning_rate", "train/grad_norm", "train/epoch"]
@@ -92,32 +94,50 @@ def compare(label, tag, got, want, problems):
         problems.append(f"{label} {tag}: {len(got)} points {got[:8]}{'…' if len(got) > 8 else ''}, log_history gives {len(want)} {want[:8]}{'…' if len(want) > 8 else ''}")
 
 
-def check_accumulator(folder, series, evaluated):
-    accumulator = event_accumulator.EventAccumulator(folder, size_guidance=event_accumulator.STORE_EVERYTHING_SIZE_GUIDANCE)
-    accumulator.Reload()
-    tags = accumulator.Tags()
-    problems = []
+def load(folder):
+    """Both Python readers' views: {tag: [(step, value)]} for scalars, {tag: count} for texts."""
+    legacy = event_accumulator.EventAccumulator(folder, size_guidance=event_accumulator.STORE_EVERYTHING_SIZE_GUIDANCE)
+    legacy.Reload()
+    tags = legacy.Tags()
+    legacy_view = (
+        {tag: [(event.step, event.value) for event in legacy.Scalars(tag)] for tag in tags["scalars"]},
+        {tag: len(legacy.Tensors(tag)) for tag in tags["tensors"]},
+    )
+    # The web server's reader (tensorboard --load_fast false) turns simple values into tensors.
+    plugin = plugin_event_accumulator.EventAccumulator(folder, size_guidance={plugin_event_accumulator.TENSORS: 0})
+    plugin.Reload()
+    scalars, texts = {}, {}
+    for tag in plugin.Tags()["tensors"]:
+        events = plugin.Tensors(tag)
+        if plugin.SummaryMetadata(tag).plugin_data.plugin_name == "scalars":
+            scalars[tag] = [(event.step, float(tensor_util.make_ndarray(event.tensor_proto).item())) for event in events]
+        else:
+            texts[tag] = len(events)
+    return {"EventAccumulator": legacy_view, "plugin EventAccumulator": (scalars, texts)}
+
+
+def check_reader(reader, view, series, evaluated, problems):
+    scalars, texts = view
     required = REQUIRED + (REQUIRED_WITH_EVALUATION if evaluated else [])
     for tag in required:
-        if tag not in tags["scalars"]:
-            problems.append(f"EventAccumulator: no series {tag}")
-    for tag in sorted(set(tags["scalars"]) - set(series)):
-        problems.append(f"EventAccumulator: series {tag} is not in log_history")
+        if tag not in scalars:
+            problems.append(f"{reader}: no series {tag}")
+    for tag in sorted(set(scalars) - set(series)):
+        problems.append(f"{reader}: series {tag} is not in log_history")
     rows = []
     for tag in sorted(series):
-        got = [(event.step, event.value) for event in accumulator.Scalars(tag)] if tag in tags["scalars"] else []
-        compare("EventAccumulator", tag, got, series[tag], problems)
+        got = scalars.get(tag, [])
+        compare(reader, tag, got, series[tag], problems)
         steps = [step for step, _ in got]
         extra_duplicates = len(steps) - len(set(steps)) - (len(series[tag]) - len({step for step, _ in series[tag]}))
         if extra_duplicates > 0:
-            problems.append(f"EventAccumulator {tag}: {extra_duplicates} duplicated steps that log_history does not have")
+            problems.append(f"{reader} {tag}: {extra_duplicates} duplicated steps that log_history does not have")
         rows.append((tag, len(got), f"{min(steps)}..{max(steps)}" if steps else "-"))
     for tag in TEXTS:
-        count = len(accumulator.Tensors(tag)) if tag in tags["tensors"] else 0
-        if count != 1:
-            problems.append(f"EventAccumulator: the text {tag} is there {count} times, not once")
-        rows.append((tag, count, "text"))
-    return rows, sum(len(accumulator.Scalars(tag)) for tag in tags["scalars"]), problems
+        if texts.get(tag, 0) != 1:
+            problems.append(f"{reader}: the text {tag} is there {texts.get(tag, 0)} times, not once")
+        rows.append((tag, texts.get(tag, 0), "text"))
+    return rows, sum(len(points) for points in scalars.values())
 
 
 def free_port():
@@ -194,11 +214,14 @@ def main():
     names, raw_points, file_lines = describe_files(folder)
     print(f"{folder}: {len(names)} event file{'s' if len(names) != 1 else ''}")
     print("\n".join(file_lines))
-    rows, kept_points, problems = check_accumulator(folder, series, evaluated)
-    print(f"EventAccumulator: {kept_points} scalar points kept of {raw_points} in the files ({raw_points - kept_points} purged as orphaned)")
-    print(f"  {'series':<28} {'points':>6}  steps")
-    for tag, count, steps in rows:
-        print(f"  {tag:<28} {count:>6}  {steps}")
+    problems = []
+    for reader, view in load(folder).items():
+        rows, kept_points = check_reader(reader, view, series, evaluated, problems)
+        print(f"{reader}: {kept_points} scalar points kept of {raw_points} in the files ({raw_points - kept_points} purged as orphaned)")
+        if reader == "EventAccumulator":
+            print(f"  {'series':<28} {'points':>6}  steps")
+            for tag, count, steps in rows:
+                print(f"  {tag:<28} {count:>6}  {steps}")
     if args.data_server:
         server_problems = check_data_server(folder, series)
         problems += server_problems
@@ -209,7 +232,7 @@ def main():
         for problem in problems:
             print("  " + problem)
         sys.exit(1)
-    print(f"OK: {len(series)} series equal to {state_path}'s log_history (float32), no duplicated step, both texts once")
+    print(f"OK: {len(series)} series equal to {state_path}'s log_history (float32) in both readers, no duplicated step, both texts once")
 
 
 if __name__ == "__main__":

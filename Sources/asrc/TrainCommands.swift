@@ -12,7 +12,9 @@ struct Train: ParsableCommand {
     abstract: "Fine-tune a model with the Hugging Face guide's recipe (AdamW, linear schedule, clipping, CTC loss) on the interpreter or the C backend.",
     discussion: """
       Options are named after Hugging Face TrainingArguments. Writes checkpoint-STEP/ folders (at most \
-      --save-total-limit) and, at the end, the model, trainer_state.json and training.svg into --output-dir. \
+      --save-total-limit) and, at the end, the model, trainer_state.json and training.svg (and training.png when \
+      rsvg-convert is installed) into --output-dir; with --report-to tensorboard, TensorBoard event files under \
+      OUTPUT_DIR/runs/ as it goes. \
       Ctrl-C (or SIGTERM) finishes the current step, saves a checkpoint and exits with status 130 (143 for SIGTERM); --resume-from-checkpoint continues.
       """)
 

@@ -76,8 +76,9 @@ import Training
     #expect(name.wholeMatch(of: /[A-Z][a-z]{2}[0-3][0-9]_[0-2][0-9]-[0-5][0-9]-[0-5][0-9]_.+/) != nil, "\(name)")
     let files = try eventFiles(in: folder)
     let events = try #require(files.count == 1 ? files[0].events : nil, "\(files.count) event files in \(folder)")
-    #expect(events.first?.content == .fileVersion("brain.Event:2", writer: "asrc"))
-    #expect(!events.contains { $0.content == .sessionStart })
+    #expect(events.prefix(2).map(\.content) == [.fileVersion("brain.Event:2", writer: "asrc"), .sessionStart])
+    // The START of a new run is at step 0 (its first log can be an evaluation before training).
+    #expect(events[1].step == 0 && events.filter { $0.content == .sessionStart }.count == 1)
     // The callback's texts at the start: the arguments (naming this folder) and the model's configuration.
     let texts = events.compactMap { event -> (String, String)? in if case .text(let tag, let text) = event.content, event.step == 0 { (tag, text) } else { nil } }
     #expect(texts.map(\.0) == ["args/text_summary", "model_config/text_summary"])

@@ -6,11 +6,13 @@ import Formats
 /// at the entry's step, named by the callback's `rewrite_logs` (`eval_loss` → `eval/loss`, `loss`
 /// → `train/loss`).
 ///
-/// A resumed run writes a new file in the same folder, which begins with a SessionLog START at
-/// the first step it trains: the killed run may have logged steps past its last checkpoint, and
-/// the resumed run logs them again, so readers drop the earlier file's events from that step on
-/// (TensorBoard's EventAccumulator purges on START; its data server keeps the later of two
-/// values at one step of a series).
+/// Every run's file begins with a SessionLog START at the first step the run can log: 0 for a
+/// new run, the checkpoint's step + 1 for a resumed one, which writes a new file in the folder of
+/// the run it continues. That run may have logged steps past its last checkpoint before it was
+/// killed, and the resumed run logs them again; TensorBoard's Python readers drop every event
+/// read before a START at or past its step (the web server's reader from the second START of a
+/// run on, so new runs write one too), and its Rust data server keeps the later of two values at
+/// one step of a series.
 final class TensorBoardCallback {
   let writer: EventFileWriter
 
@@ -20,7 +22,8 @@ final class TensorBoardCallback {
   init(folder: String, resumedAt step: Int, texts: [(name: String, text: String)]) throws(FormatError) {
     let earlier = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).contains { $0.hasPrefix("events.out.tfevents.") }
     writer = try EventFileWriter(folder: folder)
-    if step > 0 { try writer.write(.sessionStart, step: step + 1) }
+    // Before the texts: a START at step 0 drops what was read before it at step 0 and later.
+    try writer.write(.sessionStart, step: step == 0 ? 0 : step + 1)
     // The folder already has them when the run it continues wrote there.
     if step == 0 || !earlier {
       for (name, text) in texts { try writer.write(.text(tag: name + "/text_summary", text: text), step: 0) }
