@@ -107,6 +107,8 @@ import Testing
     #expect(EventFileWriter.fileName(seconds: 1_700_000_005, host: "host", process: 100, counter: 0, after: earlier) == "events.out.tfevents.1700000006.host.100.0")
     #expect(EventFileWriter.fileName(seconds: 1_700_000_009, host: "host", process: 100, counter: 2, after: earlier) == "events.out.tfevents.1700000009.host.100.2")
     #expect(EventFileWriter.fileName(seconds: 12, host: "h", process: 1, counter: 0, after: []) == "events.out.tfevents.0000000012.h.1.0")
+    // A clock set back a year: the name still sorts after the earlier run's.
+    #expect(EventFileWriter.fileName(seconds: 1_668_464_005, host: "host", process: 5, counter: 0, after: earlier) == "events.out.tfevents.1700000006.host.5.0")
   }
 
   @Test func theWriterStartsWithTheFileVersionAndWritesThrough() throws {

@@ -49,10 +49,12 @@ public final class EventFileWriter {
   /// started, or a clock set back), the seconds are taken past it.
   static func fileName(seconds: Int, host: String, process: Int, counter: Int, after existing: [String]) -> String {
     let prefix = "events.out.tfevents."
-    let latest = existing.filter { $0.hasPrefix(prefix) }.max()
     var seconds = seconds
     func name() -> String { prefix + String(format: "%010d", seconds) + ".\(host).\(process).\(counter)" }
-    while let latest, name() <= latest { seconds += 1 }
+    guard let latest = existing.filter({ $0.hasPrefix(prefix) }).max(), name() <= latest else { return name() }
+    seconds = Swift.max(seconds, Int(latest.dropFirst(prefix.count).prefix(10)) ?? seconds) + 1
+    // A name in another layout: step on, a bounded number of times.
+    for _ in 0..<1000 where name() <= latest { seconds += 1 }
     return name()
   }
 
