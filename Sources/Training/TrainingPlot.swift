@@ -112,8 +112,9 @@ public enum TrainingPlot {
         let placed = points[line.key]!.compactMap { point in y(point.value, panel).map { (x(point.step), $0) } }
         let path = placed.enumerated().map { index, point in (index == 0 ? "M" : "L") + format(point.0) + "," + format(point.1) }.joined(separator: " ")
         svg += "<path class=\"series\" data-series=\"\(line.name)\" d=\"\(path)\" fill=\"none\" stroke=\"\(line.color)\" stroke-width=\"2\" stroke-linejoin=\"round\"\(dashes(line))/>\n"
-        // Sparse series (evaluations) get a marker at each point, so that a single one shows.
-        if placed.count <= 40 {
+        // Evaluations are sparse: a marker at each shows where they were taken (and makes a
+        // single one visible); a lone point of any series gets one too.
+        if placed.count == 1 || (line.key.hasPrefix("eval_") && placed.count <= 40) {
           for point in placed { svg += "<circle cx=\(quoted(point.0)) cy=\(quoted(point.1)) r=\"3\" fill=\"\(line.color)\"/>\n" }
         }
       }
