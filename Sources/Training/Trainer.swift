@@ -16,7 +16,8 @@ import Runtime
 /// backend's library). Logging, evaluation and checkpoints follow the step counts; an
 /// interrupt finishes the step, saves a checkpoint and returns.
 public final class Trainer {
-  public let arguments: TrainingArguments
+  /// The run's settings; `loggingDir` is filled in with the folder TensorBoard's files go to.
+  public private(set) var arguments: TrainingArguments
   /// The model being trained, with its current weights.
   public var model: ModelDirectory {
     var model = folder
@@ -50,6 +51,10 @@ public final class Trainer {
   /// The checkpoints of this run (those it saved, and when resumed, those of the run it
   /// continues up to the resumed step): rotation never removes another run's.
   private var ownCheckpoints: Set<String> = []
+  /// The TensorBoard folder of the run a resumed run continues (its training_args.json's logging_dir).
+  private var resumedLoggingDir: String?
+  /// Writes every log entry to TensorBoard (with `--report-to tensorboard`) while the run lasts.
+  private var tensorBoard: TensorBoardCallback?
 
   public init(model: ModelDirectory, train: Dataset, evaluation: Dataset?, arguments: TrainingArguments, backend: Backend = .interp,
     compiledStep: CompiledStepFolder? = nil, report: @escaping (String) -> Void
@@ -161,6 +166,9 @@ public final class Trainer {
     state.bestMetric = loaded.state.bestMetric
     state.bestGlobalStep = loaded.state.bestGlobalStep
     state.bestModelCheckpoint = loaded.state.bestModelCheckpoint.flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }
+    // The same TensorBoard folder, so that the resumed run continues the same series.
+    let savedArguments = (try? Data(contentsOf: URL(fileURLWithPath: path + "/training_args.json"))).flatMap { try? JSONSerialization.jsonObject(with: $0) }
+    resumedLoggingDir = (savedArguments as? [String: Any])?["logging_dir"] as? String
     report("resumed from \(path) at step \(state.globalStep) (epoch \(state.epochIndex + 1), batch \(state.batchInEpoch))")
   }
 
@@ -176,6 +184,8 @@ public final class Trainer {
     var lastLearningRate = schedule.rate(at: state.schedulerSteps)
     let clock = ContinuousClock()
     if let runName = arguments.runName { report("run \(runName)") }
+    try startTensorBoard()
+    defer { tensorBoard = nil }
     if let evaluation, arguments.evalOnStart, state.globalStep == 0 { try evaluate(evaluation) }
     while state.globalStep < state.maxSteps {
       // The length-grouped sampler groups megabatches of one optimizer step's examples, as the
@@ -275,13 +285,37 @@ public final class Trainer {
     // The mean over the finite steps (transformers' logging_nan_inf_filter replaces a
     // non-finite loss by the running mean, which comes to the same).
     if window.finiteSteps > 0 { entry["loss"] = window.lossSum / Double(window.finiteSteps) }
-    state.logHistory.append(entry)
+    record(entry)
     let lossText = entry["loss"].map { String(format: "%.4f", $0) } ?? "n/a (every step since the last log was skipped)"
     progress.log(
       String(
         format: "step %d/%d: loss %@, grad norm %.3f, learning rate %.3g, epoch %.2f", state.globalStep, state.maxSteps, lossText, gradNorm,
         learningRate, state.epoch) + progress.remainingSuffix(step: state.globalStep))
     window = LogWindow()
+  }
+
+  /// Opens this run's TensorBoard event file when report_to asks for one: in the folder given, or
+  /// the resumed run's, or a new one named as transformers names it.
+  private func startTensorBoard() throws {
+    guard arguments.reportTo.contains(.tensorboard) else { return }
+    let logFolder = arguments.loggingDir ?? resumedLoggingDir ?? TensorBoardCallback.defaultFolder(outputDir: arguments.outputDir, date: Date())
+    arguments.loggingDir = logFolder
+    let options: JSONSerialization.WritingOptions = [.prettyPrinted, .sortedKeys]
+    let argumentsText = String(decoding: try JSONSerialization.data(withJSONObject: JSONSerialization.jsonObject(with: JSONEncoder().encode(arguments)), options: options), as: UTF8.self)
+    let configText = String(decoding: try JSONSerialization.data(withJSONObject: Wav2Vec2ConfigFile.json(folder.configuration), options: options), as: UTF8.self)
+    tensorBoard = try TensorBoardCallback(folder: logFolder, resumedAt: state.globalStep, texts: [("args", argumentsText), ("model_config", configText + "\n")])
+    progress.log("TensorBoard: \(tensorBoard!.writer.path)")
+  }
+
+  /// Adds an entry to the log history and, with report_to, to TensorBoard. A failed TensorBoard
+  /// write is reported and ends TensorBoard logging; the training and its checkpoints go on.
+  private func record(_ entry: [String: Double]) {
+    state.logHistory.append(entry)
+    guard let tensorBoard else { return }
+    do { try tensorBoard.log(entry) } catch {
+      report("\(error); no more TensorBoard events are written (training goes on)")
+      self.tensorBoard = nil
+    }
   }
 
   /// Replaces the weights by the best checkpoint's (load_best_model_at_end).
@@ -321,7 +355,7 @@ public final class Trainer {
   public func evaluate(_ dataset: Dataset) throws -> (result: Evaluator.Result, isNewBest: Bool) {
     let result = try evaluator.evaluate(dataset, weights: trainingStep.weights, batchSize: arguments.perDeviceEvalBatchSize)
     let metrics = ["eval_loss": result.loss, "eval_wer": result.wordErrorRate, "eval_cer": result.characterErrorRate]
-    state.logHistory.append(metrics.merging([
+    record(metrics.merging([
       "eval_runtime": result.seconds, "epoch": state.epoch, "step": Double(state.globalStep), "elapsed_seconds": (ContinuousClock.now - started).seconds,
     ]) { first, _ in first })
     // As Trainer._determine_best_metric: only with a metric to compare, strictly better.
@@ -356,13 +390,22 @@ public final class Trainer {
     return path
   }
 
-  /// The final model, trainer_state.json and the training plot, in the output folder.
+  /// The final model, trainer_state.json and the training plot (training.svg, and training.png
+  /// when rsvg-convert is installed), in the output folder.
   private func saveFinal() throws {
     try model.save(to: arguments.outputDir)
     try Checkpoints.writeJSON(state.json, to: arguments.outputDir + "/trainer_state.json")
     try Checkpoints.writeJSON(try JSONSerialization.jsonObject(with: JSONEncoder().encode(arguments)), to: arguments.outputDir + "/training_args.json")
-    try TrainingPlot.svg(state.logHistory).write(toFile: arguments.outputDir + "/training.svg", atomically: true, encoding: .utf8)
-    progress.log("saved the model, trainer_state.json and training.svg in \(arguments.outputDir)")
+    let plot = arguments.outputDir + "/training.svg"
+    try TrainingPlot.svg(state.logHistory).write(toFile: plot, atomically: true, encoding: .utf8)
+    var written = "training.svg"
+    // The PNG is a convenience: a failure to draw it is reported, and the run still succeeds.
+    do {
+      if try PlotImage.write(svgFile: plot, to: arguments.outputDir + "/training.png") == .written { written += " and training.png" }
+    } catch {
+      report("\(error)")
+    }
+    progress.log("saved the model, trainer_state.json and \(written) in \(arguments.outputDir)")
   }
 }
 

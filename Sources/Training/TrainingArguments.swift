@@ -84,6 +84,15 @@ public struct TrainingArguments: Sendable, Codable, Equatable {
   public var metricForBestModel: String?
   /// nil: false for losses and error rates, true otherwise.
   public var greaterIsBetter: Bool?
+  /// Where the run's logs also go (report_to): TensorBoard event files, or nowhere.
+  public var reportTo: [Integration] = []
+  /// TensorBoard's folder (transformers 4.x's logging_dir). nil: the folder of the run a resumed
+  /// run continues, else `OUTPUT_DIR/runs/<Mon><DD>_<HH>-<MM>-<SS>_<host>`; the trainer records
+  /// the folder it chose here, so that checkpoints' training_args.json name it.
+  public var loggingDir: String?
+
+  /// The integrations report_to can name (`all` is every one of them, `none` none).
+  public enum Integration: String, Sendable, Codable, CaseIterable { case tensorboard }
 
   public enum IntervalStrategy: String, Sendable, Codable, CaseIterable { case no, steps, epoch }
   public enum SaveStrategy: String, Sendable, Codable, CaseIterable { case no, steps, epoch, best }
@@ -181,5 +190,6 @@ public struct TrainingArguments: Sendable, Codable, Equatable {
     case gradientAccumulationSteps = "gradient_accumulation_steps", evalStrategy = "eval_strategy", saveStrategy = "save_strategy"
     case loggingStrategy = "logging_strategy", evalDelay = "eval_delay", loadBestModelAtEnd = "load_best_model_at_end"
     case metricForBestModel = "metric_for_best_model", greaterIsBetter = "greater_is_better"
+    case reportTo = "report_to", loggingDir = "logging_dir"
   }
 }

@@ -12,7 +12,9 @@ struct Train: ParsableCommand {
     abstract: "Fine-tune a model with the Hugging Face guide's recipe (AdamW, linear schedule, clipping, CTC loss) on the interpreter or the C backend.",
     discussion: """
       Options are named after Hugging Face TrainingArguments. Writes checkpoint-STEP/ folders (at most \
-      --save-total-limit) and, at the end, the model, trainer_state.json and training.svg into --output-dir. \
+      --save-total-limit) and, at the end, the model, trainer_state.json and training.svg (and training.png when \
+      rsvg-convert is installed) into --output-dir; with --report-to tensorboard, TensorBoard event files under \
+      OUTPUT_DIR/runs/ as it goes. \
       Ctrl-C (or SIGTERM) finishes the current step, saves a checkpoint and exits with status 130 (143 for SIGTERM); --resume-from-checkpoint continues.
       """)
 
@@ -94,6 +96,25 @@ struct Train: ParsableCommand {
   var metricForBestModel: String?
   @Option(help: "Whether a higher metric is better: true or false (default: false for loss, wer and cer, where TrainingArguments' rule would say true for wer and cer).")
   var greaterIsBetter: Bool?
+  @Option(help: "Where the logs also go: tensorboard (event files in --logging-dir, with the series transformers' TensorBoardCallback writes), all (every integration asrc has: tensorboard) or none.")
+  var reportTo: ReportTo = .none
+  @Option(help: ArgumentHelp(
+    "TensorBoard's folder (transformers 4.x's logging_dir).",
+    discussion: "Default: $TENSORBOARD_LOGGING_DIR (transformers 5.x's setting) if set, else the folder of the run being resumed, else OUTPUT_DIR/runs/<Mon><DD>_<HH>-<MM>-<SS>_<host> as transformers names it."))
+  var loggingDir: String?
+
+  /// report_to's values: one integration, every one, or none.
+  enum ReportTo: String, ExpressibleByArgument, CaseIterable {
+    case none, all, tensorboard
+
+    var integrations: [TrainingArguments.Integration] {
+      switch self {
+      case .none: []
+      case .all: TrainingArguments.Integration.allCases
+      case .tensorboard: [.tensorboard]
+      }
+    }
+  }
 
   /// The options as TrainingArguments.
   var trainingArguments: TrainingArguments {
@@ -148,6 +169,9 @@ struct Train: ParsableCommand {
     arguments.loadBestModelAtEnd = loadBestModelAtEnd
     arguments.metricForBestModel = metricForBestModel
     arguments.greaterIsBetter = greaterIsBetter
+    arguments.reportTo = reportTo.integrations
+    // As transformers 5.x's TensorBoardCallback, the environment names the folder when the option does not.
+    arguments.loggingDir = loggingDir ?? ProcessInfo.processInfo.environment["TENSORBOARD_LOGGING_DIR"].map { NSString(string: $0).expandingTildeInPath }
     return arguments
   }
 
@@ -187,6 +211,10 @@ struct Train: ParsableCommand {
           "--output-dir \(outputDir) holds an earlier run (\(names.joined(separator: ", "))): continue it with --resume-from-checkpoint last, or start a new run there with --overwrite-output-dir (its checkpoints are kept; its final model is replaced)")
       }
       try IRFile.checkFolder(outputDir)
+      if let folder = arguments.loggingDir, !arguments.reportTo.isEmpty {
+        let source = loggingDir == nil ? "TENSORBOARD_LOGGING_DIR" : "--logging-dir"
+        if let problem = PathCheck.problemCreatingFolder(folder) { throw CommandFailure("\(source) \(folder): \(problem)") }
+      }
       try runTraining(arguments)
     }
   }

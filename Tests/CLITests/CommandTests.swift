@@ -272,6 +272,9 @@ import Testing
         (["--model", model, "--train", data, "--output-dir", output, "--adam-beta2", "1.5"], "--adam-beta2 must be in [0, 1), not 1.5"),
         (["--model", model, "--train", data, "--output-dir", folder + "/file"], "--output-dir \(folder)/file: it is a file, not a folder"),
         (["--model", model, "--train", data, "--output-dir", output, "--seed", "x"], "--seed"),
+        (["--model", model, "--train", data, "--output-dir", output, "--report-to", "wandb"], "The value 'wandb' is invalid for '--report-to <report-to>'"),
+        (["--model", model, "--train", data, "--output-dir", output, "--report-to", "tensorboard", "--logging-dir", folder + "/file/runs"],
+         "--logging-dir \(folder)/file/runs: \(folder)/file is a file, not a folder"),
       ]
       // Negative values are written --option=-1: ArgumentParser reads a separate "-1" as an option.
       let earlierRun = try asrc(["train", "--model", model, "--train", data, "--output-dir", output, "--max-steps", "1"])
