@@ -3,6 +3,7 @@ import Data
 import Foundation
 import Formats
 import IR
+import Inference
 import Models
 import Passes
 import Runtime
@@ -34,7 +35,13 @@ public final class Trainer {
   private let trainingGraph: Graph
   /// Runs the training graph and the optimizer; holds the weights and AdamW's state.
   private let trainingStep: any TrainingStep
-  private let evaluator: Evaluator
+  private var evaluator: Evaluator
+  /// How evaluations during training turn logits into transcripts: greedy (the default, as the
+  /// Trainer's usual compute_metrics), or a beam search with a language model (`--eval-lm`).
+  public var evaluationDecoder: TranscriptDecoder {
+    get { evaluator.decoder }
+    set { evaluator.decoder = newValue }
+  }
   /// Batches of `perDeviceTrainBatchSize` in an epoch; optimizer steps take
   /// `gradientAccumulationSteps` of them each (the last step of an epoch takes what is left).
   private let microBatchesPerEpoch: Int

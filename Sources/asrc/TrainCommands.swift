@@ -4,6 +4,7 @@ import Data
 import Dispatch
 import Foundation
 import Formats
+import Inference
 import Models
 import Training
 
@@ -28,6 +29,14 @@ struct Train: ParsableCommand {
       "Train on the step `asrc compile MODEL_DIR --training -o STEP_DIR` wrote (its libmodel.so); it must fit --model and this run's --bf16, --fp16, --gradient-checkpointing and --freeze-feature-encoder. Without it, the C backend compiles the matching step itself (cached) and says where.",
       valueName: "STEP_DIR"))
   var compiled: String?
+  @Option(
+    help: ArgumentHelp(
+      "Evaluate during training with pyctcdecode's beam search and this word n-gram language model (ARPA) instead of greedy decoding.",
+      valueName: "FILE.arpa"))
+  var evalLm: String?
+  @Option(help: "With --eval-lm: the language model's weight (pyctcdecode's alpha).") var evalLmAlpha = 0.5
+  @Option(help: "With --eval-lm: the bonus per word (pyctcdecode's beta).") var evalLmBeta = 1.5
+  @Option(help: "With --eval-lm: beams kept per frame.") var evalBeamWidth = 100
   // Numbers are read unconditionally, so that negative values reach the range checks
   // (`--max-steps -1`) instead of being taken for options.
   @Option(parsing: .unconditional, help: "Utterances per training batch (the guide's 16).") var perDeviceTrainBatchSize = 16
@@ -184,6 +193,9 @@ struct Train: ParsableCommand {
     if (loadBestModelAtEnd || saveStrategy == .best) && eval == nil {
       problems.append("--\(loadBestModelAtEnd ? "load-best-model-at-end" : "save-strategy best") needs an evaluation set (--eval)")
     }
+    if evalLm != nil && eval == nil { problems.append("--eval-lm needs an evaluation set (--eval)") }
+    if evalBeamWidth <= 0 { problems.append("--eval-beam-width must be positive, not \(evalBeamWidth)") }
+    if !evalLmAlpha.isFinite || !evalLmBeta.isFinite { problems.append("--eval-lm-alpha and --eval-lm-beta must be finite numbers") }
     if compiled != nil && backendOption.backend == .interp {
       problems.append("--compiled runs the C backend's library; it cannot go with --backend interp")
     }
@@ -228,6 +240,20 @@ struct Train: ParsableCommand {
       try folder.check(fits: TrainingStepSpec(model: directory, arguments: arguments), weights: directory.weights)
       return folder
     }
+    // The language model is read before the data, so that a malformed one costs nothing.
+    let evaluationDecoder = try evalLm.map { path throws(CommandFailure) -> TranscriptDecoder in
+      var settings = BeamSearchSettings()
+      settings.languageModelPath = path
+      settings.usesFolderLanguageModel = false
+      settings.alpha = evalLmAlpha
+      settings.beta = evalLmBeta
+      settings.options.beamWidth = evalBeamWidth
+      do {
+        return try settings.decoder(for: directory, note: { print($0) }, warn: warn)
+      } catch {
+        throw CommandFailure("--eval-lm: \(error)")
+      }
+    }
     var options = Dataset.Options()
     options.minimumSeconds = arguments.minDurationSeconds
     options.maximumSeconds = arguments.maxDurationSeconds
@@ -236,6 +262,10 @@ struct Train: ParsableCommand {
     let evalSet = try eval.map { Dataset.prepare(try loadCorpus($0), tokenizer: directory.tokenizer, model: directory.configuration, options: .evaluation) }
     if let evalSet { print("eval: " + evalSet.summary) }
     let trainer = try Trainer(model: directory, train: trainSet, evaluation: evalSet, arguments: arguments, backend: backendOption.backend, compiledStep: compiledStep) { print($0) }
+    if let evaluationDecoder {
+      trainer.evaluationDecoder = evaluationDecoder
+      print("evaluation: beam search (width \(evalBeamWidth)) with \(evalLm!), alpha \(evalLmAlpha), beta \(evalLmBeta)")
+    }
     if arguments.overwriteOutputDir && arguments.resumeFromCheckpoint == nil && arguments.saveStrategy != .no {
       // The checkpoints this run may save must not land on the earlier run's (with the epoch or
       // best strategies, any step of the run may get one).

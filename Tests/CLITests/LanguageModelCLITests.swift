@@ -126,6 +126,42 @@ import Testing
     }
   }
 
+  /// `asrc train --eval-lm`: the evaluations during training decode with the language model,
+  /// giving the WER and CER `asrc eval --lm` gives on the trained model (and not the greedy
+  /// ones); a malformed model is refused before anything is written.
+  @Test func trainEvaluatesWithTheLanguageModel() throws {
+    let trainer = CLITests.fixtures.deletingLastPathComponent().appendingPathComponent("trainer")
+    let data = trainer.appendingPathComponent("train.csv").path
+    let output = cli.scratch() + "/run"
+    let common = [
+      "train", "--model", trainer.appendingPathComponent("initial").path, "--train", data, "--eval", data, "--output-dir", output,
+      "--per-device-train-batch-size", "2", "--max-steps", "2", "--eval-steps", "0", "--save-steps", "0",
+    ]
+    // A large word bonus makes the language model's choice visible on a barely trained model.
+    let run = try cli.asrc(common + ["--eval-lm", Self.arpa, "--eval-lm-beta", "4"])
+    try #require(run.status == 0, "\(run.error)")
+    #expect(run.output.contains("evaluation: beam search (width 100) with \(Self.arpa)"), "\(run.output)")
+    let state = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: output + "/trainer_state.json"))) as! [String: Any]
+    let evaluation = try #require((state["log_history"] as! [[String: Any]]).last { $0["eval_wer"] != nil })
+    let (wer, cer) = ((evaluation["eval_wer"] as! NSNumber).doubleValue, (evaluation["eval_cer"] as! NSNumber).doubleValue)
+    func metrics(_ arguments: [String]) throws -> (Double, Double) {
+      let run = try cli.asrc(["eval", "--model", output, "--data", data, "-o", cli.scratch() + "/results.jsonl"] + arguments)
+      try #require(run.status == 0, "\(run.error)")
+      let words = run.output.split(separator: " ", omittingEmptySubsequences: true)
+      return (Double(words[1])!, Double(words[3])!)
+    }
+    let withModel = try metrics(["--lm", Self.arpa, "--beta", "4"])
+    #expect(abs(withModel.0 - wer) <= 5e-5 && abs(withModel.1 - cer) <= 5e-5, "train: WER \(wer) CER \(cer); asrc eval --lm: \(withModel)")
+    let greedy = try metrics([])
+    print("train --eval-lm: WER \(wer) CER \(cer); asrc eval --lm: \(withModel); greedy: \(greedy)")
+    #expect(greedy.0 != wer || greedy.1 != cer, "the evaluation during training decoded greedily")
+
+    let malformed = Self.languageModels.appendingPathComponent("malformed/count_too_large.arpa").path
+    let refused = try cli.asrc(common.map { $0 == output ? output + "-refused" : $0 } + ["--eval-lm", malformed])
+    #expect(refused.status != 0 && refused.error.contains("--eval-lm: \(malformed): line 62"), "\(refused.error)")
+    #expect(!FileManager.default.fileExists(atPath: output + "-refused"))
+  }
+
   /// --beam-width without a language model: pyctcdecode's search without one.
   @Test func beamSearchWithoutLanguageModel() throws {
     let audio = Self.audio("c")
