@@ -64,7 +64,7 @@ public final class Trainer {
   private var tensorBoard: TensorBoardCallback?
 
   public init(model: ModelDirectory, train: Dataset, evaluation: Dataset?, arguments: TrainingArguments, backend: Backend = .interp,
-    compiledStep: CompiledStepFolder? = nil, report: @escaping (String) -> Void
+    compiledStep: CompiledStepFolder? = nil, note: (String) -> Void = { _ in }, report: @escaping (String) -> Void
   ) throws {
     self.arguments = arguments
     var folder = model
@@ -103,7 +103,7 @@ public final class Trainer {
       try compiledStep.check(fits: spec, weights: model.weights)
       trainingGraph = compiledStep.graph
       stepModel = try compiledStep.model()
-      report("training step: \(compiledStep.path)/libmodel.so (compiled for \(spec.summary))")
+      note("training step: \(compiledStep.path)/libmodel.so (compiled for \(spec.summary))")
     } else {
       // Planned for the largest batch the run will see: the longest clip, batch size rows.
       let longest = train.items.map(\.sampleCount).max() ?? 16_000
@@ -119,7 +119,7 @@ public final class Trainer {
         let start = clock.now
         let compiled = try CompiledModel(graph: trainingGraph, compiler: cBackend.compiler)
         stepModel = compiled
-        report(
+        note(
           "training step: \(compiled.build.library.path) (\(compiled.build.cached ? "from the C cache" : String(format: "built in %.1f s", (clock.now - start) / .seconds(1)))); `asrc compile MODEL_DIR --training -o STEP_DIR` writes it into a folder of its own)")
       } else {
         stepModel = nil

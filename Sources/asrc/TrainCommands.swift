@@ -249,7 +249,7 @@ struct Train: ParsableCommand {
       settings.beta = evalLmBeta
       settings.options.beamWidth = evalBeamWidth
       do {
-        return try settings.decoder(for: directory, note: { print($0) }, warn: warn)
+        return try settings.decoder(for: directory, note: { note($0) }, warn: warn)
       } catch {
         throw CommandFailure("--eval-lm: \(error)")
       }
@@ -261,10 +261,10 @@ struct Train: ParsableCommand {
     print("train: " + trainSet.summary)
     let evalSet = try eval.map { Dataset.prepare(try loadCorpus($0), tokenizer: directory.tokenizer, model: directory.configuration, options: .evaluation) }
     if let evalSet { print("eval: " + evalSet.summary) }
-    let trainer = try Trainer(model: directory, train: trainSet, evaluation: evalSet, arguments: arguments, backend: backendOption.backend, compiledStep: compiledStep) { print($0) }
+    let trainer = try Trainer(model: directory, train: trainSet, evaluation: evalSet, arguments: arguments, backend: backendOption.backend, compiledStep: compiledStep, note: { note($0) }) { print($0) }
     if let evaluationDecoder {
       trainer.evaluationDecoder = evaluationDecoder
-      print("evaluation: beam search (width \(evalBeamWidth)) with \(evalLm!), alpha \(evalLmAlpha), beta \(evalLmBeta)")
+      note("evaluation: beam search (width \(evalBeamWidth)) with \(evalLm!), alpha \(evalLmAlpha), beta \(evalLmBeta)")
     }
     if arguments.overwriteOutputDir && arguments.resumeFromCheckpoint == nil && arguments.saveStrategy != .no {
       // The checkpoints this run may save must not land on the earlier run's (with the epoch or

@@ -44,7 +44,7 @@ import Testing
     let output = scratch.folder("asrc-compiled-run")
     let run = try cli.asrc(trainOptions(step: step, output: output))
     try #require(run.status == 0, "\(run.error)")
-    #expect(run.output.contains("training step: \(step)/libmodel.so"), "\(run.output)")
+    #expect(run.error.contains("training step: \(step)/libmodel.so"), "\(run.error)")
     let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.trainer.appendingPathComponent("expected.json"))) as! [String: Any]
     let reference = (expected["steps"] as! [[String: Any]]).map { ($0["loss"] as! NSNumber).doubleValue }
     let ours = try losses(output)

@@ -140,7 +140,7 @@ import Testing
     // A large word bonus makes the language model's choice visible on a barely trained model.
     let run = try cli.asrc(common + ["--eval-lm", Self.arpa, "--eval-lm-beta", "4"])
     try #require(run.status == 0, "\(run.error)")
-    #expect(run.output.contains("evaluation: beam search (width 100) with \(Self.arpa)"), "\(run.output)")
+    #expect(run.error.contains("evaluation: beam search (width 100) with \(Self.arpa)"), "\(run.error)")
     let state = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: output + "/trainer_state.json"))) as! [String: Any]
     let evaluation = try #require((state["log_history"] as! [[String: Any]]).last { $0["eval_wer"] != nil })
     let (wer, cer) = ((evaluation["eval_wer"] as! NSNumber).doubleValue, (evaluation["eval_cer"] as! NSNumber).doubleValue)
