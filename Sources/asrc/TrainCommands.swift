@@ -50,6 +50,7 @@ struct Train: ParsableCommand {
   @Option(parsing: .unconditional, help: "Seed of every random choice: shuffling, dropout, SpecAugment, LayerDrop.") var seed = 42
   @Flag(help: "Do not train the convolutional feature encoder.") var freezeFeatureEncoder = false
   @OptionGroup var checkpointOptions: CheckpointOptions
+  @OptionGroup(title: "Data augmentation (training clips only)") var augmentationOptions: AugmentationOptions
   @Flag(help: "Mixed precision with f16 products and dynamic loss scaling (GradScaler: 65536 at the start, halved and the step skipped on overflow, doubled after 2,000 clean steps).")
   var fp16 = false
   @Flag(help: "Mixed precision with bf16 products (f32 master weights, norms, softmax and loss).") var bf16 = false
@@ -143,6 +144,7 @@ struct Train: ParsableCommand {
     arguments.loadBestModelAtEnd = loadBestModelAtEnd
     arguments.metricForBestModel = metricForBestModel
     arguments.greaterIsBetter = greaterIsBetter
+    augmentationOptions.apply(to: &arguments)
     return arguments
   }
 

@@ -272,6 +272,13 @@ import Testing
         (["--model", model, "--train", data, "--output-dir", output, "--adam-beta2", "1.5"], "--adam-beta2 must be in [0, 1), not 1.5"),
         (["--model", model, "--train", data, "--output-dir", folder + "/file"], "--output-dir \(folder)/file: it is a file, not a folder"),
         (["--model", model, "--train", data, "--output-dir", output, "--seed", "x"], "--seed"),
+        (["--model", model, "--train", data, "--output-dir", output, "--speed-perturb", "0.9,x"], "'x' is not a number (expected comma-separated numbers, e.g. 0.9,1.0,1.1)"),
+        (["--model", model, "--train", data, "--output-dir", output, "--speed-perturb", "0,1.1"], "--speed-perturb factors must be positive, not 0.0"),
+        (["--model", model, "--train", data, "--output-dir", output, "--noise-snr-db", "30,10"], "--noise-snr-db MIN,MAX must have MIN ≤ MAX, not 30.0,10.0"),
+        // A negative range as a separate word reaches the checks too.
+        (["--model", model, "--train", data, "--output-dir", output, "--gain-db", "-6,-12"], "--gain-db MIN,MAX must have MIN ≤ MAX, not -6.0,-12.0"),
+        (["--model", model, "--train", data, "--output-dir", output, "--noise-dir", folder], "--noise-dir needs --noise-snr-db"),
+        (["--model", model, "--train", data, "--output-dir", output, "--noise-snr-db", "10", "--noise-dir", folder + "/file"], "\(folder)/file: is a file, expected a folder of noise recordings"),
       ]
       // Negative values are written --option=-1: ArgumentParser reads a separate "-1" as an option.
       let earlierRun = try asrc(["train", "--model", model, "--train", data, "--output-dir", output, "--max-steps", "1"])
