@@ -128,7 +128,8 @@ public struct Dataset: Sendable {
     var text = "\(corpus.root) (\(corpus.layout.rawValue)): \(items.count) utterances, \(format(hours, digits: 2)) h"
     text += skipped.isEmpty ? ", nothing skipped" : ", skipped \(skipped.count):\n" + skipSummary(skipped)
     if !speedLimited.isEmpty {
-      text += "\n  \(speedLimited.count) utterances train only at the --speed-perturb factors they are long enough for:\n" + skipSummary(speedLimited)
+      let count = speedLimited.count == 1 ? "1 utterance trains" : "\(speedLimited.count) utterances train"
+      text += "\n  \(count) only at the --speed-perturb factors long enough for CTC:\n" + skipSummary(speedLimited)
     }
     if !unknownCharacters.isEmpty {
       let all = unknownCharacters.sorted { $0.key < $1.key }.map { "'\($0.key)' ×\($0.value)" }.joined(separator: ", ")

@@ -191,6 +191,7 @@ struct Train: ParsableCommand {
     var options = Dataset.Options()
     options.minimumSeconds = arguments.minDurationSeconds
     options.maximumSeconds = arguments.maxDurationSeconds
+    options.speedFactors = arguments.speedPerturb ?? []
     let trainSet = Dataset.prepare(try loadCorpus(train), tokenizer: directory.tokenizer, model: directory.configuration, options: options)
     print("train: " + trainSet.summary)
     let evalSet = try eval.map { Dataset.prepare(try loadCorpus($0), tokenizer: directory.tokenizer, model: directory.configuration, options: .evaluation) }

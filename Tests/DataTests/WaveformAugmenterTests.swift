@@ -192,7 +192,7 @@ import Testing
     #expect(data.items.count == 2 && data.skipped.isEmpty)
     #expect(data.speedLimited.map { ($0.path as NSString).lastPathComponent } == ["tight.wav"])
     #expect(data.speedLimited.first?.reason == "at speed 1.1 the transcript is too long for the audio: CTC needs 3 frames, the audio yields 2")
-    #expect(data.summary.contains("1 utterances train only at the --speed-perturb factors they are long enough for"))
+    #expect(data.summary.contains("1 utterance trains only at the --speed-perturb factors long enough for CTC"))
     var settings = WaveformAugmenter.Settings()
     settings.speedFactors = options.speedFactors
     let augmenter = try augmenter(settings, dataset: data)
