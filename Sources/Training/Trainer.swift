@@ -1,4 +1,3 @@
-import Audio
 import CRuntime
 import Data
 import Foundation
