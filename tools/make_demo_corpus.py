@@ -1,12 +1,21 @@
 #!/usr/bin/env python3
-"""Writes a deterministic synthetic speech corpus in TIMIT layout, spoken by espeak-ng.
+"""Writes a deterministic synthetic speech corpus in TIMIT layout, spoken by espeak-ng (and, for
+the digits-other part, by Festival and Flite).
 
     OUT/<part>/<TRAIN|TEST>/DR<n>/<SPEAKER>/<NAME>.WAV   16 kHz mono 16-bit NIST SPHERE
     OUT/<part>/<TRAIN|TEST>/DR<n>/<SPEAKER>/<NAME>.TXT   "0 <samples> <transcript>"
     OUT/corpus.json                                      parameters, counts, voices
 
-Parts: "digits" (TIDIGITS-like strings of 2 to 7 digit words) and "sentences" (made from a
-small grammar over a few hundred common words; no TEST sentence occurs in TRAIN).
+Parts: "digits" (TIDIGITS-like strings of 2 to 7 digit words), "sentences" (made from a
+small grammar over a few hundred common words; no TEST sentence occurs in TRAIN), and
+"digits-other": the digits grammar spoken by other synthesizers than espeak-ng, TEST only, so
+that a model trained on espeak-ng's digits can be measured on speech from a synthesizer it
+never heard. Its voices are Festival's kal_diphone and ked_diphone (diphone concatenation,
+pitch and rate varied per utterance) and cmu_us_slt_arctic_hts (HMM synthesis, rate varied),
+and Flite's kal16, awb, rms and slt (rate varied): regions DR1 (Festival) and DR2 (Flite).
+
+Every clip is checked after rendering: at least 0.3 s long and an RMS level above -45 dBFS
+(a synthesizer that failed quietly writes silence); corpus.json records each part's RMS range.
 
 A voice is an espeak-ng accent plus a voice variant (`-v en-us+m3`). TRAIN and TEST voices are
 disjoint: two accents and six variants never occur in TRAIN. The dialect region DR<n> is the
@@ -14,13 +23,17 @@ accent; the speaker folder is the variant's sex (F/M), two letters for the accen
 the variant, e.g. MUSM3 = en-us+m3. Speaking rate, pitch and word gap vary per utterance.
 
 Everything is driven by --seed (espeak-ng and `sox -R -D` are deterministic), so running twice
-gives identical files. Uses the Python 3 standard library only; needs espeak-ng and sox on PATH
-(tools/make-demo-corpus installs them). Usage: see --help.
+gives identical files (Festival and Flite are deterministic too). Uses the Python 3 standard
+library only; needs espeak-ng and sox on PATH, and for digits-other festival (with the
+festvox-kallpc16k, festvox-kdlpc16k and festvox-us-slt-hts voices) and flite
+(tools/make-demo-corpus installs them all). Usage: see --help.
 """
 
 import argparse
+import array
 import concurrent.futures
 import json
+import math
 import os
 import random
 import shutil
@@ -28,7 +41,8 @@ import subprocess
 import sys
 import time
 
-GENERATOR_VERSION = 1
+# 2: the digits-other part, and every clip's length and level checked (RMS ranges in corpus.json).
+GENERATOR_VERSION = 2
 SAMPLE_RATE = 16000
 
 # espeak-ng accent -> (dialect region number, two-letter speaker code). Regions follow the order.
@@ -62,9 +76,31 @@ PITCH = (25, 75)
 WORD_GAP = (0, 4)  # espeak-ng -g, units of 10 ms at the default speed
 DIGIT_COUNT = (2, 7)
 DIGIT_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "oh"]
-PARTS = ["digits", "sentences"]
+PARTS = ["digits", "sentences", "digits-other"]
 SPLITS = ["TRAIN", "TEST"]
-NAME_PREFIX = {"digits": "DG", "sentences": "SX"}
+NAME_PREFIX = {"digits": "DG", "sentences": "SX", "digits-other": "DO"}
+# The parts that only have a TEST split (speech the training never uses).
+TEST_ONLY_PARTS = {"digits-other"}
+
+# Other synthesizers for digits-other: (engine, voice, sex, speaker code, region, f0 range).
+# The speaker folder is sex + engine code (FV Festival, FL Flite) + the voice's two letters.
+# Pitch is varied where the engine takes a target mean (Festival's diphone voices, through
+# int_lr_params); Festival's HTS voice and Flite vary the rate only.
+OTHER_VOICES = [
+    ("festival", "kal_diphone", "M", "FVKA", "DR1", (85, 135)),
+    ("festival", "ked_diphone", "M", "FVKD", "DR1", (85, 135)),
+    ("festival", "cmu_us_slt_arctic_hts", "F", "FVSL", "DR1", None),
+    ("flite", "kal16", "M", "FLKA", "DR2", None),
+    ("flite", "awb", "M", "FLAW", "DR2", None),
+    ("flite", "rms", "M", "FLRM", "DR2", None),
+    ("flite", "slt", "F", "FLSL", "DR2", None),
+]
+OTHER_REGIONS = {"DR1": "festival", "DR2": "flite"}
+# Duration stretch (above 1: slower), about the spread of espeak-ng's 130 to 210 words a minute.
+OTHER_STRETCH = (0.8, 1.25)
+# The audio checks every clip passes.
+MIN_CLIP_SECONDS = 0.3
+MIN_RMS_DBFS = -45.0
 
 # ---- the sentence grammar's vocabulary (lower case a-z and apostrophe only) -----------------
 
@@ -229,6 +265,9 @@ def voice_sets(accents, variants):
 def plan(parts, counts, seed, train_voices, test_voices):
     utterances = []
     for part in parts:
+        if part == "digits-other":
+            utterances += plan_other(counts["TEST"], seed)
+            continue
         seen = set()
         for split in SPLITS:
             rng = random.Random(f"asrc-demo-corpus/{seed}/{part}/{split}")
@@ -265,6 +304,49 @@ def plan(parts, counts, seed, train_voices, test_voices):
     return utterances
 
 
+def missing_other_voices():
+    """The voices of OTHER_VOICES that this Festival or Flite does not offer."""
+    festival = subprocess.run(["festival", "--pipe"], input="(print (voice.list))\n",
+                              capture_output=True, text=True).stdout
+    have = {"festival": set(festival.strip("()\n ").split()),
+            "flite": set(run_text(["flite", "-lv"]).split(":", 1)[-1].split())}
+    return [f"{engine}:{voice}" for engine, voice, *_ in OTHER_VOICES if voice not in have[engine]]
+
+
+def other_voices():
+    """OTHER_VOICES as dicts, in the table's order."""
+    return [{"engine": engine, "voice": voice, "speaker": f"{sex}{code}", "region": region, "f0": f0}
+            for engine, voice, sex, code, region, f0 in OTHER_VOICES]
+
+
+def plan_other(count, seed):
+    """digits-other/TEST: the digits grammar, each utterance a voice of OTHER_VOICES in turn
+    (shuffled once), with its own rate and, where the voice takes one, pitch."""
+    rng = random.Random(f"asrc-demo-corpus/{seed}/digits-other/TEST")
+    voices = other_voices()
+    rng.shuffle(voices)
+    width = max(4, len(str(count)))
+    utterances = []
+    for index in range(count):
+        voice = voices[index % len(voices)]
+        text = make_digits(rng)
+        stretch = round(rng.uniform(*OTHER_STRETCH), 3)
+        f0 = rng.randint(*voice["f0"]) if voice["f0"] else None
+        utterances.append({
+            "part": "digits-other",
+            "split": "TEST",
+            "path": os.path.join("digits-other", "TEST", voice["region"], voice["speaker"],
+                                 f"{NAME_PREFIX['digits-other']}{index + 1:0{width}d}"),
+            "engine": voice["engine"],
+            "voice": voice["voice"],
+            "speaker": voice["speaker"],
+            "text": text,
+            "stretch": stretch,
+            "f0": f0,
+        })
+    return utterances
+
+
 # ---- rendering -----------------------------------------------------------------------------
 
 
@@ -280,7 +362,48 @@ def sphere_sample_count(path):
     raise RuntimeError(f"{path}: no sample_count in the SPHERE header")
 
 
+def sphere_levels(path):
+    """(RMS in dBFS, peak in dBFS) of a 16-bit SPHERE file as sox writes it (1024-byte header)."""
+    with open(path, "rb") as f:
+        header = f.read(1024).decode("ascii", "replace")
+        data = f.read()
+    order = "01"
+    for line in header.splitlines():
+        fields = line.split()
+        if len(fields) == 3 and fields[0] == "sample_byte_format":
+            order = fields[2]
+    samples = array.array("h")
+    samples.frombytes(data[:len(data) // 2 * 2])
+    if (order == "10") != (sys.byteorder == "big"):
+        samples.byteswap()
+    if not samples:
+        return float("-inf"), float("-inf")
+    mean_square = sum(x * x for x in samples) / len(samples) / 32768.0 ** 2
+    peak = max(abs(x) for x in samples) / 32768.0
+    to_db = lambda value, scale: scale * math.log10(value) if value > 0 else float("-inf")
+    return to_db(mean_square, 10), to_db(peak, 20)
+
+
+def check_audio(utterance, wav):
+    """The sample count and levels of a rendered clip; a clip too short or too quiet to be speech
+    (a synthesizer that failed without an error) stops the run, naming the clip."""
+    samples = sphere_sample_count(wav)
+    if samples <= 0:
+        raise RuntimeError(f"{utterance['path']}: empty audio")
+    if samples < MIN_CLIP_SECONDS * SAMPLE_RATE:
+        raise RuntimeError(f"{utterance['path']}: {samples / SAMPLE_RATE:.3f} s, shorter than "
+                           f"{MIN_CLIP_SECONDS} s for \"{utterance['text']}\"")
+    rms, peak = sphere_levels(wav)
+    if rms < MIN_RMS_DBFS:
+        raise RuntimeError(f"{utterance['path']}: RMS {rms:.1f} dBFS, below {MIN_RMS_DBFS} dBFS "
+                           "(silence?)")
+    return samples, rms, peak
+
+
 def render(root, utterance):
+    """Renders one utterance; returns (samples, RMS dBFS, peak dBFS)."""
+    if utterance["part"] == "digits-other":
+        return render_other(root, utterance)
     base = os.path.join(root, utterance["path"])
     wav = base + ".WAV"
     espeak = subprocess.Popen(
@@ -299,25 +422,70 @@ def render(root, utterance):
         raise RuntimeError(f"{utterance['path']}: espeak-ng exit {espeak.returncode} "
                            f"({espeak_err.decode(errors='replace').strip()}), sox exit "
                            f"{sox.returncode} ({sox.stderr.decode(errors='replace').strip()})")
-    samples = sphere_sample_count(wav)
-    if samples <= 0:
-        raise RuntimeError(f"{utterance['path']}: empty audio")
+    levels = check_audio(utterance, wav)
     with open(base + ".TXT", "w", encoding="ascii") as f:
-        f.write(f"0 {samples} {utterance['text']}\n")
-    return samples
+        f.write(f"0 {levels[0]} {utterance['text']}\n")
+    return levels
+
+
+def synthesizer_command(utterance, wav):
+    """The Festival or Flite command that speaks the utterance into `wav` (the text on stdin
+    for Festival's text2wave)."""
+    voice, stretch, f0 = utterance["voice"], utterance["stretch"], utterance["f0"]
+    if utterance["engine"] == "flite":
+        return ["flite", "-voice", voice, "--setf", f"duration_stretch={stretch}",
+                "-t", utterance["text"], "-o", wav]
+    settings = [f"(voice_{voice})"]
+    if voice.endswith("_hts"):
+        # HTS voices take their rate from the engine's -r (above 1: faster), not Duration_Stretch.
+        settings.append(f'(set! hts_engine_params (append hts_engine_params (list (list "-r" {1 / stretch:.4f}))))')
+    else:
+        settings.append(f"(Parameter.set 'Duration_Stretch {stretch})")
+    if f0 is not None:
+        settings.append(f"(set! int_lr_params (cons (list 'target_f0_mean {f0}) int_lr_params))")
+    return ["text2wave"] + [arg for setting in settings for arg in ("-eval", setting)] + ["-o", wav]
+
+
+def render_other(root, utterance):
+    base = os.path.join(root, utterance["path"])
+    wav = base + ".WAV"
+    raw = base + ".synth.wav"
+    command = synthesizer_command(utterance, raw)
+    synth = subprocess.run(command, input=utterance["text"].encode() if utterance["engine"] == "festival" else None,
+                           capture_output=True)
+    if synth.returncode != 0 or not os.path.isfile(raw):
+        raise RuntimeError(f"{utterance['path']}: {command[0]} exit {synth.returncode} "
+                           f"({synth.stderr.decode(errors='replace').strip()})")
+    # The HTS voice speaks at 32 kHz; -R -D as for espeak-ng: repeatable, no dither.
+    sox = subprocess.run(["sox", "-R", "-D", raw, "-r", str(SAMPLE_RATE), "-c", "1", "-b", "16",
+                          "-t", "sph", wav], capture_output=True)
+    os.remove(raw)
+    if sox.returncode != 0:
+        raise RuntimeError(f"{utterance['path']}: sox exit {sox.returncode} "
+                           f"({sox.stderr.decode(errors='replace').strip()})")
+    levels = check_audio(utterance, wav)
+    with open(base + ".TXT", "w", encoding="ascii") as f:
+        f.write(f"0 {levels[0]} {utterance['text']}\n")
+    return levels
 
 
 # ---- main ----------------------------------------------------------------------------------
 
 
+def part_splits(part):
+    return ["TEST"] if part in TEST_ONLY_PARTS else SPLITS
+
+
 def summary_lines(info, elapsed, skipped):
     lines = []
     for part in info["parameters"]["parts"]:
-        for split in SPLITS:
+        for split in part_splits(part):
             c = info["counts"][part][split]
-            lines.append(f"  {part:9s} {split:5s} {c['utterances']:6d} utterances "
+            levels = (f", RMS {c['min_rms_dbfs']:.1f} to {c['max_rms_dbfs']:.1f} dBFS"
+                      if "min_rms_dbfs" in c else "")
+            lines.append(f"  {part:12s} {split:5s} {c['utterances']:6d} utterances "
                          f"{c['seconds'] / 60:7.1f} min  ({c['seconds'] / max(c['utterances'], 1):.2f} s avg, "
-                         f"{c['min_seconds']:.2f}-{c['max_seconds']:.2f} s)")
+                         f"{c['min_seconds']:.2f}-{c['max_seconds']:.2f} s{levels})")
     lines.append(f"  total audio {info['total_seconds'] / 60:.1f} min")
     def split_voices(split):
         accents, variants = [], []
@@ -337,6 +505,9 @@ def summary_lines(info, elapsed, skipped):
                  + " ".join(v for v in test_variants if v not in train_variants))
     if info.get("missing_voices"):
         lines.append("  not offered by this espeak-ng (left out): " + " ".join(info["missing_voices"]))
+    if "OTHER" in info["voices"]:
+        lines.append("  digits-other voices (never in train): "
+                     + " ".join(f"{v['engine']}:{v['voice']}" for v in info["voices"]["OTHER"]))
     lines.append(f"  {'checked' if skipped else 'made'} in {elapsed:.1f} s")
     return lines
 
@@ -344,14 +515,16 @@ def summary_lines(info, elapsed, skipped):
 def main():
     parser = argparse.ArgumentParser(
         prog="make-demo-corpus",
-        description="Write a deterministic synthetic speech corpus (espeak-ng) in TIMIT layout.")
+        description="Write a deterministic synthetic speech corpus (espeak-ng; Festival and Flite "
+                    "for digits-other) in TIMIT layout.")
     repo_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     parser.add_argument("--out", default=os.path.relpath(os.path.join(repo_root, "demo-corpus")),
                         help="output folder (default: demo-corpus in the repository root)")
-    parser.add_argument("--parts", default="digits,sentences",
-                        help="comma-separated parts: digits, sentences (default both)")
+    parser.add_argument("--parts", default="digits,sentences,digits-other",
+                        help="comma-separated parts: digits, sentences, digits-other (default all)")
     parser.add_argument("--train", type=int, default=1000, help="TRAIN utterances per part (1000)")
-    parser.add_argument("--test", type=int, default=200, help="TEST utterances per part (200)")
+    parser.add_argument("--test", type=int, default=200,
+                        help="TEST utterances per part, digits-other's included (200)")
     parser.add_argument("--seed", type=int, default=0, help="seed for every choice (0)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                         help="parallel espeak-ng | sox pipelines (number of cores)")
@@ -365,9 +538,15 @@ def main():
     parts = [p for p in PARTS if p in parts]  # canonical order, no duplicates
     if not parts or args.train < 1 or args.test < 1 or args.jobs < 1:
         parser.error("need at least one part and positive --train, --test and --jobs")
-    for tool in ("espeak-ng", "sox"):
+    tools = ["espeak-ng", "sox"] + (["text2wave", "festival", "flite"] if "digits-other" in parts else [])
+    for tool in tools:
         if shutil.which(tool) is None:
             sys.exit(f"make-demo-corpus: {tool} not found (run tools/make-demo-corpus, which installs it)")
+    if "digits-other" in parts:
+        missing_other = missing_other_voices()
+        if missing_other:
+            sys.exit("make-demo-corpus: digits-other needs these voices, not installed: "
+                     + " ".join(missing_other) + " (run tools/make-demo-corpus, which installs them)")
 
     accents, variants, missing = available_voices()
     train_voices, test_voices = voice_sets(accents, variants)
@@ -384,6 +563,12 @@ def main():
         "train_voices": [v["espeak"] for v in train_voices],
         "test_voices": [v["espeak"] for v in test_voices],
     }
+    if "digits-other" in parts:
+        parameters["festival"] = run_text(["festival", "--version"]).splitlines()[0].strip()
+        # flite --version prints its version and exits with status 1
+        parameters["flite"] = subprocess.run(["flite", "--version"], capture_output=True,
+                                             text=True).stdout.strip().splitlines()[0].strip()
+        parameters["other_voices"] = [f"{v['engine']}:{v['voice']}" for v in other_voices()]
 
     out = os.path.abspath(args.out)
     manifest = os.path.join(out, "corpus.json")
@@ -415,16 +600,16 @@ def main():
         os.makedirs(os.path.join(partial, folder), exist_ok=True)
 
     print(f"make-demo-corpus: {len(utterances)} utterances ({', '.join(parts)}; "
-          f"{args.train} train + {args.test} test each; {len(train_voices)} train voices, "
+          f"{args.train} train + {args.test} test each, digits-other test only; {len(train_voices)} train voices, "
           f"{len(test_voices)} test voices) with {args.jobs} jobs into {args.out}", flush=True)
-    samples = [0] * len(utterances)
+    rendered = [(0, 0.0, 0.0)] * len(utterances)  # (samples, RMS dBFS, peak dBFS) per utterance
     every = 250
     try:
         with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
             futures = {pool.submit(render, partial, u): i for i, u in enumerate(utterances)}
             try:
                 for done, future in enumerate(concurrent.futures.as_completed(futures), start=1):
-                    samples[futures[future]] = future.result()
+                    rendered[futures[future]] = future.result()
                     if done % every == 0 or done == len(utterances):
                         print(f"  {done}/{len(utterances)} utterances, "
                               f"{time.monotonic() - start:.1f} s", flush=True)
@@ -436,28 +621,33 @@ def main():
         shutil.rmtree(partial, ignore_errors=True)  # never leave half a corpus behind
         raise
 
+    samples = [r[0] for r in rendered]
     counts = {}
     for part in parts:
         counts[part] = {}
-        for split in SPLITS:
-            seconds = [s / SAMPLE_RATE for s, u in zip(samples, utterances)
-                       if u["part"] == part and u["split"] == split]
+        for split in part_splits(part):
+            chosen = [(r, u) for r, u in zip(rendered, utterances) if u["part"] == part and u["split"] == split]
+            seconds = [r[0] / SAMPLE_RATE for r, _ in chosen]
             counts[part][split] = {
                 "utterances": len(seconds),
                 "seconds": round(sum(seconds), 3),
                 "min_seconds": round(min(seconds), 3),
                 "max_seconds": round(max(seconds), 3),
-                "speakers": len({u["speaker"] for u in utterances
-                                 if u["part"] == part and u["split"] == split}),
+                "min_rms_dbfs": round(min(r[1] for r, _ in chosen), 2),
+                "max_rms_dbfs": round(max(r[1] for r, _ in chosen), 2),
+                "max_peak_dbfs": round(max(r[2] for r, _ in chosen), 2),
+                "speakers": len({u["speaker"] for _, u in chosen}),
             }
     info = {
         "parameters": parameters,
         "layout": "<part>/<TRAIN|TEST>/DR<n>/<SPEAKER>/<NAME>.WAV (16 kHz mono 16-bit NIST SPHERE) "
                   "and <NAME>.TXT ('0 <samples> <transcript>')",
         "regions": {f"DR{i}": a for i, (a, _) in enumerate(ACCENTS, start=1)},
+        **({"digits_other_regions": OTHER_REGIONS} if "digits-other" in parts else {}),
         "counts": counts,
         "total_seconds": round(sum(samples) / SAMPLE_RATE, 3),
-        "voices": {"TRAIN": train_voices, "TEST": test_voices},
+        "voices": {"TRAIN": train_voices, "TEST": test_voices,
+                   **({"OTHER": other_voices()} if "digits-other" in parts else {})},
         "missing_voices": missing,
     }
     with open(os.path.join(partial, "corpus.json"), "w", encoding="utf-8") as f:

@@ -8,24 +8,31 @@ import Foundation
 ///
 /// An utterance whose audio fails to decode is left out of its batch and reported in the
 /// batch's `skipped`; a batch left with no utterance is skipped with them.
+///
+/// With `augment`, each decoded clip (with its dataset index) goes through it before the
+/// collator normalises and pads the batch; the batch's items carry the augmented lengths.
 public final class BatchLoader: @unchecked Sendable {
+  /// A training clip's augmentation: (dataset index, 16 kHz samples) to the samples to train on.
+  public typealias Augment = @Sendable (_ index: Int, _ samples: [Float]) throws -> [Float]
   private let dataset: Dataset
   private let collator: Collator
   private let batches: [[Int]]
   private let prefetch: Int
   private let cache: AudioCache?
+  private let augment: Augment?
   private let lock = NSCondition()
   private var ready: [Int: TrainingBatch] = [:]
   private var nextToProduce = 0
   private var nextToConsume = 0
   private var cancelled = false
 
-  public init(dataset: Dataset, collator: Collator, batches: [[Int]], prefetch: Int = 2, cache: AudioCache? = nil) {
+  public init(dataset: Dataset, collator: Collator, batches: [[Int]], prefetch: Int = 2, cache: AudioCache? = nil, augment: Augment? = nil) {
     self.dataset = dataset
     self.collator = collator
     self.batches = batches
     self.prefetch = Swift.max(1, prefetch)
     self.cache = cache
+    self.augment = augment
     let thread = Thread { [weak self] in self?.produce() }
     thread.name = "asrc batch loader"
     thread.start()
@@ -78,9 +85,14 @@ public final class BatchLoader: @unchecked Sendable {
     var audio: [[Float]] = []
     var skipped: [SkippedEntry] = []
     for index in indices {
-      let item = dataset.items[index]
+      var item = dataset.items[index]
       do {
-        audio.append(try cache?.samples(for: item.utterance.audioPath) ?? AudioFile.load(item.utterance.audioPath))
+        var samples = try cache?.samples(for: item.utterance.audioPath) ?? AudioFile.load(item.utterance.audioPath)
+        if let augment {
+          samples = try augment(index, samples)
+          item.sampleCount = samples.count
+        }
+        audio.append(samples)
         items.append(item)
       } catch {
         skipped.append(SkippedEntry(path: item.utterance.audioPath, reason: "\((error as? AudioError)?.reason ?? "\(error)")"))

@@ -23,6 +23,10 @@ public struct Dataset: Sendable {
     public var mapUnknownCharacters = false
     /// Keep utterances whose transcript CTC cannot align to the audio (their loss is infinite).
     public var keepUnalignable = false
+    /// The speed perturbation training will apply (`--speed-perturb`): an utterance too short
+    /// for CTC at some of these factors trains at the others and is listed in `speedLimited`;
+    /// one too short at all of them is skipped.
+    public var speedFactors: [Double] = []
     public init() {}
 
     /// For evaluation: every utterance whose audio the model can run is scored against its
@@ -38,6 +42,8 @@ public struct Dataset: Sendable {
 
   public var items: [Item]
   public var skipped: [SkippedEntry]
+  /// Utterances kept that cannot train at some of `Options.speedFactors`, and why.
+  public var speedLimited: [SkippedEntry] = []
   public var corpus: Corpus
   /// Every character outside the vocabulary, with how many times it occurs, in the transcripts
   /// kept (mapped to the unknown token) and skipped alike.
@@ -51,6 +57,7 @@ public struct Dataset: Sendable {
   public static func prepare(_ corpus: Corpus, tokenizer: CTCTokenizer, model: Wav2Vec2Configuration, options: Options = Options()) -> Dataset {
     var items: [Item] = []
     var skipped = corpus.skipped
+    var speedLimited: [SkippedEntry] = []
     var unknownCharacters: [Character: Int] = [:]
     let characters = tokenizer.characterSet
     for utterance in corpus.utterances {
@@ -87,16 +94,32 @@ public struct Dataset: Sendable {
         continue
       }
       let frames = model.frameCount(samples: samples)
-      let needed = ids.count + zip(ids, ids.dropFirst()).filter { $0 == $1 }.count
+      let needed = framesNeeded(ids)
       if needed > frames && !options.keepUnalignable {
         skipped.append(SkippedEntry(path: path, reason: "transcript too long for the audio: CTC needs \(needed) frames, the audio yields \(frames)"))
         continue
+      }
+      // Speed perturbation shortens clips (factors above 1): each factor's clip is checked as
+      // the clip itself was, as ESPnet filters each perturbed copy of its data.
+      let speedProblems = options.speedFactors.compactMap { SpeedPerturbation.problem(factor: $0, samples: samples, labels: ids, model: model) }
+      if !speedProblems.isEmpty {
+        let entry = SkippedEntry(path: path, reason: speedProblems.joined(separator: "; "))
+        guard speedProblems.count < options.speedFactors.count else {
+          skipped.append(SkippedEntry(path: path, reason: "too short at every --speed-perturb factor: " + entry.reason))
+          continue
+        }
+        speedLimited.append(entry)
       }
       var prepared = utterance
       prepared.text = text
       items.append(Item(utterance: prepared, labels: ids, sampleCount: samples))
     }
-    return Dataset(items: items, skipped: skipped, corpus: corpus, unknownCharacters: unknownCharacters)
+    return Dataset(items: items, skipped: skipped, speedLimited: speedLimited, corpus: corpus, unknownCharacters: unknownCharacters)
+  }
+
+  /// The frames CTC needs to align `labels`: one per label, plus a blank between repeats.
+  public static func framesNeeded(_ labels: [Int]) -> Int {
+    labels.count + zip(labels, labels.dropFirst()).filter { $0 == $1 }.count
   }
 
   /// "1,000 utterances, 0.62 h; skipped 3: …"
@@ -104,6 +127,10 @@ public struct Dataset: Sendable {
     let hours = totalSeconds / 3600
     var text = "\(corpus.root) (\(corpus.layout.rawValue)): \(items.count) utterances, \(format(hours, digits: 2)) h"
     text += skipped.isEmpty ? ", nothing skipped" : ", skipped \(skipped.count):\n" + skipSummary(skipped)
+    if !speedLimited.isEmpty {
+      let count = speedLimited.count == 1 ? "1 utterance trains" : "\(speedLimited.count) utterances train"
+      text += "\n  \(count) only at the --speed-perturb factors long enough for CTC:\n" + skipSummary(speedLimited)
+    }
     if !unknownCharacters.isEmpty {
       let all = unknownCharacters.sorted { $0.key < $1.key }.map { "'\($0.key)' ×\($0.value)" }.joined(separator: ", ")
       text += "\n  characters outside the vocabulary (all \(unknownCharacters.count)): \(all)"

@@ -49,6 +49,8 @@ public final class Trainer {
   private let progress: TrainingProgress
   /// Decoded audio kept in memory when the training set is small enough (TIMIT-sized).
   private let audioCache: AudioCache?
+  /// Augments the training clips (speed, gain, noise); nil when no augmentation is asked for.
+  private let augmenter: WaveformAugmenter?
   /// When this run started (for the wall-clock column of the evaluation log).
   private let started = ContinuousClock.now
   /// Set from a signal handler; checked between steps.
@@ -85,6 +87,8 @@ public final class Trainer {
     guard stepsPerEpoch > 0 else {
       throw UnusableDataError(data: train.corpus.root, purpose: "one full batch of \(arguments.perDeviceTrainBatchSize) (--dataloader-drop-last)", skipped: train.skipped)
     }
+    augmenter = try Self.makeAugmenter(arguments: arguments, train: train, model: model.configuration)
+    if let augmenter { report("augmentation of the training clips: " + augmenter.settings.summary(noiseSource: arguments.noiseDir.map { "noise from \(augmenter.noise?.clips.count ?? 0) recordings in \($0)" } ?? "white noise")) }
     let totalSteps = arguments.maxSteps > 0 ? arguments.maxSteps : Int((Double(stepsPerEpoch) * arguments.numTrainEpochs).rounded(.up))
     guard let kind = LearningRateSchedule.Kind(rawValue: arguments.lrSchedulerType) else { throw TrainingError.unknownScheduler(arguments.lrSchedulerType) }
     let warmup = arguments.resolvedWarmupSteps(totalSteps: totalSteps)
@@ -105,8 +109,10 @@ public final class Trainer {
       stepModel = try compiledStep.model()
       note("training step: \(compiledStep.path)/libmodel.so (compiled for \(spec.summary))")
     } else {
-      // Planned for the largest batch the run will see: the longest clip, batch size rows.
-      let longest = train.items.map(\.sampleCount).max() ?? 16_000
+      // Planned for the largest batch the run will see: the longest clip (at the slowest
+      // speed factor), batch size rows.
+      let slowest = arguments.augmentation.speedFactors.min().map { Swift.min($0, 1) } ?? 1
+      let longest = train.items.map { SpeedPerturbation.length($0.sampleCount, factor: slowest) }.max() ?? 16_000
       let bindings = ["B": arguments.perDeviceTrainBatchSize, "S": longest, "L": Swift.max(1, train.items.map(\.labels.count).max() ?? 1)]
       // The interpreter runs the reference graph; the C backend the whole training pipeline,
       // as `asrc compile --training` builds it.
@@ -151,6 +157,14 @@ public final class Trainer {
     }
   }
 
+  /// The augmenter the arguments ask for, with `--noise-dir`'s recordings loaded; nil for none.
+  private static func makeAugmenter(arguments: TrainingArguments, train: Dataset, model: Wav2Vec2Configuration) throws -> WaveformAugmenter? {
+    let settings = arguments.augmentation
+    guard !settings.isEmpty else { return nil }
+    let noise = try arguments.noiseDir.map { folder throws(DataError) in try NoiseClips.load(folder: folder) }
+    return try WaveformAugmenter(settings: settings, noise: noise, seed: UInt64(truncatingIfNeeded: arguments.seed), dataset: train, model: model)
+  }
+
   /// Continues from a checkpoint folder written by an earlier run.
   public func resume(from path: String) throws {
     let loaded = try Checkpoints.load(path, optimizer: arguments.freshOptimizer)
@@ -184,7 +198,6 @@ public final class Trainer {
   public func run() throws -> Outcome {
     try FileManager.default.createDirectory(atPath: arguments.outputDir, withIntermediateDirectories: true)
     let order: SamplingOrder = arguments.noShuffle ? .sequential : (arguments.groupByLength ? .groupedByLength : .random)
-    let lengths = train.items.map(\.sampleCount)
     let accumulation = arguments.gradientAccumulationSteps
     var window = LogWindow()
     var lastGradNorm = 0.0
@@ -195,6 +208,10 @@ public final class Trainer {
     defer { tensorBoard = nil }
     if let evaluation, arguments.evalOnStart, state.globalStep == 0 { try evaluate(evaluation) }
     while state.globalStep < state.maxSteps {
+      // Clips are speed-perturbed before batching (as ESPnet perturbs its data before it makes
+      // batches), so the length-grouped sampler sees this epoch's perturbed lengths.
+      let epoch = state.epochIndex
+      let lengths = train.items.indices.map { augmenter?.length(index: $0, samples: train.items[$0].sampleCount, epoch: epoch) ?? train.items[$0].sampleCount }
       // The length-grouped sampler groups megabatches of one optimizer step's examples, as the
       // Trainer's LengthGroupedSampler(train_batch_size * gradient_accumulation_steps).
       let indices = Sampler.indices(
@@ -204,7 +221,8 @@ public final class Trainer {
         .filter { !arguments.dataloaderDropLast || $0.count == arguments.perDeviceTrainBatchSize }
       let batches = Array(epochBatches.dropFirst(state.batchInEpoch))
       let loader = BatchLoader(
-        dataset: train, collator: evaluator.collator, batches: batches, prefetch: Swift.max(1, arguments.dataloaderNumWorkers), cache: audioCache)
+        dataset: train, collator: evaluator.collator, batches: batches, prefetch: Swift.max(1, arguments.dataloaderNumWorkers), cache: audioCache,
+        augment: augmenter?.stage(epoch: epoch, dataset: train))
       while state.globalStep < state.maxSteps && state.batchInEpoch < microBatchesPerEpoch {
         let started = clock.now
         // One optimizer step: the next `accumulation` micro-batches (fewer at the epoch's end),

@@ -1,3 +1,4 @@
+import Data
 import Passes
 
 /// The Trainer's settings, named after Hugging Face TrainingArguments; defaults follow the
@@ -94,6 +95,20 @@ public struct TrainingArguments: Sendable, Codable, Equatable {
   /// The integrations report_to can name (`all` is every one of them, `none` none).
   public enum Integration: String, Sendable, Codable, CaseIterable { case tensorboard }
 
+  // Data augmentation of the training clips (never of evaluation), on the 16 kHz waveforms
+  // before normalisation; see WaveformAugmenter. Named as speech toolkits name them.
+  /// Speed perturbation factors, one drawn per utterance and epoch (Kaldi and ESPnet's
+  /// 0.9, 1.0, 1.1, resampled through soxr as `sox speed`); nil: none.
+  public var speedPerturb: [Double]?
+  /// Additive noise at an SNR drawn uniformly from [min, max] dB; nil: no noise.
+  public var noiseSnrDb: [Double]?
+  /// A folder of noise recordings, looped or cropped to each clip; nil: white Gaussian noise.
+  public var noiseDir: String?
+  /// The chance that an utterance gets noise; nil: 1 (every utterance, when noise is asked for).
+  public var noiseProb: Double?
+  /// A gain drawn uniformly from [min, max] dB, clamped to full scale; nil: no gain.
+  public var gainDb: [Double]?
+
   public enum IntervalStrategy: String, Sendable, Codable, CaseIterable { case no, steps, epoch }
   public enum SaveStrategy: String, Sendable, Codable, CaseIterable { case no, steps, epoch, best }
 
@@ -167,6 +182,7 @@ public struct TrainingArguments: Sendable, Codable, Equatable {
     if let minDurationSeconds, let maxDurationSeconds, minDurationSeconds > maxDurationSeconds {
       problems.append("--min-duration (\(minDurationSeconds)) must not exceed --max-duration (\(maxDurationSeconds))")
     }
+    problems += augmentationProblems
     if LearningRateSchedule.Kind(rawValue: lrSchedulerType) == nil {
       let kinds = LearningRateSchedule.Kind.allCases.map(\.rawValue).joined(separator: ", ")
       problems.append("--lr-scheduler-type must be one of \(kinds), not \(lrSchedulerType)")
@@ -190,6 +206,7 @@ public struct TrainingArguments: Sendable, Codable, Equatable {
     case gradientAccumulationSteps = "gradient_accumulation_steps", evalStrategy = "eval_strategy", saveStrategy = "save_strategy"
     case loggingStrategy = "logging_strategy", evalDelay = "eval_delay", loadBestModelAtEnd = "load_best_model_at_end"
     case metricForBestModel = "metric_for_best_model", greaterIsBetter = "greater_is_better"
-    case reportTo = "report_to", loggingDir = "logging_dir"
+    case reportTo = "report_to", loggingDir = "logging_dir",
+         speedPerturb = "speed_perturb", noiseSnrDb = "noise_snr_db", noiseDir = "noise_dir", noiseProb = "noise_prob", gainDb = "gain_db"
   }
 }

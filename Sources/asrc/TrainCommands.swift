@@ -66,6 +66,7 @@ struct Train: ParsableCommand {
   @Option(parsing: .unconditional, help: "Seed of every random choice: shuffling, dropout, SpecAugment, LayerDrop.") var seed = 42
   @Flag(help: "Do not train the convolutional feature encoder.") var freezeFeatureEncoder = false
   @OptionGroup var checkpointOptions: CheckpointOptions
+  @OptionGroup(title: "Data augmentation (training clips only)") var augmentationOptions: AugmentationOptions
   @Flag(help: "Mixed precision with f16 products and dynamic loss scaling (GradScaler: 65536 at the start, halved and the step skipped on overflow, doubled after 2,000 clean steps).")
   var fp16 = false
   @Flag(help: "Mixed precision with bf16 products (f32 master weights, norms, softmax and loss).") var bf16 = false
@@ -181,6 +182,7 @@ struct Train: ParsableCommand {
     arguments.reportTo = reportTo.integrations
     // As transformers 5.x's TensorBoardCallback, the environment names the folder when the option does not.
     arguments.loggingDir = loggingDir ?? ProcessInfo.processInfo.environment["TENSORBOARD_LOGGING_DIR"].map { NSString(string: $0).expandingTildeInPath }
+    augmentationOptions.apply(to: &arguments)
     return arguments
   }
 
@@ -257,6 +259,7 @@ struct Train: ParsableCommand {
     var options = Dataset.Options()
     options.minimumSeconds = arguments.minDurationSeconds
     options.maximumSeconds = arguments.maxDurationSeconds
+    options.speedFactors = arguments.speedPerturb ?? []
     let trainSet = Dataset.prepare(try loadCorpus(train), tokenizer: directory.tokenizer, model: directory.configuration, options: options)
     print("train: " + trainSet.summary)
     let evalSet = try eval.map { Dataset.prepare(try loadCorpus($0), tokenizer: directory.tokenizer, model: directory.configuration, options: .evaluation) }

@@ -242,6 +242,48 @@ import Testing
     }
   }
 
+  // MARK: train with augmentation
+
+  /// `asrc train` with augmentation: the options reach the trainer and training_args.json, and
+  /// an utterance too short for CTC at speed 1.1 is reported (trained at the other factors), or
+  /// skipped with the reason when 1.1 is the only factor.
+  @Test func trainWithAugmentationReportsWhatSpeedPerturbationLeavesOut() throws {
+    let trainer = Self.fixtures.appendingPathComponent("trainer")
+    try withScratch { folder in
+      // "abc" needs 3 frames (1040 samples or more); 1100 samples give 1000 at speed 1.1: 2 frames.
+      var wav = Data("RIFF".utf8)
+      func append<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.littleEndian) { wav.append(contentsOf: $0) } }
+      append(UInt32(36 + 2200))
+      wav.append(contentsOf: Array("WAVEfmt ".utf8))
+      for value in [UInt32(16)] { append(value) }
+      for value in [UInt16(1), UInt16(1)] { append(value) }
+      for value in [UInt32(16000), UInt32(32000)] { append(value) }
+      for value in [UInt16(2), UInt16(16)] { append(value) }
+      wav.append(contentsOf: Array("data".utf8))
+      append(UInt32(2200))
+      for index in 0..<1100 { append(Int16(8000 * sin(Double(index) / 5))) }
+      try wav.write(to: URL(fileURLWithPath: folder + "/tight.wav"))
+      let audio = trainer.appendingPathComponent("audio").path
+      let manifest = ["path,text", "\(audio)/a.wav,hi there", "\(audio)/b.wav,we can't go", "tight.wav,abc"].joined(separator: "\n") + "\n"
+      try manifest.write(toFile: folder + "/train.csv", atomically: true, encoding: .utf8)
+      let common = [
+        "train", "--backend", "interp", "--model", trainer.appendingPathComponent("initial").path, "--train", folder + "/train.csv",
+        "--per-device-train-batch-size", "3", "--max-steps", "1", "--save-steps", "0", "--logging-steps", "1",
+      ]
+      let run = try asrc(common + ["--output-dir", folder + "/out", "--speed-perturb", "0.9,1.0,1.1", "--noise-snr-db", "20", "--gain-db", "-3,3"])
+      #expect(run.status == 0, "\(run.error)")
+      #expect(run.output.contains("1 utterance trains only at the --speed-perturb factors long enough for CTC"), "\(run.output)")
+      #expect(run.output.contains("\(folder)/tight.wav: at speed 1.1 the transcript is too long for the audio: CTC needs 3 frames, the audio yields 2"), "\(run.output)")
+      #expect(run.output.contains("augmentation of the training clips: speed 0.9/1.0/1.1, gain -3.0…3.0 dB, noise at 20.0…20.0 dB SNR (white noise)"), "\(run.output)")
+      let recorded = try Self.json(folder + "/out/training_args.json")
+      #expect(recorded["speed_perturb"] as? [Double] == [0.9, 1.0, 1.1] && recorded["noise_snr_db"] as? [Double] == [20, 20] && recorded["gain_db"] as? [Double] == [-3, 3])
+      let fastOnly = try asrc(common + ["--output-dir", folder + "/fast", "--speed-perturb", "1.1"])
+      #expect(fastOnly.status == 0, "\(fastOnly.error)")
+      #expect(fastOnly.output.contains("2 utterances") && fastOnly.output.contains("skipped 1:"), "\(fastOnly.output)")
+      #expect(fastOnly.output.contains("\(folder)/tight.wav: too short at every --speed-perturb factor: at speed 1.1"), "\(fastOnly.output)")
+    }
+  }
+
   // MARK: train on bad input
 
   /// Each bad input: a non-zero exit, one error naming the option or file and the reason, and
@@ -275,6 +317,13 @@ import Testing
         (["--model", model, "--train", data, "--output-dir", output, "--report-to", "wandb"], "The value 'wandb' is invalid for '--report-to <report-to>'"),
         (["--model", model, "--train", data, "--output-dir", output, "--report-to", "tensorboard", "--logging-dir", folder + "/file/runs"],
          "--logging-dir \(folder)/file/runs: \(folder)/file is a file, not a folder"),
+        (["--model", model, "--train", data, "--output-dir", output, "--speed-perturb", "0.9,x"], "'x' is not a number (expected comma-separated numbers, e.g. 0.9,1.0,1.1)"),
+        (["--model", model, "--train", data, "--output-dir", output, "--speed-perturb", "0,1.1"], "--speed-perturb factors must be positive, not 0.0"),
+        (["--model", model, "--train", data, "--output-dir", output, "--noise-snr-db", "30,10"], "--noise-snr-db MIN,MAX must have MIN ≤ MAX, not 30.0,10.0"),
+        // A negative range as a separate word reaches the checks too.
+        (["--model", model, "--train", data, "--output-dir", output, "--gain-db", "-6,-12"], "--gain-db MIN,MAX must have MIN ≤ MAX, not -6.0,-12.0"),
+        (["--model", model, "--train", data, "--output-dir", output, "--noise-dir", folder], "--noise-dir needs --noise-snr-db"),
+        (["--model", model, "--train", data, "--output-dir", output, "--noise-snr-db", "10", "--noise-dir", folder + "/file"], "\(folder)/file: is a file, expected a folder of noise recordings"),
       ]
       // Negative values are written --option=-1: ArgumentParser reads a separate "-1" as an option.
       let earlierRun = try asrc(["train", "--model", model, "--train", data, "--output-dir", output, "--max-steps", "1"])

@@ -39,13 +39,19 @@ import Training
   func makeTrainer(output: String) throws -> Trainer { try makeTrainer(arguments: arguments(output: output)) }
 
   /// A trainer on the fixture's initial model and six utterances.
-  func makeTrainer(arguments: TrainingArguments, backend: Backend = .interp, configure: (inout Wav2Vec2Configuration) -> Void = { _ in }) throws -> Trainer {
+  /// With `evaluate`, the same six utterances are the evaluation set too.
+  func makeTrainer(
+    arguments: TrainingArguments, backend: Backend = .interp, evaluate: Bool = false, configure: (inout Wav2Vec2Configuration) -> Void = { _ in }
+  ) throws -> Trainer {
     var model = try ModelDirectory.load(Self.root.appendingPathComponent("initial").path)
     configure(&model.configuration)
     let corpus = try CorpusReader.load(Self.root.appendingPathComponent("train.csv").path)
-    let dataset = Dataset.prepare(corpus, tokenizer: model.tokenizer, model: model.configuration)
+    var options = Dataset.Options()
+    options.speedFactors = arguments.speedPerturb ?? []
+    let dataset = Dataset.prepare(corpus, tokenizer: model.tokenizer, model: model.configuration, options: options)
     #expect(dataset.items.count == 6, "\(dataset.summary)")
-    return try Trainer(model: model, train: dataset, evaluation: nil, arguments: arguments, backend: backend) { _ in }
+    let evaluation = evaluate ? Dataset.prepare(corpus, tokenizer: model.tokenizer, model: model.configuration, options: .evaluation) : nil
+    return try Trainer(model: model, train: dataset, evaluation: evaluation, arguments: arguments, backend: backend) { _ in }
   }
 
   /// On both backends: the C backend runs the same training graph, cleaned up and fused.
