@@ -1,18 +1,9 @@
+import Decoding
 import Formats
 
 /// A word of a transcript with the logits frames it spans (`end` exclusive), as
-/// Wav2Vec2CTCTokenizer's `word_offsets`.
-public struct WordOffset: Equatable, Sendable {
-  public var word: String
-  public var start: Int
-  public var end: Int
-
-  public init(word: String, start: Int, end: Int) {
-    self.word = word
-    self.start = start
-    self.end = end
-  }
-}
+/// Wav2Vec2CTCTokenizer's `word_offsets`: the same value as the beam search's words.
+public typealias WordOffset = WordFrames
 
 /// A word with start and end in seconds: the pipeline's `return_timestamps="word"` chunks,
 /// `offset * inputs_to_logits_ratio / sampling_rate`.
