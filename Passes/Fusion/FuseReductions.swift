@@ -13,7 +13,18 @@ import IR
 ///
 /// The residual sum the next layer reads leaves the region as a second result. A norm's
 /// backward (row statistics, dx, and the column sums dγ and dβ) becomes one region with three
-/// results, sharing x̂ instead of computing it twice.
+/// results, sharing x̂ instead of computing it twice. Column sums take in the elementwise work
+/// that feeds them, so a product they sum (dγ = Σ dy·x̂ over batch and time) is never stored:
+///
+///     before                                             after
+///     %dy = gelu_grad(%n, %d) : f32[B, 512, L]           %db, %dw = fused(%n, %d, %xhat) {kind = "reduction"} : (f32[512], f32[512]) {
+///     %p = mul(%dy, %xhat) : f32[B, 512, L]                ^(…):
+///     %dw = reduce_sum(%p) {axes = [0, 2]} : f32[512]        %dy = gelu_grad(%db.arg0, %db.arg1) : f32[B, 512, L]
+///     %db = reduce_sum(%dy) {axes = [0, 2]} : f32[512]       %p = mul(%dy, %db.arg2) : f32[B, 512, L]
+///                                                            %dw.inner = reduce_sum(%p) {axes = [0, 2]} : f32[512]
+///                                                            %db.inner = reduce_sum(%dy) {axes = [0, 2]} : f32[512]
+///                                                            yield %db.inner, %dw.inner
+///                                                        }
 public let fuseReductions = Pass(
   name: "fuse-reductions", summary: "fuse reductions with their elementwise prologue and epilogue over the same rows (multi-result where shared)",
   details: """
@@ -26,11 +37,19 @@ public let fuseReductions = Pass(
     attention, and of a norm's backward (mean, variance, x̂, dx, and dγ and dβ accumulated \
     across rows, sharing x̂). Column sums of a value the region already reads join too (dβ sums \
     the same dy that dx reads). Values read outside become extra results: the residual sum the \
-    next layer adds to, or the three gradients of a norm's backward. Group norm admits only \
-    full-shape ops (its rows are channel groups). Groups stay convex and take only ops placed \
-    within 48 nodes of a member (the node order is the schedule: a forward layer norm must not \
-    take in the backward's recomputation of its statistics, which reads only forward values); \
-    a lone reduction is left alone.
+    next layer adds to, or the three gradients of a norm's backward. A group norm's rows are \
+    channel groups, which no per-row shape names: it admits full-shape ops and the column sums \
+    over every axis but the channels (dγ and dβ, when the backward recomputes the group norm \
+    under gradient checkpointing). A sum over batch and time that keeps the channels (dγ and \
+    dβ as autodiff writes them) is such a space too, and takes in the full-shape elementwise \
+    ops that compute what it sums: dy·x̂ is summed as it is computed instead of being stored \
+    (500 MiB for base's first convolution at batch 8 × 10 s). Groups stay convex and take only \
+    ops placed within 48 nodes of a member (the node order is the schedule: a forward layer \
+    norm must not take in the backward's recomputation of its statistics, which reads only \
+    forward values). A group that, grown whole, would feed a region formed before it that \
+    feeds it back (the column sums would take dy·w, which the statistics read, and need x̂, \
+    which they compute) grows again one op at a time, keeping each op only while the regions \
+    stay acyclic. A lone reduction is left alone.
     """,
   examples: [
     PassExample(
@@ -97,6 +116,51 @@ public let fuseReductions = Pass(
         }
 
         """),
+    PassExample(
+      "A group norm recomputed in its backward sums dγ and dβ in its region",
+      before: """
+        graph @g {
+          input %x: f32[B, 4, S]
+          input %d: f32[B, 4, S]
+          input %xhat: f32[B, 4, S]
+          param %w: f32[4]
+          param %b: f32[4]
+          %n = group_norm(%x, %w, %b) {groups = 4, eps = 1e-05} : f32[B, 4, S]
+          %dy = gelu_grad(%n, %d) : f32[B, 4, S]
+          %wc = reshape(%w) {shape = [1, 4, 1]} : f32[1, 4, 1]
+          %dyw = mul(%dy, %wc) : f32[B, 4, S]
+          %p = mul(%dy, %xhat) : f32[B, 4, S]
+          %dg = reduce_sum(%p) {axes = [0, 2], keepdims = false} : f32[4]
+          %db = reduce_sum(%dy) {axes = [0, 2], keepdims = false} : f32[4]
+          output dyw = %dyw
+          output dg = %dg
+          output db = %db
+        }
+        """,
+      after: """
+        graph @g {
+          input %x: f32[B, 4, S]
+          input %d: f32[B, 4, S]
+          input %xhat: f32[B, 4, S]
+          param %w: f32[4]
+          param %b: f32[4]
+          %wc = reshape(%w) {shape = [1, 4, 1]} : f32[1, 4, 1]
+          %db, %dyw, %dg = fused(%x, %w, %b, %d, %wc, %xhat) {kind = "reduction"} : (f32[4], f32[B, 4, S], f32[4]) {
+            ^(%db.arg0: f32[B, 4, S], %db.arg1: f32[4], %db.arg2: f32[4], %db.arg3: f32[B, 4, S], %db.arg4: f32[1, 4, 1], %db.arg5: f32[B, 4, S]):
+              %n = group_norm(%db.arg0, %db.arg1, %db.arg2) {groups = 4, eps = 1e-05} : f32[B, 4, S]
+              %dy = gelu_grad(%n, %db.arg3) : f32[B, 4, S]
+              %dyw.inner = mul(%dy, %db.arg4) : f32[B, 4, S]
+              %p = mul(%dy, %db.arg5) : f32[B, 4, S]
+              %dg.inner = reduce_sum(%p) {axes = [0, 2], keepdims = false} : f32[4]
+              %db.inner = reduce_sum(%dy) {axes = [0, 2], keepdims = false} : f32[4]
+              yield %db.inner, %dyw.inner, %dg.inner
+          }
+          output dyw = %dyw
+          output dg = %dg
+          output db = %db
+        }
+
+        """),
   ]
 ) { graph in
   let index = FusionGraph(graph)
@@ -104,13 +168,13 @@ public let fuseReductions = Pass(
   var groups: [FusionGroup] = []
   for seed in graph.nodes.indices where !taken.contains(seed) {
     guard let space = RowSpace(of: graph.nodes[seed], in: graph) else { continue }
-    let members = index.grow([seed], taken: taken, neighbours: { member in
+    let grown = index.growRegion(seed, taken: taken, beside: groups.map(\.members), neighbours: { member in
       // Producers and consumers, and column sums of what the member reads (siblings: dβ of
       // the dy that dx reads).
       let siblings = graph.nodes[member].operands.flatMap { index.users[$0] ?? [] }.filter { space.isColumnSum(graph.nodes[$0], in: graph) }
       return index.adjacent(member) + siblings
     }) { space.admits(graph.nodes[$0], in: graph) }
-    guard members.count > 1, index.isAcyclic(contracting: groups.map(\.members) + [members]) else { continue }
+    guard let members = grown else { continue }
     taken.formUnion(members)
     groups.append(FusionGroup(members: members, kind: "reduction"))
   }

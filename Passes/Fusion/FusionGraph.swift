@@ -94,7 +94,12 @@ extension FusionGraph {
   /// joins when it lies within ``reach`` of a member and the group stays convex. Candidates are
   /// retried while the group keeps growing (a node refused because of a path through an outside
   /// node may join once that node has).
-  func grow(_ seed: Set<Int>, taken: Set<Int>, neighbours: (Int) -> [Int], accepts: (Int) -> Bool) -> Set<Int> {
+  ///
+  /// `keeps` decides whether the group with a candidate added is still one region; by default
+  /// that it is convex.
+  func grow(
+    _ seed: Set<Int>, taken: Set<Int>, neighbours: (Int) -> [Int], accepts: (Int) -> Bool, keeps: ((Set<Int>) -> Bool)? = nil
+  ) -> Set<Int> {
     var members = seed
     var changed = true
     while changed {
@@ -103,7 +108,7 @@ extension FusionGraph {
         .subtracting(members).subtracting(taken).filter(accepts).sorted()
       for candidate in frontier {
         members.insert(candidate)
-        if isConvex(members) {
+        if keeps?(members) ?? isConvex(members) {
           changed = true
         } else {
           members.remove(candidate)
@@ -111,6 +116,22 @@ extension FusionGraph {
       }
     }
     return members
+  }
+
+  /// A group grown from `seed` that can become a region beside the `chosen` ones, or nil when
+  /// it would be the seed alone. Each group may be convex on its own and still feed one chosen
+  /// earlier that feeds it back (a norm's backward: the statistics need dγ's operand, dγ needs
+  /// x̂ from the statistics); then the group grows again one candidate at a time, keeping each
+  /// only while the graph with every group contracted stays acyclic, rather than being dropped
+  /// whole.
+  func growRegion(
+    _ seed: Int, taken: Set<Int>, beside chosen: [Set<Int>], neighbours: (Int) -> [Int], accepts: (Int) -> Bool
+  ) -> Set<Int>? {
+    var members = grow([seed], taken: taken, neighbours: neighbours, accepts: accepts)
+    if !isAcyclic(contracting: chosen + [members]) {
+      members = grow([seed], taken: taken, neighbours: neighbours, accepts: accepts) { isAcyclic(contracting: chosen + [$0]) }
+    }
+    return members.count > 1 ? members : nil
   }
 
   /// Producers and consumers of a node.

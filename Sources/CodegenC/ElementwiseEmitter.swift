@@ -19,56 +19,30 @@ enum ElementwiseEmitter {
   ]
 
   /// Emits `members` (in order, all over `shape`) as one loop nest. Values of `outputs` are
-  /// stored to their buffers; the rest stay in registers.
+  /// stored to their buffers; the rest stay in registers. `reductions` are summed in the same
+  /// nest (``NestReduction``) into their `target` buffers.
   static func emitNest(
-    members: [Node], shape: [DimExpr], reads: [ValueID: NestOperand], outputs: [(ValueID, CTensor)], _ w: CWriter, _ context: EmitContext
+    members: [Node], shape: [DimExpr], reads: [ValueID: NestOperand], outputs: [(ValueID, CTensor)],
+    reductions: [(reduction: NestReduction, target: CTensor)] = [], _ w: CWriter, _ context: EmitContext
   ) throws {
-    let graph = context.graph
-    let sizes = shape.map(context.dim)
-    let fullStrides = context.strides(TensorType(.f32, shape))
     // A flat loop when every buffer is read whole or as one repeated element.
     let flat = reads.values.allSatisfy { operand in
       guard case .buffer(let tensor) = operand else { return true }
       return tensor.type.shape == shape || tensor.type.shape.allSatisfy { $0 == 1 }
     }
-    w.comment("loop nest over [\(shape.map(\.description).joined(separator: ", "))]: " + members.map { "%\(context.name($0.result)) = \($0.op)" }.joined(separator: ", "))
+    let element = NestElement(members: members, shape: shape, reads: reads, outputs: outputs, flat: flat)
+    let computed = members.map { "%\(context.name($0.result)) = \($0.op)" }.joined(separator: ", ")
+    let summed = reductions.map { "%\(context.name($0.reduction.node.result)) = \($0.reduction.node.op)" }.joined(separator: ", ")
+    let parts = [computed, summed.isEmpty ? "" : "summed: " + summed].filter { !$0.isEmpty }
+    w.comment("loop nest over [\(shape.map(\.description).joined(separator: ", "))]: " + parts.joined(separator: "; "))
     w.open("")
-    let loopSizes = flat ? [CNames.product(sizes)] : sizes
-    try emitLoops(loopSizes, parallel: true, simd: true, w, context) { indices in
-      var locals: [ValueID: String] = [:]
-      func read(_ value: ValueID) -> String {
-        if let local = locals[value] { return local }
-        let expression: String
-        switch reads[value] {
-        case .literal(let text): expression = text
-        case .buffer(let tensor):
-          let position: String
-          if flat {
-            position = tensor.type.shape == shape ? (indices.first ?? "0") : "0"
-          } else {
-            position = offset(indices, context.broadcastStrides(tensor.type, to: shape))
-          }
-          expression = "\(tensor.pointer)[\(position)]"
-        case nil: expression = "0 /* missing */"
-        }
-        let local = context.fresh("e")
-        w.line("const \(CNames.type(graph.type(of: value).dtype)) \(local) = \(expression);")
-        locals[value] = local
-        return local
+    if reductions.isEmpty {
+      let sizes = shape.map(context.dim)
+      try emitLoops(flat ? [CNames.product(sizes)] : sizes, parallel: true, simd: true, w, context) { indices in
+        _ = try element.emit(at: indices, w, context)
       }
-      for member in members {
-        let operands = member.operands.map(read)
-        let types = member.operands.map { graph.type(of: $0).dtype }
-        let resultType = graph.type(of: member.result).dtype
-        let local = context.fresh("t")
-        let expression = try scalar(member, operands, types, resultType)
-        w.line("const \(CNames.type(resultType)) \(local) = \(expression); // %\(CNames.commentSafe(context.name(member.result))) = \(member.op)")
-        locals[member.result] = local
-      }
-      let position = flat ? (indices.first ?? "0") : offset(indices, fullStrides)
-      for (value, tensor) in outputs {
-        w.line("\(tensor.pointer)[\(position)] = \(read(value));")
-      }
+    } else {
+      try NestReduction.emitLoops(element, reductions: reductions, w, context)
     }
     w.close()
   }

@@ -21,7 +21,8 @@ enum ReductionEmitter {
     }
   }
 
-  private static func floatBlocks(_ op: Op, _ x: CTensor, axes: [Int], result: CTensor, _ w: CWriter, _ context: EmitContext) {
+  /// Float sum, mean or max over `axes`, one contiguous block at a time (last first).
+  static func floatBlocks(_ op: Op, _ x: CTensor, axes: [Int], result: CTensor, _ w: CWriter, _ context: EmitContext) {
     // The blocks of consecutive axes, last first (the interpreter's order).
     var blocks: [ClosedRange<Int>] = []
     for axis in axes.sorted() {

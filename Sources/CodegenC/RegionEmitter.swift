@@ -2,13 +2,26 @@ import IR
 
 /// Lowers a list of nodes (a fused region's body, or one top-level node) into the statements
 /// of one C function: runs of elementwise ops over one shape become one loop nest whose
-/// intermediate values stay in registers; every other op is a kernel call on buffers. Values
-/// the body yields are written straight into the function's result pointers; other buffers
-/// are scratch, allocated where they are defined and freed when the function returns.
+/// intermediate values stay in registers, and the sums of that shape's values that follow
+/// (over each row's trailing axes, or column sums over the leading ones) are accumulated in the
+/// nest (``NestReduction``); every other op is a kernel call on buffers. Values the body yields are written straight into the function's result pointers;
+/// other buffers are scratch, allocated where they are defined and freed when the function
+/// returns.
 final class RegionEmitter {
   private enum Item {
-    case nest([Node], shape: [DimExpr])
+    case nest([Node], shape: [DimExpr], reductions: [NestReduction])
     case kernel(Node)
+
+    /// The nodes whose operands the item reads.
+    var readers: [Node] {
+      switch self {
+      case .nest(let members, _, let reductions): members + reductions.map(\.node)
+      case .kernel(let node): [node]
+      }
+    }
+
+    /// The values the item defines.
+    var results: [ValueID] { readers.flatMap(\.results) }
   }
 
   private let context: EmitContext
@@ -24,12 +37,17 @@ final class RegionEmitter {
 
   /// A scratch buffer of `type`, freed when the function returns.
   func scratchTensor(_ type: TensorType, note: String) -> CTensor {
+    CTensor(pointer: scratchBuffer(CNames.type(type.dtype), count: context.count(type), note: note), type: type)
+  }
+
+  /// A scratch array of `count` (a C expression) elements of the C type `elementType`, freed
+  /// when the function returns; its pointer's name.
+  func scratchBuffer(_ elementType: String, count: String, note: String) -> String {
     let name = context.fresh("t")
-    let elementType = CNames.type(type.dtype)
     scratch.append((name, elementType))
-    w.line("\(name) = (\(elementType) *)asrc_alloc(\(context.count(type)) * (int64_t)sizeof(\(elementType))); // \(CNames.commentSafe(note))")
+    w.line("\(name) = (\(elementType) *)asrc_alloc(\(count) * (int64_t)sizeof(\(elementType))); // \(CNames.commentSafe(note))")
     w.line("if (!\(name)) { status = asrc_fail(ctx, \"out of memory\"); goto done; }")
-    return CTensor(pointer: name, type: type)
+    return name
   }
 
   /// Emits `nodes`, reading `arguments` and writing the yielded values into `results`.
@@ -48,33 +66,54 @@ final class RegionEmitter {
       default: break
       }
     }
-    // 2. Items, in order: a nest grows while ops share its shape.
+    // 2. Items, in order: a nest grows while ops share its shape (and do not read what it
+    // sums), and takes the sums over its shape that follow it. Such a sum with no nest before
+    // it starts one of its own (rows shared among threads, where the reduction kernel runs on
+    // one thread).
     var items: [Item] = []
     for node in nodes where literals[node.result] == nil {
       if node.region == nil, ElementwiseEmitter.ops.contains(node.op) {
         let shape = graph.type(of: node.result).shape
-        if case .nest(let members, let current)? = items.last, current == shape {
-          items[items.count - 1] = .nest(members + [node], shape: shape)
+        if case .nest(let members, let current, let reductions)? = items.last, current == shape,
+          !node.operands.contains(where: { operand in reductions.contains { $0.node.result == operand } })
+        {
+          items[items.count - 1] = .nest(members + [node], shape: shape, reductions: reductions)
           continue
         }
-        items.append(.nest([node], shape: shape))
+        items.append(.nest([node], shape: shape, reductions: []))
+      } else if case .nest(let members, let shape, let reductions)? = items.last,
+        let reduction = NestReduction(node, nestShape: shape, in: graph), reductions.allSatisfy({ $0.split == reduction.split })
+      {
+        items[items.count - 1] = .nest(members, shape: shape, reductions: reductions + [reduction])
+      } else if let operand = node.operands.first, literals[operand] == nil,
+        let reduction = NestReduction(node, nestShape: graph.type(of: operand).shape, in: graph)
+      {
+        items.append(.nest([], shape: graph.type(of: operand).shape, reductions: [reduction]))
       } else {
         items.append(.kernel(node))
       }
     }
-    // 3. Which values need memory: read by another item, or yielded.
-    var itemOf: [ValueID: Int] = [:]
-    for (index, item) in items.enumerated() {
-      switch item {
-      case .nest(let members, _): for member in members { itemOf[member.result] = index }
-      case .kernel(let node): for result in node.results { itemOf[result] = index }
-      }
+    // Cheap values a later nest of the same shape reads are computed again there.
+    let nests = items.enumerated().compactMap { index, item -> (index: Int, members: [Node], readers: [Node], shape: [DimExpr])? in
+      guard case .nest(let members, let shape, _) = item else { return nil }
+      return (index, members, item.readers, shape)
     }
+    let clones = NestRecomputation.plan(nests: nests, readersOf: Self.readers(of: items), yields: Set(yields))
+    for (index, repeated) in clones {
+      guard case .nest(let members, let shape, let reductions) = items[index] else { continue }
+      items[index] = .nest(repeated + members, shape: shape, reductions: reductions)
+    }
+    // 3. Which values need memory: read by another item (or any kernel), or yielded. A value
+    // belongs to the item that first computes it (a nest may compute it again).
+    var itemOf: [ValueID: Int] = [:]
+    for (index, item) in items.enumerated() { for result in item.results where itemOf[result] == nil { itemOf[result] = index } }
+    let readersOf = Self.readers(of: items)
     var needsBuffer = Set(yields)
-    for (index, item) in items.enumerated() {
+    for item in items {
       switch item {
-      case .nest(let members, _):
-        for member in members { for operand in member.operands where itemOf[operand] != nil && itemOf[operand] != index { needsBuffer.insert(operand) } }
+      case .nest(let members, _, _):
+        let inside = Set(members.map(\.result))
+        for reader in item.readers { for operand in reader.operands where itemOf[operand] != nil && !inside.contains(operand) { needsBuffer.insert(operand) } }
       case .kernel(let node):
         for operand in node.operands { needsBuffer.insert(operand) }
       }
@@ -82,8 +121,31 @@ final class RegionEmitter {
     // Each yielded value is written to the first result it yields as.
     var resultFor: [ValueID: CTensor] = [:]
     for (value, result) in zip(yields, results) where resultFor[value] == nil && arguments[value] == nil { resultFor[value] = result }
+    // A kernel's result that only the nest right after it reads is written into the buffer of
+    // a value of its type that nest stores: each element is read before its own is written
+    // (the memory plan's in-place rule), so the kernel needs no scratch of its own (a group
+    // norm or a contraction feeding its epilogue).
+    var hostOf: [ValueID: ValueID] = [:]
+    var hosts: Set<ValueID> = []
+    for (index, item) in items.enumerated() {
+      guard case .kernel(let node) = item, node.op != .reshape, node.region == nil, node.results.count == 1, resultFor[node.result] == nil,
+        readersOf[node.result] == [index + 1], case .nest(let members, let shape, _) = items[index + 1],
+        graph.type(of: node.result).shape == shape
+      else { continue }
+      let type = graph.type(of: node.result)
+      if let host = members.first(where: { needsBuffer.contains($0.result) && !hosts.contains($0.result) && graph.type(of: $0.result) == type }) {
+        hostOf[node.result] = host.result
+        hosts.insert(host.result)
+      }
+    }
 
     func allocate(_ value: ValueID) -> CTensor {
+      if let existing = buffers[value] { return existing }
+      if let host = hostOf[value] {
+        let tensor = CTensor(pointer: allocate(host).pointer, type: graph.type(of: value))
+        buffers[value] = tensor
+        return tensor
+      }
       if let result = resultFor[value] {
         buffers[value] = result
         return result
@@ -104,11 +166,11 @@ final class RegionEmitter {
     // 4. Emit.
     for item in items {
       switch item {
-      case .nest(let members, let shape):
+      case .nest(let members, let shape, let reductions):
         var reads: [ValueID: NestOperand] = [:]
         let inside = Set(members.map(\.result))
-        for member in members {
-          for operand in member.operands where !inside.contains(operand) {
+        for reader in members + reductions.map(\.node) {
+          for operand in reader.operands where !inside.contains(operand) {
             if let literal = literals[operand], buffers[operand] == nil {
               reads[operand] = .literal(literal)
             } else {
@@ -118,7 +180,26 @@ final class RegionEmitter {
         }
         var outputs: [(ValueID, CTensor)] = []
         for member in members where needsBuffer.contains(member.result) { outputs.append((member.result, allocate(member.result))) }
-        try ElementwiseEmitter.emitNest(members: members, shape: shape, reads: reads, outputs: outputs, w, context)
+        var targets: [(reduction: NestReduction, target: CTensor)] = []
+        var finishing: [(reduction: NestReduction, partial: CTensor, result: CTensor)] = []
+        for reduction in reductions {
+          let result = allocate(reduction.node.result)
+          if reduction.sumsColumns {
+            let sums = scratchBuffer("double", count: reduction.chunkSumsCount(context), note: "column sums per chunk of rows of %" + context.name(reduction.node.result))
+            // f64 sums, one set of columns per chunk of rows: no IR type describes them.
+            let partial = CTensor(pointer: sums, type: TensorType(.f64, [DimExpr]()))
+            targets.append((reduction, partial))
+            finishing.append((reduction, partial, result))
+          } else if let type = reduction.partialType(in: graph) {
+            let partial = scratchTensor(type, note: "per-row sums of %" + context.name(reduction.node.result))
+            targets.append((reduction, partial))
+            finishing.append((reduction, partial, result))
+          } else {
+            targets.append((reduction, result))
+          }
+        }
+        try ElementwiseEmitter.emitNest(members: members, shape: shape, reads: reads, outputs: outputs, reductions: targets, w, context)
+        for (reduction, partial, result) in finishing { reduction.finish(partial: partial, result: result, w, context) }
       case .kernel(let node):
         let operands = node.operands.map(buffer)
         if nodes.count > 1 { w.comment(context.describe(node)) }
@@ -159,6 +240,17 @@ final class RegionEmitter {
         w.line("memmove(\(result.pointer), \(source.pointer), (size_t)\(context.count(result.type)) * sizeof(\(result.elementType)));")
       }
     }
+  }
+}
+
+extension RegionEmitter {
+  /// The items reading each value.
+  private static func readers(of items: [Item]) -> [ValueID: Set<Int>] {
+    var readers: [ValueID: Set<Int>] = [:]
+    for (index, item) in items.enumerated() {
+      for reader in item.readers { for operand in reader.operands { readers[operand, default: []].insert(index) } }
+    }
+    return readers
   }
 }
 
