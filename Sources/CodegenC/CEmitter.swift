@@ -63,6 +63,7 @@ public enum CEmitter {
     step.line("                    void *arena, const int64_t *offsets, void **outputs, char *message, size_t message_size) {")
     step.line("  asrc_ctx context = { sizes, message, message_size };")
     step.line("  asrc_ctx *ctx = &context;")
+    for line in CNames.sizeConstants(symbols) { step.line("  " + line) }
     step.line("  const int profiling = getenv(\"ASRC_C_PROFILE\") != NULL;")
     step.line("  (void)ctx; (void)inputs; (void)parameters; (void)arena; (void)offsets; (void)profiling;")
     func declare(_ value: ValueID, _ source: String, _ note: String) {
@@ -119,8 +120,12 @@ public enum CEmitter {
     let ops = Set(allNodes.map(\.op))
     if ops.contains(.dropoutMask) { code += LossEmitter.mixPrelude }
     if ops.contains(.ctcLoss) || ops.contains(.ctcLossGrad) { code += LossEmitter.ctcPrelude }
+    // A symbol's macro names a constant each function copies from ctx->sizes when it starts
+    // (`CNames.sizeConstants`): read through ctx inside a loop, a size could alias any store
+    // (the library is built with -fno-strict-aliasing), so GCC kept index arithmetic in the
+    // loop and left `omp simd` nests scalar.
     for (name, index) in symbols.sorted(by: { $0.value < $1.value }) {
-      code += "#define \(CNames.symbolMacro(name, symbols: symbols)) (ctx->sizes[\(index)]) /* \(CNames.commentSafe(name)) */\n"
+      code += "#define \(CNames.symbolMacro(name, symbols: symbols)) (\(CNames.sizeConstant(index))) /* \(CNames.commentSafe(name)) */\n"
     }
     code += "\n" + functions.joined(separator: "\n") + "\n"
     code += "int asrc_model_abi_version(void) { return ASRC_MODEL_ABI_VERSION; }\n\n"
@@ -170,6 +175,7 @@ public enum CEmitter {
     }
     w.open("static int \(name)(\(parameters.joined(separator: ", ")))")
     w.line("int status = 0;")
+    for line in CNames.sizeConstants(context.symbols, usedIn: body.text) { w.line(line) }
     for (pointer, type) in lowering.scratch { w.line("\(type) *\(pointer) = NULL;") }
     for line in body.text.split(separator: "\n", omittingEmptySubsequences: false).dropLast() { w.line(String(line)) }
     if body.text.contains("goto done") || !lowering.scratch.isEmpty {

@@ -111,6 +111,19 @@ enum CNames {
     "SYM_\(symbols[name] ?? 0)_\(identifier(name))"
   }
 
+  /// The constant a function keeps the run-time value of symbol number `index` in.
+  static func sizeConstant(_ index: Int) -> String { "asrc_size_\(index)" }
+
+  /// The declarations that copy the symbols' values from `ctx->sizes` into constants, one line
+  /// each; with `usedIn`, only those of the symbols whose macro that code uses.
+  static func sizeConstants(_ symbols: [String: Int], usedIn code: String? = nil) -> [String] {
+    symbols.sorted(by: { $0.value < $1.value }).compactMap { name, index in
+      if let code, !code.contains(symbolMacro(name, symbols: symbols)) { return nil }
+      let constant = sizeConstant(index)
+      return "const int64_t \(constant) = ctx->sizes[\(index)]; (void)\(constant);"
+    }
+  }
+
   /// The product of sizes as a C expression ("1" for none).
   static func product(_ dims: [String]) -> String {
     dims.isEmpty ? "INT64_C(1)" : dims.count == 1 ? dims[0] : "(" + dims.joined(separator: " * ") + ")"

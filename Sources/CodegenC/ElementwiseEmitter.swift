@@ -95,6 +95,14 @@ enum ElementwiseEmitter {
       // f32 uses the prelude's vectorisable asrc_erfcf.
       if isFloat { return "(\(a) * \(dtype == .f32 ? "asrc_erfcf" : "erfc")(-\(a) * \(inverseSqrt2(dtype))) / \(constant(2)))" }
     case .geluGrad:
+      // f32 takes the prelude's vectorisable asrc_erfcf and asrc_expf: glibc's erff and expf
+      // are scalar calls, and gelu_grad over the conv stack was a sixth of a small model's step.
+      // Φ(x) as erfc(-x/√2) / 2, as gelu computes it.
+      if dtype == .f32 {
+        let cdf = "(asrc_erfcf(-\(a) * \(inverseSqrt2(dtype))) / \(constant(2)))"
+        let pdf = "(asrc_expf(-\(a) * \(a) / \(constant(2))) * \(inverseSqrt2Pi(dtype)))"
+        return "(\(b) * (\(cdf) + \(a) * \(pdf)))"
+      }
       if isFloat {
         let cdf = "((\(constant(1)) + erf\(suffix)(\(a) * \(inverseSqrt2(dtype)))) / \(constant(2)))"
         let pdf = "(exp\(suffix)(-\(a) * \(a) / \(constant(2))) * \(inverseSqrt2Pi(dtype)))"

@@ -68,6 +68,7 @@ enum OptimizerEmitter {
     w.open("int asrc_train_step(\(signature))")
     w.line("asrc_ctx context = { sizes, message, message_size };")
     w.line("asrc_ctx *ctx = &context;")
+    for line in CNames.sizeConstants(symbols) { w.line(line) }
     w.line("*loss = NAN;")
     w.line("*grad_norm = NAN;")
     w.line("*updated = 0;")
