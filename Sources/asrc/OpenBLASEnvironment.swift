@@ -10,6 +10,15 @@ import Foundation
 ///   machine that names its CPU only "Intel Xeon Processor" makes Debian's OpenBLAS pick its
 ///   SSE3 "Prescott" kernels, which ran the base model's GEMMs at 15–40 GFLOP/s where the
 ///   AVX-512 ones reach 150–270 (tools/bench-gemm.c).
+///
+/// libgomp (the OpenMP runtime of the generated C and of oneDNN) reads its settings the same
+/// way, so the re-execution sets one of its too:
+/// - `GOMP_SPINCOUNT=10000` unless `GOMP_SPINCOUNT` or `OMP_WAIT_POLICY` is set: an idle
+///   OpenMP thread otherwise spins for 300,000 rounds before it sleeps, and between the
+///   library's calls (decoding, the loader's audio work) it took the core from asrc's own
+///   threads. `asrc eval` of the demo model on its 200 test files took 10.6 s with the default,
+///   6.4 s at 30,000, 5.5 s at 3,000 and 5.8 s with `OMP_WAIT_POLICY=passive`; the small
+///   model's training step stayed at 0.29–0.30 s (passive made it 0.36 s).
 enum OpenBLASEnvironment {
   static func configure() {
     let environment = ProcessInfo.processInfo.environment
@@ -20,6 +29,10 @@ enum OpenBLASEnvironment {
     }
     if environment["OPENBLAS_CORETYPE"] == nil && hasAVX512() {
       setenv("OPENBLAS_CORETYPE", "SkylakeX", 1)
+      changed = true
+    }
+    if environment["GOMP_SPINCOUNT"] == nil && environment["OMP_WAIT_POLICY"] == nil {
+      setenv("GOMP_SPINCOUNT", "10000", 1)
       changed = true
     }
     guard changed else { return }
