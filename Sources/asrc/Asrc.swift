@@ -11,7 +11,7 @@ struct Asrc: ParsableCommand {
     subcommands: [Model.self, Import.self, InitModel.self, Vocab.self, DataSummary.self, Train.self, Evaluate.self, Verify.self, Print.self, Dot.self, Logits.self, Transcribe.self, Grad.self, Bench.self, Compile.self, Ops.self, Version.self])
 
   static func main() {
-    OpenBLASEnvironment.configure()
+    ThreadingEnvironment.configure()
     main(nil)
   }
 }

@@ -1,7 +1,8 @@
 import Foundation
 
-/// OpenBLAS reads two settings from the environment when it loads, before `main`, so asrc sets
-/// them and re-executes itself once (users who set a variable themselves keep their value):
+/// OpenBLAS and libgomp read their threading settings from the environment when they load,
+/// before `main`, so asrc sets them and re-executes itself once (users who set a variable
+/// themselves keep their value):
 ///
 /// - `OPENBLAS_THREAD_TIMEOUT=4`: its idle worker threads otherwise spin for about 2^28 cycles
 ///   after each GEMM, taking the second core from asrc's own parallel kernels (softmax and GELU
@@ -19,7 +20,7 @@ import Foundation
 ///   threads. `asrc eval` of the demo model on its 200 test files took 10.6 s with the default,
 ///   6.4 s at 30,000, 5.5 s at 3,000 and 5.8 s with `OMP_WAIT_POLICY=passive`; the small
 ///   model's training step stayed at 0.29–0.30 s (passive made it 0.36 s).
-enum OpenBLASEnvironment {
+enum ThreadingEnvironment {
   static func configure() {
     let environment = ProcessInfo.processInfo.environment
     var changed = false
