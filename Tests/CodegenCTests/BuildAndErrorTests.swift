@@ -2,6 +2,7 @@ import CRuntime
 import CodegenC
 import Foundation
 import IR
+import Models
 import Runtime
 import Testing
 import TestSupport
@@ -125,6 +126,18 @@ import TestSupport
     #expect(error == .runtime("ctc_loss: label 7 in sample 0 is not below the 4 classes"))
     let badInput = try #require(throws: CodegenCError.self) { try Parity.backend.run(graph, inputs: ["lp": inputs["lp"]!], parameters: [:]) }
     #expect(badInput == .badArguments("input %lengths was not given"))
+  }
+
+  /// Each function reads the sizes from ctx->sizes once, into constants: a size read through
+  /// ctx inside a loop may alias any store (-fno-strict-aliasing), and gcc then left the conv
+  /// stack's `omp simd` nests scalar.
+  @Test func sizesAreReadOncePerFunction() throws {
+    let graph = try Wav2Vec2Graph.build(.base, options: .init(withLoss: false, usesAttentionMask: false))
+    let code = try CEmitter.emit(graph).code
+    let reads = code.split(separator: "\n").filter { $0.contains("ctx->sizes[") }
+    #expect(reads.count > 10)
+    #expect(reads.allSatisfy { $0.trimmingCharacters(in: .whitespaces).hasPrefix("const int64_t asrc_size_") })
+    #expect(code.contains("#define SYM_0_B (asrc_size_0)"))
   }
 
   /// IR names are [A-Za-z0-9_.]+: dots and leading digits are not C identifiers.
