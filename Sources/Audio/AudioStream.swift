@@ -32,8 +32,9 @@ public final class AudioStream {
     let info = try AudioFile.info(path)
     guard rate > 0 else { throw AudioError(path, "cannot resample from \(info.sampleRate) Hz to \(rate) Hz") }
     var header = SF_INFO()
-    guard let file = sf_open(path, Int32(SFM_READ), &header) else {
-      throw AudioError(path, "cannot decode: \(String(cString: sf_strerror(nil)))")
+    let opened = SoundFile.open { sf_open(path, Int32(SFM_READ), &header) }
+    guard let file = opened.handle else {
+      throw SoundFile.openError(path, isEmpty: false, failure: opened.failure)
     }
     var resampler: soxr_t?
     if info.sampleRate != rate {

@@ -14,9 +14,10 @@ final class SoundFile {
     name = path
     stream = nil
     var info = SF_INFO()
-    guard let handle = sf_open(path, Int32(SFM_READ), &info) else {
+    let opened = Self.open { sf_open(path, Int32(SFM_READ), &info) }
+    guard let handle = opened.handle else {
       let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
-      throw Self.openError(path, isEmpty: size == 0)
+      throw Self.openError(path, isEmpty: size == 0, failure: opened.failure)
     }
     self.handle = handle
     sfInfo = info
@@ -29,8 +30,9 @@ final class SoundFile {
     self.stream = stream
     var info = SF_INFO()
     var io = MemoryStream.virtualIO
-    guard let handle = sf_open_virtual(&io, Int32(SFM_READ), &info, Unmanaged.passUnretained(stream).toOpaque()) else {
-      throw Self.openError(name, isEmpty: bytes.isEmpty)
+    let opened = Self.open { sf_open_virtual(&io, Int32(SFM_READ), &info, Unmanaged.passUnretained(stream).toOpaque()) }
+    guard let handle = opened.handle else {
+      throw Self.openError(name, isEmpty: bytes.isEmpty, failure: opened.failure)
     }
     self.handle = handle
     sfInfo = info
@@ -98,11 +100,29 @@ final class SoundFile {
     guard sfInfo.frames > 0 else { throw AudioError(name, "contains no samples (zero-length audio)") }
   }
 
-  private static func openError(_ name: String, isEmpty: Bool) -> AudioError {
+  /// Why an open failed: libsndfile's error code and message.
+  struct OpenFailure {
+    let code: Int32
+    let message: String
+  }
+
+  /// libsndfile keeps the error of a failed open in one process-wide variable, which any other
+  /// thread's open overwrites (a successful one resets it to "No Error"). Opens are serialised
+  /// so that the error read after a failure is this open's own.
+  private static let openLock = NSLock()
+
+  static func open(_ opening: () -> OpaquePointer?) -> (handle: OpaquePointer?, failure: OpenFailure) {
+    openLock.lock()
+    defer { openLock.unlock() }
+    let handle = opening()
+    return (handle, OpenFailure(code: sf_error(nil), message: String(cString: sf_strerror(nil))))
+  }
+
+  static func openError(_ name: String, isEmpty: Bool, failure: OpenFailure) -> AudioError {
     if isEmpty { return AudioError(name, "cannot decode: the file is empty") }
-    if sf_error(nil) == Int32(SF_ERR_UNRECOGNISED_FORMAT) {
+    if failure.code == Int32(SF_ERR_UNRECOGNISED_FORMAT) {
       return AudioError(name, "cannot decode: not a format libsndfile reads (WAV, FLAC, OGG/Vorbis, NIST SPHERE, …)")
     }
-    return AudioError(name, "cannot decode: \(String(cString: sf_strerror(nil)))")
+    return AudioError(name, "cannot decode: \(failure.message)")
   }
 }

@@ -3,6 +3,7 @@ import Data
 import Foundation
 import Formats
 import Models
+import Synchronization
 import Testing
 
 /// Audio files a new user may hand asrc: each either decodes or fails with an error naming the
@@ -60,6 +61,30 @@ import Testing
       #expect(error.path == path, "\(error)")
       #expect(test.reason.map { error.reason.contains($0) } == true, "\(test.name): \(error)")
     }
+  }
+
+  /// libsndfile keeps a failed open's error in one process-wide variable; a good file opened on
+  /// another thread at the same moment used to turn the reason into "No Error" (seen in CI).
+  @Test func reasonsSurviveConcurrentOpens() {
+    let text = Data("this is not audio at all, just text".utf8)
+    let reasons = Mutex<[String]>([])
+    DispatchQueue.concurrentPerform(iterations: 20000) { index in
+      let reason: String?
+      if index % 2 == 0 {
+        reason = (try? AudioFile.decode(Self.wav, name: "good.wav")) == nil ? "good.wav failed" : nil
+      } else {
+        do {
+          _ = try AudioFile.decode(text, name: "text.wav")
+          reason = "text.wav was accepted"
+        } catch {
+          reason = (error as? AudioError)?.reason ?? "\(error)"
+        }
+      }
+      if let reason { reasons.withLock { $0.append(reason) } }
+    }
+    let all = reasons.withLock { $0 }
+    #expect(all.count == 10000)
+    #expect(all.allSatisfy { $0.contains("not a format libsndfile reads") }, "\(Set(all))")
   }
 
   @Test func missingFile() {
