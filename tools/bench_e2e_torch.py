@@ -106,14 +106,31 @@ def main():
     train = Dataset(read_split(os.path.join(args.corpus, "TRAIN")), processor)
     test_pairs = read_split(os.path.join(args.corpus, "TEST"))
     test = Dataset(test_pairs, processor)
-    references = [text for _, text in test_pairs]
+    pad = processor.tokenizer.pad_token_id
+
+    def label_texts(label_ids):
+        """The transcripts of padded label rows (no CTC grouping: "three" keeps its two e's)."""
+        return processor.batch_decode(np.where(label_ids == -100, pad, label_ids), group_tokens=False)
+
+    # References come from the evaluation's own label_ids, not from test_pairs: with
+    # train_sampling_strategy="group_by_length" the Trainer (transformers 5) also length-groups the
+    # evaluation batches, so predictions do not come back in dataset order. Check that the labels
+    # spell the transcripts back (no [UNK]), so that CER against them is CER against the corpus.
+    longest = max(len(item["labels"]) for item in test.items)
+    spelled = label_texts(np.array([item["labels"] + [-100] * (longest - len(item["labels"])) for item in test.items]))
+    assert spelled == [text for _, text in test_pairs], "test labels do not spell the transcripts back"
 
     lines = []
     clock = {"start": None, "eval": 0.0}
 
     def compute_metrics(prediction):
-        ids = np.argmax(prediction.predictions, axis=-1)
+        logits = prediction.predictions
+        ids = np.argmax(logits, axis=-1)
+        # The Trainer pads logits across evaluation batches with -100 in every class: no output there
+        # (argmax would read class 0, a letter).
+        ids[np.all(logits == -100, axis=-1)] = pad
         hypotheses = processor.batch_decode(ids)
+        references = label_texts(prediction.label_ids)
         return {
             "cer": error_rate(hypotheses, references, list),
             "wer": error_rate(hypotheses, references, str.split),
