@@ -158,25 +158,42 @@ enum ContractionEmitter {
       w.close()
       w.line("if (failure) { status = asrc_fail(ctx, failure == 1 ? \"out of memory\" : \"the GEMM library rejected the arguments of %s\", \"\(CNames.identifier(context.name(node.result)))\"); goto done; }")
     case .conv1dInputGrad:
+      // As the forward: items one per thread when there are many, each with its own columns
+      // and a one-thread GEMM, writing its own rows of dx. The col2im loop runs over the
+      // output positions that land inside the input, with no test per element, so that it
+      // vectorises; it was serial and scalar, and the second core waited on it.
       let (dy, weight, dx) = (operands[0].pointer, operands[1].pointer, result.pointer)
-      w.line("memset(\(dx), 0, (size_t)(batch * channels * length) * sizeof(\(type)));")
-      w.open("for (int64_t n = 0; n < batch; n++)")
-      w.open("for (int64_t group = 0; group < groups; group++)")
+      w.line("int failure = 0;")
+      if !gemm.isHalf { w.line("#pragma omp parallel for if(batch * groups >= 4 * omp_get_max_threads())") }
+      w.open("for (int64_t item = 0; item < batch * groups; item++)")
+      w.line("const int64_t n = item / groups, group = item % groups;")
+      w.line(allocateColumns)
+      w.open("if (!columns)")
+      w.line("#pragma omp atomic write")
+      w.line("failure = 1;")
+      w.line("continue;")
+      w.close()
       w.comment("columns = W_gᵀ · dy_g, then added back into dx (col2im)")
-      w.line(
-        gemm.call(
-          1, 0, "column_rows", "out_length", "filters_per_group", "\(weight) + group * filters_per_group * column_rows", "column_rows",
-          "\(dy) + (n * filters + group * filters_per_group) * out_length", "out_length", 0, "columns", "out_length"))
+      w.open(
+        "if (\(gemm.expression(1, 0, "column_rows", "out_length", "filters_per_group", "\(weight) + group * filters_per_group * column_rows", "column_rows", "\(dy) + (n * filters + group * filters_per_group) * out_length", "out_length", 0, "columns", "out_length")))")
+      w.line("#pragma omp atomic write")
+      w.line("failure = 2;")
+      w.line("continue;")
+      w.close()
       w.open("for (int64_t c = 0; c < channels_per_group; c++)")
-      w.line("\(type) *row = \(dx) + (n * channels + group * channels_per_group + c) * length;")
+      w.line("\(type) *restrict row = \(dx) + (n * channels + group * channels_per_group + c) * length;")
+      w.line("memset(row, 0, (size_t)length * sizeof(\(type)));")
       w.open("for (int64_t k = 0; k < kernel; k++)")
-      w.line("const \(type) *column = columns + (c * kernel + k) * out_length;")
+      w.line("const \(type) *restrict column = columns + (c * kernel + k) * out_length;")
       w.line("const int64_t shift = k * dilation - padding;")
-      w.line("for (int64_t t = 0; t < out_length; t++) { const int64_t p = t * stride + shift; if (p >= 0 && p < length) row[p] += column[t]; }")
+      w.comment("t * stride + shift lies in [0, length) for t in [first, end)")
+      w.line("const int64_t first = shift >= 0 ? 0 : (stride - 1 - shift) / stride;")
+      w.line("const int64_t last_inside = length - 1 - shift, end = last_inside < 0 ? 0 : (last_inside / stride + 1 < out_length ? last_inside / stride + 1 : out_length);")
+      w.line("for (int64_t t = first; t < end; t++) row[t * stride + shift] += column[t];")
       w.close()
       w.close()
       w.close()
-      w.close()
+      w.line("if (failure) { status = asrc_fail(ctx, failure == 1 ? \"out of memory\" : \"the GEMM of %s failed (out of memory, or the library rejected its arguments)\", \"\(CNames.identifier(context.name(node.result)))\"); goto done; }")
     default:
       let (dy, dw) = (operands[0].pointer, result.pointer)
       w.line("memset(\(dw), 0, (size_t)(filters * column_rows) * sizeof(\(type)));")

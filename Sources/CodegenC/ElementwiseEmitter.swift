@@ -92,17 +92,13 @@ enum ElementwiseEmitter {
     case .sigmoid: if isFloat { return "(\(constant(1)) / (\(constant(1)) + exp\(suffix)(-\(a))))" }
     case .gelu:
       // erfc(-x/√2) rather than 1 + erf(x/√2): no cancellation for x < -3 (as the interpreter).
-      // f32 uses the prelude's vectorisable asrc_erfcf.
-      if isFloat { return "(\(a) * \(dtype == .f32 ? "asrc_erfcf" : "erfc")(-\(a) * \(inverseSqrt2(dtype))) / \(constant(2)))" }
+      // f32 uses the prelude's vectorisable asrc_geluf.
+      if dtype == .f32 { return "asrc_geluf(\(a))" }
+      if isFloat { return "(\(a) * (erfc(-\(a) * \(inverseSqrt2(dtype))) / \(constant(2))))" }
     case .geluGrad:
-      // f32 takes the prelude's vectorisable asrc_erfcf and asrc_expf: glibc's erff and expf
-      // are scalar calls, and gelu_grad over the conv stack was a sixth of a small model's step.
-      // Φ(x) as erfc(-x/√2) / 2, as gelu computes it.
-      if dtype == .f32 {
-        let cdf = "(asrc_erfcf(-\(a) * \(inverseSqrt2(dtype))) / \(constant(2)))"
-        let pdf = "(asrc_expf(-\(a) * \(a) / \(constant(2))) * \(inverseSqrt2Pi(dtype)))"
-        return "(\(b) * (\(cdf) + \(a) * \(pdf)))"
-      }
+      // f32 takes the prelude's vectorisable asrc_gelu_gradf: glibc's erff and expf are scalar
+      // calls, and gelu_grad over the conv stack was a sixth of a small model's step.
+      if dtype == .f32 { return "asrc_gelu_gradf(\(a), \(b))" }
       if isFloat {
         let cdf = "((\(constant(1)) + erf\(suffix)(\(a) * \(inverseSqrt2(dtype)))) / \(constant(2)))"
         let pdf = "(exp\(suffix)(-\(a) * \(a) / \(constant(2))) * \(inverseSqrt2Pi(dtype)))"

@@ -45,8 +45,9 @@ enum ElementwiseKernels {
     case .gelu:
       let invSqrt2 = 1 / T(2).squareRoot()
       // erfc(-x/√2) is 1 + erf(x/√2) without its cancellation for x < -3 (where 1 + erf
-      // loses every digit it has: 1% at x = -4.4 in float32).
-      for i in 0..<n { y[i] = x[i] * T.erfc(-x[i] * invSqrt2) / 2 }
+      // loses every digit it has: 1% at x = -4.4 in float32). Φ(x) is formed before the product,
+      // as torch's x * 0.5 * (1 + erf) halves first: gelu of the largest float is itself, not inf.
+      for i in 0..<n { y[i] = x[i] * (T.erfc(-x[i] * invSqrt2) / 2) }
     case .sigmoid: for i in 0..<n { y[i] = 1 / (1 + T.exp(-x[i])) }
     // NaN passes through, as torch.relu (clamp_min) lets it.
     case .relu: for i in 0..<n { y[i] = x[i] > 0 || x[i].isNaN ? x[i] : 0 }
