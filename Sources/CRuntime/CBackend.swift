@@ -12,13 +12,17 @@ public final class CBackend: Sendable {
   public let compiler: CCompiler
   /// The passes run on a graph before it is emitted (none: the graph is emitted as given).
   public let passes: [String]
+  /// Whether the models' steps flush subnormal floats to zero (model.h,
+  /// `asrc_set_subnormals_flushed`): on by default, for speed; off for IEEE behaviour.
+  public let flushesSubnormals: Bool
   private let models = Mutex<[Graph: CompiledModel]>([:])
 
   /// `passes` are pass names as `asrc compile --passes` takes them; ``Pipelines/optimization``
   /// gives the compiler's cleanup and fusion.
-  public init(compiler: CCompiler = CCompiler(), passes: [String] = []) {
+  public init(compiler: CCompiler = CCompiler(), passes: [String] = [], flushesSubnormals: Bool = true) {
     self.compiler = compiler
     self.passes = passes
+    self.flushesSubnormals = flushesSubnormals
   }
 
   /// Runs `graph` and returns its outputs by name.
@@ -31,6 +35,7 @@ public final class CBackend: Sendable {
     if let model = models.withLock({ $0[graph] }) { return model }
     let optimized = passes.isEmpty ? graph : try PassManager(passes: Pipelines.passes(passes)).run(graph).graph
     let model = try CompiledModel(graph: optimized, compiler: compiler)
+    model.setSubnormalsFlushed(flushesSubnormals)
     return models.withLock { cache in
       if let existing = cache[graph] { return existing }
       cache[graph] = model
@@ -76,6 +81,10 @@ public final class CompiledModel: Sendable {
     self.library = try ModelLibrary(path: library.path)
     plan = try? MemoryPlan(graph: graph)
   }
+
+  /// Whether this library's steps flush subnormal floats to zero (the default) or keep them.
+  /// The setting belongs to the loaded library, which models of the same C share.
+  public func setSubnormalsFlushed(_ flushed: Bool) { library.setSubnormalsFlushed(flushed ? 1 : 0) }
 
   public func run(inputs: [String: Tensor], parameters: [String: Tensor]) throws -> [String: Tensor] {
     let call = try prepare(inputs: inputs, parameters: parameters)

@@ -8,7 +8,7 @@ public struct CModelInterface: Sendable, Equatable {
   }
 
   /// The ABI version in model.h (`ASRC_MODEL_ABI_VERSION`); the loader refuses any other.
-  public static let abiVersion = 1
+  public static let abiVersion = 2
 
   /// Symbols (B, S, …) in the order of the step function's `sizes` argument.
   public var symbols: [String]
@@ -59,8 +59,8 @@ public enum CEmitter {
 
     var functions: [String] = []
     let step = CWriter()
-    step.line("int asrc_model_step(const int64_t *sizes, const void *const *inputs, const void *const *parameters,")
-    step.line("                    void *arena, const int64_t *offsets, void **outputs, char *message, size_t message_size) {")
+    step.line("static int asrc_run_model_step(const int64_t *sizes, const void *const *inputs, const void *const *parameters,")
+    step.line("                               void *arena, const int64_t *offsets, void **outputs, char *message, size_t message_size) {")
     step.line("  asrc_ctx context = { sizes, message, message_size };")
     step.line("  asrc_ctx *ctx = &context;")
     for line in CNames.sizeConstants(symbols) { step.line("  " + line) }
@@ -101,6 +101,14 @@ public enum CEmitter {
       step.line("  outputs[\(index)] = (void *)\(pointers[output.value] ?? "NULL"); // output \(CNames.commentSafe(output.name))")
     }
     step.line("  return 0;")
+    step.line("}")
+    step.line("")
+    step.line("int asrc_model_step(const int64_t *sizes, const void *const *inputs, const void *const *parameters,")
+    step.line("                    void *arena, const int64_t *offsets, void **outputs, char *message, size_t message_size) {")
+    step.line("  const unsigned int saved = asrc_subnormals_begin();")
+    step.line("  const int status = asrc_run_model_step(sizes, inputs, parameters, arena, offsets, outputs, message, message_size);")
+    step.line("  asrc_subnormals_end(saved);")
+    step.line("  return status;")
     step.line("}")
 
     let interface = CModelInterface(
@@ -229,6 +237,9 @@ public enum CEmitter {
       #define ASRC_MODEL_SLOT_COUNT \(interface.slots.count)
 
       int asrc_model_abi_version(void);
+      /* Nonzero (the default): steps run with subnormal floats flushed to zero (FTZ and DAZ in
+         every thread of the step, restored after); zero keeps IEEE subnormals. */
+      void asrc_set_subnormals_flushed(int flushed);
       int asrc_model_step(const int64_t *sizes, const void *const *inputs, const void *const *parameters,
                           void *arena, const int64_t *offsets, void **outputs, char *message, size_t message_size);
       \(interface.training.map { OptimizerEmitter.header($0) } ?? "")

@@ -14,6 +14,9 @@ enum CPrelude {
     #include <string.h>
     #include <time.h>
     #include <cblas.h>
+    #if defined(__x86_64__) || defined(__i386__)
+    #include <xmmintrin.h>
+    #endif
     #include <oneapi/dnnl/dnnl.h>
 
     /* oneDNN's bf16 matmuls (HalfPrelude) gave wrong products, different from run to run, in
@@ -121,6 +124,42 @@ enum CPrelude {
       const float value = p * scale_a * scale_b;
       return x != x ? x : value;
     }
+
+    /* Subnormal floats (below 1.2e-38) cost a microcode assist, about a hundred cycles, on
+       each x86 operation that reads or writes one. A conv stack in training makes them (gelu's
+       far tail, products of small activations): on the demo's speech the small model's step
+       spent a fifth of its time there, against none on the benchmark's random audio. So a step
+       runs with FTZ and DAZ set in the calling thread and in every thread of its OpenMP pool
+       (which oneDNN shares), and restores them after, as torch.set_flush_denormal(True) and
+       OpenVINO's and ONNX Runtime's denormal options do. Values that small carry nothing a
+       model uses; asrc_set_subnormals_flushed(0) keeps IEEE behaviour for tests of the
+       formats' edges. */
+    static int asrc_subnormals_flushed = 1;
+    void asrc_set_subnormals_flushed(int flushed) { asrc_subnormals_flushed = flushed; }
+
+    #if defined(__x86_64__) || defined(__i386__)
+    enum { asrc_ftz_daz = 0x8040 };
+
+    static unsigned int asrc_subnormals_begin(void) {
+      const unsigned int saved = _mm_getcsr();
+      if (!asrc_subnormals_flushed) return saved;
+      #pragma omp parallel
+      _mm_setcsr(_mm_getcsr() | asrc_ftz_daz);
+      _mm_setcsr(saved | asrc_ftz_daz);
+      return saved;
+    }
+
+    static void asrc_subnormals_end(unsigned int saved) {
+      if (!asrc_subnormals_flushed) return;
+      #pragma omp parallel
+      _mm_setcsr(_mm_getcsr() & ~(unsigned int)asrc_ftz_daz);
+      _mm_setcsr(saved);
+    }
+    #else
+    /* Other architectures keep IEEE subnormals. */
+    static unsigned int asrc_subnormals_begin(void) { return 0; }
+    static void asrc_subnormals_end(unsigned int saved) { (void)saved; }
+    #endif
 
     /* gelu and its gradient in f32, vectorisable (glibc's erff and erfcf are scalar calls, and
        gelu with gelu_grad over the conv stack was a quarter of a small model's step). Both take

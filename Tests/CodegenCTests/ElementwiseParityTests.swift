@@ -48,7 +48,8 @@ import Testing
   /// The f32 gelu and gelu_grad of the prelude (asrc_geluf, asrc_gelu_gradf) against the f64
   /// interpreter (glibc's erfc) over [-20, 20] in steps of 1e-3: gelu within 1e-5 relative
   /// wherever it is a normal float, so the tail keeps its relative accuracy; gelu_grad within
-  /// 1e-6 absolute (it crosses zero near -0.75). Measured: 4.2e-6 and 2.2e-7.
+  /// 1e-6 absolute (it crosses zero near -0.75). Measured: 4.2e-6 and 2.2e-7. With IEEE
+  /// subnormals: the default flush to zero ends the tail near 1e-38 instead.
   @Test func geluAcrossItsRange() throws {
     let points = (-20_000...20_000).map { Float($0) / 1000 }
     func graph(_ dtype: DType) throws -> (Graph, [String: Tensor]) {
@@ -61,7 +62,7 @@ import Testing
     }
     let (single, singleInputs) = try graph(.f32)
     let (double, doubleInputs) = try graph(.f64)
-    let actual = try Parity.backend.run(single, inputs: singleInputs, parameters: [:])
+    let actual = try Parity.subnormalBackend.run(single, inputs: singleInputs, parameters: [:])
     let exact = try Interpreter().run(double, inputs: doubleInputs, parameters: [:])
     var geluError = 0.0, gradError = 0.0
     for (a, b) in zip(actual["gelu"]!.doubles, exact["gelu"]!.doubles) where Swift.abs(b) >= Double(Float.leastNormalMagnitude) {
@@ -71,6 +72,24 @@ import Testing
     print("f32 gelu over [-20, 20]: worst relative error \(geluError); gelu_grad worst absolute error \(gradError)")
     #expect(geluError <= 1e-5)
     #expect(gradError <= 1e-6)
+  }
+
+  /// A step flushes subnormal results and inputs to zero by default (model.h,
+  /// asrc_set_subnormals_flushed), keeps them when asked, and leaves the calling thread's
+  /// floating-point mode as it found it.
+  @Test func subnormalsAreFlushedInsideStepsOnly() throws {
+    var graph = ParityGraph("subnormals")
+    let (small, smaller) = (Float.leastNormalMagnitude / 1024, Float.leastNormalMagnitude / 8)
+    let x = graph.input("x", Tensor([1e-30, small, 2], shape: [3]))
+    let y = graph.input("y", Tensor([1e-10, 1, smaller], shape: [3]))
+    graph.output("product", try graph.builder.mul(x, y))
+    let built = try graph.graph()
+    let flushed = try Parity.backend.run(built, inputs: graph.inputs, parameters: [:])["product"]!.doubles
+    let kept = try Parity.subnormalBackend.run(built, inputs: graph.inputs, parameters: [:])["product"]!.doubles
+    #expect(flushed == [0, 0, 0])
+    #expect(kept == [Double(Float(1e-30) * Float(1e-10)), Double(small), Double(2 * smaller)])
+    let operands = graph.inputs["x"]!.doubles.map(Float.init)
+    #expect(operands[0] * 1e-10 > 0, "the calling thread was left flushing subnormals")
   }
 
   @Test(arguments: [DType.i64, .i32])

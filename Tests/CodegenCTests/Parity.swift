@@ -9,6 +9,9 @@ import Testing
 enum Parity {
   /// One backend for the whole test run: each graph is compiled once (and cached on disk).
   static let backend = CBackend()
+  /// A backend whose steps keep IEEE subnormals (the default flushes them to zero), for the
+  /// tests of values at the formats' edges.
+  static let subnormalBackend = CBackend(flushesSubnormals: false)
 
   /// The fusion passes in the order the compile pipeline runs them.
   static let fusion = [fuseReductions, fuseEpilogues, fuseElementwise]
