@@ -180,6 +180,8 @@ enum ContractionEmitter {
       w.line("failure = 2;")
       w.line("continue;")
       w.close()
+      // Threaded over channels when the items run in turn (few items); one thread otherwise.
+      w.line("#pragma omp parallel for if(column_rows * out_length >= ASRC_PARALLEL_MIN)")
       w.open("for (int64_t c = 0; c < channels_per_group; c++)")
       w.line("\(type) *restrict row = \(dx) + (n * channels + group * channels_per_group + c) * length;")
       w.line("memset(row, 0, (size_t)length * sizeof(\(type)));")
