@@ -122,32 +122,12 @@ enum ContractionEmitter {
       """
     switch node.op {
     case .conv1d:
-      // Many (sample, group) items (the grouped positional convolution) run one per thread,
-      // each with its own columns (asrc_scratch is per thread) and a one-thread GEMM; few run
-      // in turn with threaded im2col and GEMM. Errors are collected, since no jump may leave
-      // an OpenMP loop.
       let (weight, y) = (operands[1].pointer, result.pointer)
-      w.line("int failure = 0;")
-      // Half GEMMs never run inside a parallel region: oneDNN plans a matmul's split over the
-      // threads it sees when the primitive is made and gets one thread there (it does not nest),
-      // and its native bf16 kernels then left part of the product unwritten.
-      if !gemm.isHalf { w.line("#pragma omp parallel for if(batch * groups >= 4 * omp_get_max_threads())") }
-      w.open("for (int64_t item = 0; item < batch * groups; item++)")
-      w.line("const int64_t n = item / groups, group = item % groups;")
-      w.line(allocateColumns)
-      w.open("if (!columns)")
-      w.line("#pragma omp atomic write")
-      w.line("failure = 1;")
-      w.line("continue;")
-      w.close()
+      openItemLoop(allocateColumns: allocateColumns, gemm: gemm, w)
       for line in im2col.split(separator: "\n") { w.line(String(line)) }
       w.line("\(type) *out = \(y) + (n * filters + group * filters_per_group) * out_length;")
-      w.open(
-        "if (\(gemm.expression(0, 0, "filters_per_group", "out_length", "column_rows", "\(weight) + group * filters_per_group * column_rows", "column_rows", "columns", "out_length", 0, "out", "out_length")))")
-      w.line("#pragma omp atomic write")
-      w.line("failure = 2;")
-      w.line("continue;")
-      w.close()
+      checkedItemGemm(
+        gemm.expression(0, 0, "filters_per_group", "out_length", "column_rows", "\(weight) + group * filters_per_group * column_rows", "column_rows", "columns", "out_length", 0, "out", "out_length"), w)
       if operands.count > 2 {
         let biasType = operands[2].elementType
         let bias = gemm.isHalf ? "\(CNames.widen(operands[2].type.dtype))(bias[f])" : "bias[f]"
@@ -155,31 +135,18 @@ enum ContractionEmitter {
         w.line("#pragma omp parallel for if(filters_per_group * out_length >= ASRC_PARALLEL_MIN)")
         w.line("for (int64_t f = 0; f < filters_per_group; f++) for (int64_t t = 0; t < out_length; t++) out[f * out_length + t] += \(bias);")
       }
-      w.close()
-      w.line("if (failure) { status = asrc_fail(ctx, failure == 1 ? \"out of memory\" : \"the GEMM library rejected the arguments of %s\", \"\(CNames.identifier(context.name(node.result)))\"); goto done; }")
+      closeItemLoop(node, w, context)
     case .conv1dInputGrad:
-      // As the forward: items one per thread when there are many, each with its own columns
-      // and a one-thread GEMM, writing its own rows of dx. The col2im loop runs over the
-      // output positions that land inside the input, with no test per element, so that it
-      // vectorises; it was serial and scalar, and the second core waited on it.
+      // Each item writes its own rows of dx. The col2im loop runs over the output positions
+      // that land inside the input, with no test per element, so that it vectorises; it was
+      // serial and scalar, and the second core waited on it.
       let (dy, weight, dx) = (operands[0].pointer, operands[1].pointer, result.pointer)
-      w.line("int failure = 0;")
-      if !gemm.isHalf { w.line("#pragma omp parallel for if(batch * groups >= 4 * omp_get_max_threads())") }
-      w.open("for (int64_t item = 0; item < batch * groups; item++)")
-      w.line("const int64_t n = item / groups, group = item % groups;")
-      w.line(allocateColumns)
-      w.open("if (!columns)")
-      w.line("#pragma omp atomic write")
-      w.line("failure = 1;")
-      w.line("continue;")
-      w.close()
+      openItemLoop(allocateColumns: allocateColumns, gemm: gemm, w)
       w.comment("columns = W_gᵀ · dy_g, then added back into dx (col2im)")
-      w.open(
-        "if (\(gemm.expression(1, 0, "column_rows", "out_length", "filters_per_group", "\(weight) + group * filters_per_group * column_rows", "column_rows", "\(dy) + (n * filters + group * filters_per_group) * out_length", "out_length", 0, "columns", "out_length")))")
-      w.line("#pragma omp atomic write")
-      w.line("failure = 2;")
-      w.line("continue;")
-      w.close()
+      checkedItemGemm(
+        gemm.expression(
+          1, 0, "column_rows", "out_length", "filters_per_group", "\(weight) + group * filters_per_group * column_rows", "column_rows",
+          "\(dy) + (n * filters + group * filters_per_group) * out_length", "out_length", 0, "columns", "out_length"), w)
       // Threaded over channels when the items run in turn (few items); one thread otherwise.
       w.line("#pragma omp parallel for if(column_rows * out_length >= ASRC_PARALLEL_MIN)")
       w.open("for (int64_t c = 0; c < channels_per_group; c++)")
@@ -194,8 +161,7 @@ enum ContractionEmitter {
       w.line("for (int64_t t = first; t < end; t++) row[t * stride + shift] += column[t];")
       w.close()
       w.close()
-      w.close()
-      w.line("if (failure) { status = asrc_fail(ctx, failure == 1 ? \"out of memory\" : \"the GEMM of %s failed (out of memory, or the library rejected its arguments)\", \"\(CNames.identifier(context.name(node.result)))\"); goto done; }")
+      closeItemLoop(node, w, context)
     default:
       let (dy, dw) = (operands[0].pointer, result.pointer)
       w.line("memset(\(dw), 0, (size_t)(filters * column_rows) * sizeof(\(type)));")
@@ -211,5 +177,42 @@ enum ContractionEmitter {
       w.close()
     }
     w.close()
+  }
+
+  /// Opens the loop over (sample, group) items that the forward and the input gradient share.
+  /// Many items (the grouped positional convolution; a batch of 8 on 2 cores) run one per
+  /// thread, each with its own columns (asrc_scratch is per thread) and a one-thread GEMM;
+  /// few run in turn with threaded loops and GEMM. Errors are collected in `failure`, since no
+  /// jump may leave an OpenMP loop. Half GEMMs never run inside a parallel region: oneDNN plans
+  /// a matmul's split over the threads it sees when the primitive is made and gets one thread
+  /// there (it does not nest), and its native bf16 kernels then left part of the product unwritten.
+  private static func openItemLoop(allocateColumns: String, gemm: GemmCall, _ w: CWriter) {
+    w.line("int failure = 0;")
+    if !gemm.isHalf { w.line("#pragma omp parallel for if(batch * groups >= 4 * omp_get_max_threads())") }
+    w.open("for (int64_t item = 0; item < batch * groups; item++)")
+    w.line("const int64_t n = item / groups, group = item % groups;")
+    w.line(allocateColumns)
+    w.open("if (!columns)")
+    w.line("#pragma omp atomic write")
+    w.line("failure = 1;")
+    w.line("continue;")
+    w.close()
+  }
+
+  /// An item's GEMM: a nonzero result records the failure and skips the rest of the item.
+  private static func checkedItemGemm(_ expression: String, _ w: CWriter) {
+    w.open("if (\(expression))")
+    w.line("#pragma omp atomic write")
+    w.line("failure = 2;")
+    w.line("continue;")
+    w.close()
+  }
+
+  /// Closes the item loop and turns a recorded failure into the step's error.
+  private static func closeItemLoop(_ node: Node, _ w: CWriter, _ context: EmitContext) {
+    w.close()
+    let name = CNames.identifier(context.name(node.result))
+    w.line(
+      "if (failure) { status = asrc_fail(ctx, failure == 1 ? \"out of memory\" : \"the GEMM of %s failed (out of memory, or the library rejected its arguments)\", \"\(name)\"); goto done; }")
   }
 }
