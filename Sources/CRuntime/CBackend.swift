@@ -12,8 +12,8 @@ public final class CBackend: Sendable {
   public let compiler: CCompiler
   /// The passes run on a graph before it is emitted (none: the graph is emitted as given).
   public let passes: [String]
-  /// Whether the models' steps flush subnormal floats to zero (model.h,
-  /// `asrc_set_subnormals_flushed`): on by default, for speed; off for IEEE behaviour.
+  /// Whether the models' steps flush subnormal floats to zero (on by default, for speed) or
+  /// keep IEEE subnormals; the two modes build different libraries.
   public let flushesSubnormals: Bool
   private let models = Mutex<[Graph: CompiledModel]>([:])
 
@@ -34,8 +34,7 @@ public final class CBackend: Sendable {
   public func model(for graph: Graph) throws -> CompiledModel {
     if let model = models.withLock({ $0[graph] }) { return model }
     let optimized = passes.isEmpty ? graph : try PassManager(passes: Pipelines.passes(passes)).run(graph).graph
-    let model = try CompiledModel(graph: optimized, compiler: compiler)
-    model.setSubnormalsFlushed(flushesSubnormals)
+    let model = try CompiledModel(graph: optimized, compiler: compiler, flushesSubnormals: flushesSubnormals)
     return models.withLock { cache in
       if let existing = cache[graph] { return existing }
       cache[graph] = model
@@ -54,8 +53,8 @@ public final class CompiledModel: Sendable {
   /// Arenas of finished runs, reused: a fresh one is page-faulted in on every run.
   private let arenas = Mutex<[Arena]>([])
 
-  public init(graph: Graph, compiler: CCompiler) throws {
-    let source = try CEmitter.emit(graph)
+  public init(graph: Graph, compiler: CCompiler, flushesSubnormals: Bool = true) throws {
+    let source = try CEmitter.emit(graph, flushesSubnormals: flushesSubnormals)
     interface = source.interface
     build = try compiler.build(source)
     library = try ModelLibrary(path: build.library.path)
@@ -81,10 +80,6 @@ public final class CompiledModel: Sendable {
     self.library = try ModelLibrary(path: library.path)
     plan = try? MemoryPlan(graph: graph)
   }
-
-  /// Whether this library's steps flush subnormal floats to zero (the default) or keep them.
-  /// The setting belongs to the loaded library, which models of the same C share.
-  public func setSubnormalsFlushed(_ flushed: Bool) { library.setSubnormalsFlushed(flushed ? 1 : 0) }
 
   public func run(inputs: [String: Tensor], parameters: [String: Tensor]) throws -> [String: Tensor] {
     let call = try prepare(inputs: inputs, parameters: parameters)

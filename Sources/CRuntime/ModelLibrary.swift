@@ -13,7 +13,6 @@ public final class ModelLibrary: @unchecked Sendable {
     UnsafePointer<Int64>?, UnsafeMutablePointer<UnsafeMutableRawPointer?>?, UnsafeMutablePointer<CChar>?, Int
   ) -> Int32
   typealias Version = @convention(c) () -> Int32
-  typealias SubnormalsFlushed = @convention(c) (Int32) -> Void
   /// `asrc_train_step` (model.h): the step's arguments, then the per-parameter buffers, the
   /// micro-batch position, AdamW's settings and where the results go.
   typealias TrainStep = @convention(c) (
@@ -26,8 +25,6 @@ public final class ModelLibrary: @unchecked Sendable {
 
   private let handle: UnsafeMutableRawPointer
   let step: Step
-  /// `asrc_set_subnormals_flushed` (model.h): whether steps flush subnormal floats to zero.
-  let setSubnormalsFlushed: SubnormalsFlushed
   /// Present in libraries built from training graphs (a `loss` and `grad.X` outputs).
   let trainStep: TrainStep?
   public let path: String
@@ -46,12 +43,7 @@ public final class ModelLibrary: @unchecked Sendable {
       throw CodegenCError.loadFailed("\(path) has ABI version \(version), this asrc expects \(CModelInterface.abiVersion) (rebuild it)")
     }
     self.handle = handle
-    guard let subnormalsSymbol = dlsym(handle, "asrc_set_subnormals_flushed") else {
-      dlclose(handle)
-      throw CodegenCError.loadFailed("\(path) has no asrc_set_subnormals_flushed (rebuild it)")
-    }
     self.step = unsafeBitCast(stepSymbol, to: Step.self)
-    setSubnormalsFlushed = unsafeBitCast(subnormalsSymbol, to: SubnormalsFlushed.self)
     trainStep = dlsym(handle, "asrc_train_step").map { unsafeBitCast($0, to: TrainStep.self) }
     self.path = path
   }

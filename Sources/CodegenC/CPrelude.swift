@@ -132,17 +132,17 @@ enum CPrelude {
        runs with FTZ and DAZ set in the calling thread and in every thread of its OpenMP pool
        (which oneDNN shares), and restores them after, as torch.set_flush_denormal(True) and
        OpenVINO's and ONNX Runtime's denormal options do. Values that small carry nothing a
-       model uses; asrc_set_subnormals_flushed(0) keeps IEEE behaviour for tests of the
-       formats' edges. */
-    static int asrc_subnormals_flushed = 1;
-    void asrc_set_subnormals_flushed(int flushed) { asrc_subnormals_flushed = flushed; }
+       model uses. ASRC_FLUSH_SUBNORMALS, defined by the emitter before this prelude, is 0 in
+       libraries built to keep IEEE behaviour (tests of the formats' edges); being part of the
+       C text, the choice is part of the library's cache key and no library is shared between
+       the two modes. */
 
     #if defined(__x86_64__) || defined(__i386__)
     enum { asrc_ftz_daz = 0x8040 };
 
     static unsigned int asrc_subnormals_begin(void) {
       const unsigned int saved = _mm_getcsr();
-      if (!asrc_subnormals_flushed) return saved;
+      if (!ASRC_FLUSH_SUBNORMALS) return saved;
       #pragma omp parallel
       _mm_setcsr(_mm_getcsr() | asrc_ftz_daz);
       _mm_setcsr(saved | asrc_ftz_daz);
@@ -150,7 +150,7 @@ enum CPrelude {
     }
 
     static void asrc_subnormals_end(unsigned int saved) {
-      if (!asrc_subnormals_flushed) return;
+      if (!ASRC_FLUSH_SUBNORMALS) return;
       #pragma omp parallel
       _mm_setcsr(_mm_getcsr() & ~(unsigned int)asrc_ftz_daz);
       _mm_setcsr(saved);

@@ -74,9 +74,9 @@ import Testing
     #expect(gradError <= 1e-6)
   }
 
-  /// A step flushes subnormal results and inputs to zero by default (model.h,
-  /// asrc_set_subnormals_flushed), keeps them when asked, and leaves the calling thread's
-  /// floating-point mode as it found it.
+  /// A step flushes subnormal results and inputs to zero by default, keeps them in a library
+  /// built with `flushesSubnormals: false` (the same graph, so the two libraries differ only
+  /// in that), and leaves the calling thread's floating-point mode as it found it.
   @Test func subnormalsAreFlushedInsideStepsOnly() throws {
     var graph = ParityGraph("subnormals")
     let (small, smaller) = (Float.leastNormalMagnitude / 1024, Float.leastNormalMagnitude / 8)
