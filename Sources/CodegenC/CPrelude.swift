@@ -19,20 +19,6 @@ enum CPrelude {
     #endif
     #include <oneapi/dnnl/dnnl.h>
 
-    /* oneDNN's bf16 matmuls (HalfPrelude) gave wrong products, different from run to run, in
-       two ways. Two were ours: the grouped positional convolution called them from inside an
-       OpenMP loop (oneDNN plans a primitive's thread split when it is made and gets one thread
-       inside a parallel region), and the library's shared scratchpad let two threads' calls
-       overwrite each other (HalfPrelude now passes a scratchpad per thread). The third remains:
-       Debian's oneDNN 2.6 AMX kernels still gave a wrong loss about one run in three when the
-       compiler was building other libraries at the same time (MixedPrecisionBackendTests with
-       an empty C cache), and never with AVX512-BF16's vdpbf16ps kernels in the same runs. So
-       every model library caps oneDNN at AVX512_CORE_BF16 when it loads, before any oneDNN call,
-       unless the user chose an ISA with ONEDNN_MAX_CPU_ISA. f32 GEMMs use neither. */
-    __attribute__((constructor)) static void asrc_dnnl_cap_isa(void) {
-      if (!getenv("ONEDNN_MAX_CPU_ISA") && !getenv("DNNL_MAX_CPU_ISA")) (void)dnnl_set_max_cpu_isa(dnnl_cpu_isa_avx512_core_bf16);
-    }
-
     /* Loops over fewer elements than this run on one thread: below it, starting the OpenMP
        team costs more than the loop. */
     #ifndef ASRC_PARALLEL_MIN

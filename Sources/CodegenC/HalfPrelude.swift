@@ -249,22 +249,112 @@ enum HalfPrelude {
       return status;
     }
 
-    /* The half GEMM the emitter calls: oneDNN first, else widened to f32. beta is 0 or 1.
-       Returns nonzero when memory is short. */
-    static int asrc_gemm_half(int f16, int ta, int tb, int64_t batch, int64_t m, int64_t n, int64_t k, const uint16_t *a, int64_t lda,
-                              int64_t stride_a, const uint16_t *b, int64_t ldb, int64_t stride_b, float beta, float *c, int64_t ldc,
-                              int64_t stride_c) {
-      if (m <= 0 || n <= 0 || batch <= 0) return 0;
+    /* Copies op(X) of a half matrix (rows x cols, leading dimension ld) into a row-major
+       rows x padded_cols buffer whose extra columns are zero. */
+    static void asrc_half_pad_columns(int trans, int64_t rows, int64_t cols, int64_t padded_cols, const uint16_t *x, int64_t ld, uint16_t *out) {
+      for (int64_t r = 0; r < rows; r++) {
+        uint16_t *row = out + r * padded_cols;
+        if (trans) for (int64_t c = 0; c < cols; c++) row[c] = x[c * ld + r];
+        else memcpy(row, x + r * ld, (size_t)cols * sizeof(uint16_t));
+        for (int64_t c = cols; c < padded_cols; c++) row[c] = 0;
+      }
+    }
+
+    /* One part of a half GEMM on the calling thread alone: oneDNN's matmul planned and run with
+       a team of one, else widened to f32. Debian's oneDNN 2.6 AMX kernels fail two ways that
+       tools/probe-onednn-bf16.c shows: with two threads, some small products (M up to 32, N
+       from 49 to 62) come out wrong; and with an odd K a tile multiply raises SIGILL. So every
+       primitive runs on one thread (asrc_gemm_half splits the work itself), and an odd K gets
+       one zero column in A and zero row in B (exact: the extra products are zero). */
+    static int asrc_gemm_half_part(int f16, int ta, int tb, int64_t batch, int64_t m, int64_t n, int64_t k, const uint16_t *a, int64_t lda,
+                                   int64_t stride_a, const uint16_t *b, int64_t ldb, int64_t stride_b, float beta, float *c, int64_t ldc,
+                                   int64_t stride_c) {
       if (batch == 1) { /* one matrix: its strides only need to be valid for oneDNN */
         stride_a = ta ? k * lda : m * lda;
         stride_b = tb ? n * ldb : k * ldb;
         stride_c = m * ldc;
       }
-      if (k > 0 && asrc_half_dnnl_gemm(f16, ta, tb, batch, m, n, k, a, lda, stride_a, b, ldb, stride_b, beta != 0, c, ldc, stride_c) == 0) return 0;
+      const int threads = omp_get_max_threads();
+      omp_set_num_threads(1);
+      int status = -1;
+      if (!f16 && k % 2 == 0) {
+        status = asrc_half_dnnl_gemm(f16, ta, tb, batch, m, n, k, a, lda, stride_a, b, ldb, stride_b, beta != 0, c, ldc, stride_c);
+      } else if (!f16) {
+        const int64_t padded = k + 1;
+        uint16_t *pa = (uint16_t *)asrc_alloc(batch * m * padded * (int64_t)sizeof(uint16_t));
+        uint16_t *pb = (uint16_t *)asrc_alloc(batch * padded * n * (int64_t)sizeof(uint16_t));
+        if (pa && pb) {
+          for (int64_t item = 0; item < batch; item++) {
+            asrc_half_pad_columns(ta, m, k, padded, a + item * stride_a, lda, pa + item * m * padded);
+            /* op(B) padded by a zero row is op(B)ᵀ padded by a zero column, stored transposed. */
+            asrc_half_pad_columns(!tb, n, k, padded, b + item * stride_b, ldb, pb + item * n * padded);
+          }
+          status = asrc_half_dnnl_gemm(0, 0, 1, batch, m, n, padded, pa, padded, m * padded, pb, padded, n * padded, beta != 0, c, ldc, stride_c);
+        }
+        free(pa);
+        free(pb);
+      }
+      omp_set_num_threads(threads);
+      if (status == 0 || k <= 0) return 0;
       for (int64_t item = 0; item < batch; item++) {
         if (asrc_gemm_half_widened(f16, ta, tb, m, n, k, a + item * stride_a, lda, b + item * stride_b, ldb, beta, c + item * stride_c, ldc)) return -1;
       }
       return 0;
+    }
+
+    /* Products below this many multiply-adds run on one thread. */
+    #ifndef ASRC_HALF_PARALLEL_MIN
+    #define ASRC_HALF_PARALLEL_MIN INT64_C(1048576)
+    #endif
+
+    /* The half GEMM the emitter calls. The work is split over the OpenMP threads here, each part
+       one single-threaded primitive (see asrc_gemm_half_part): batch items when there are as
+       many as threads, else each item's rows of C (or its columns, when it has fewer rows), in
+       blocks of 32. beta is 0 or 1. Returns nonzero when memory is short. */
+    static int asrc_gemm_half(int f16, int ta, int tb, int64_t batch, int64_t m, int64_t n, int64_t k, const uint16_t *a, int64_t lda,
+                              int64_t stride_a, const uint16_t *b, int64_t ldb, int64_t stride_b, float beta, float *c, int64_t ldc,
+                              int64_t stride_c) {
+      if (m <= 0 || n <= 0 || batch <= 0) return 0;
+      int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+      if (batch * m * n * (k > 0 ? k : 1) < ASRC_HALF_PARALLEL_MIN) threads = 1;
+      if (threads == 1) return asrc_gemm_half_part(f16, ta, tb, batch, m, n, k, a, lda, stride_a, b, ldb, stride_b, beta, c, ldc, stride_c);
+      int failure = 0;
+      if (batch >= threads) {
+        #pragma omp parallel num_threads(threads)
+        {
+          const int64_t t = omp_get_thread_num(), first = batch * t / threads, last = batch * (t + 1) / threads;
+          if (last > first &&
+              asrc_gemm_half_part(f16, ta, tb, last - first, m, n, k, a + first * stride_a, lda, stride_a, b + first * stride_b, ldb, stride_b, beta,
+                                  c + first * stride_c, ldc, stride_c)) {
+            #pragma omp atomic write
+            failure = 1;
+          }
+        }
+        return failure ? -1 : 0;
+      }
+      const int by_rows = m >= n;
+      const int64_t extent = by_rows ? m : n, blocks = (extent + 31) / 32;
+      for (int64_t item = 0; item < batch && !failure; item++) {
+        const uint16_t *item_a = a + item * stride_a, *item_b = b + item * stride_b;
+        float *item_c = c + item * stride_c;
+        #pragma omp parallel num_threads(threads)
+        {
+          const int64_t t = omp_get_thread_num();
+          const int64_t first = blocks * t / threads * 32, last = t + 1 == threads ? extent : blocks * (t + 1) / threads * 32;
+          int failed = 0;
+          if (last > first && by_rows)
+            failed = asrc_gemm_half_part(f16, ta, tb, 1, last - first, n, k, item_a + (ta ? first : first * lda), lda, 0, item_b, ldb, 0, beta,
+                                         item_c + first * ldc, ldc, 0);
+          else if (last > first)
+            failed = asrc_gemm_half_part(f16, ta, tb, 1, m, last - first, k, item_a, lda, 0, item_b + (tb ? first * ldb : first), ldb, 0, beta,
+                                         item_c + first, ldc, 0);
+          if (failed) {
+            #pragma omp atomic write
+            failure = 1;
+          }
+        }
+      }
+      return failure ? -1 : 0;
     }
 
     """
