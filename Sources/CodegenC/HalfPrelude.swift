@@ -252,20 +252,27 @@ enum HalfPrelude {
     /* Copies op(X) of a half matrix (rows x cols, leading dimension ld) into a row-major
        rows x padded_cols buffer whose extra columns are zero. */
     static void asrc_half_pad_columns(int trans, int64_t rows, int64_t cols, int64_t padded_cols, const uint16_t *x, int64_t ld, uint16_t *out) {
+      if (trans) { /* in 32 x 32 tiles, so that every cache line read is used 32 times */
+        for (int64_t r0 = 0; r0 < rows; r0 += 32)
+          for (int64_t c0 = 0; c0 < cols; c0 += 32) {
+            const int64_t r1 = r0 + 32 < rows ? r0 + 32 : rows, c1 = c0 + 32 < cols ? c0 + 32 : cols;
+            for (int64_t r = r0; r < r1; r++)
+              for (int64_t c = c0; c < c1; c++) out[r * padded_cols + c] = x[c * ld + r];
+          }
+      }
       for (int64_t r = 0; r < rows; r++) {
         uint16_t *row = out + r * padded_cols;
-        if (trans) for (int64_t c = 0; c < cols; c++) row[c] = x[c * ld + r];
-        else memcpy(row, x + r * ld, (size_t)cols * sizeof(uint16_t));
+        if (!trans) memcpy(row, x + r * ld, (size_t)cols * sizeof(uint16_t));
         for (int64_t c = cols; c < padded_cols; c++) row[c] = 0;
       }
     }
 
     /* One part of a half GEMM on the calling thread alone: oneDNN's matmul planned and run with
        a team of one, else widened to f32. Debian's oneDNN 2.6 AMX kernels fail two ways that
-       tools/probe-onednn-bf16.c shows: with two threads, some small products (M up to 32, N
-       from 49 to 62) come out wrong; and with an odd K a tile multiply raises SIGILL. So every
-       primitive runs on one thread (asrc_gemm_half splits the work itself), and an odd K gets
-       one zero column in A and zero row in B (exact: the extra products are zero). */
+       tools/probe-onednn-bf16 shows: with two threads, some small products (M up to 32, N from
+       49 to 62) come out wrong; and with an odd K a tile multiply raises SIGILL. So every
+       primitive runs on one thread (asrc_gemm_half splits the work itself), and oneDNN never
+       sees an odd K (asrc_gemm_half pads it). */
     static int asrc_gemm_half_part(int f16, int ta, int tb, int64_t batch, int64_t m, int64_t n, int64_t k, const uint16_t *a, int64_t lda,
                                    int64_t stride_a, const uint16_t *b, int64_t ldb, int64_t stride_b, float beta, float *c, int64_t ldc,
                                    int64_t stride_c) {
@@ -274,32 +281,32 @@ enum HalfPrelude {
         stride_b = tb ? n * ldb : k * ldb;
         stride_c = m * ldc;
       }
-      const int threads = omp_get_max_threads();
-      omp_set_num_threads(1);
-      int status = -1;
-      if (!f16 && k % 2 == 0) {
-        status = asrc_half_dnnl_gemm(f16, ta, tb, batch, m, n, k, a, lda, stride_a, b, ldb, stride_b, beta != 0, c, ldc, stride_c);
-      } else if (!f16) {
-        const int64_t padded = k + 1;
-        uint16_t *pa = (uint16_t *)asrc_alloc(batch * m * padded * (int64_t)sizeof(uint16_t));
-        uint16_t *pb = (uint16_t *)asrc_alloc(batch * padded * n * (int64_t)sizeof(uint16_t));
-        if (pa && pb) {
-          for (int64_t item = 0; item < batch; item++) {
-            asrc_half_pad_columns(ta, m, k, padded, a + item * stride_a, lda, pa + item * m * padded);
-            /* op(B) padded by a zero row is op(B)ᵀ padded by a zero column, stored transposed. */
-            asrc_half_pad_columns(!tb, n, k, padded, b + item * stride_b, ldb, pb + item * n * padded);
-          }
-          status = asrc_half_dnnl_gemm(0, 0, 1, batch, m, n, padded, pa, padded, m * padded, pb, padded, n * padded, beta != 0, c, ldc, stride_c);
-        }
-        free(pa);
-        free(pb);
+      if (!f16 && k > 0 && k % 2 == 0) {
+        const int threads = omp_get_max_threads();
+        omp_set_num_threads(1);
+        const int status = asrc_half_dnnl_gemm(f16, ta, tb, batch, m, n, k, a, lda, stride_a, b, ldb, stride_b, beta != 0, c, ldc, stride_c);
+        omp_set_num_threads(threads);
+        if (status == 0) return 0;
       }
-      omp_set_num_threads(threads);
-      if (status == 0 || k <= 0) return 0;
+      /* k = 0 takes this path too, which writes beta C. */
       for (int64_t item = 0; item < batch; item++) {
         if (asrc_gemm_half_widened(f16, ta, tb, m, n, k, a + item * stride_a, lda, b + item * stride_b, ldb, beta, c + item * stride_c, ldc)) return -1;
       }
       return 0;
+    }
+
+    /* Copies rows x cols of op(X) (every item's) into dense row-major rows x padded_cols
+       matrices out_stride elements apart, with zero extra columns, in blocks of 32 rows over the
+       threads. */
+    static void asrc_half_densify(int trans, int64_t batch, int64_t rows, int64_t cols, int64_t padded_cols, const uint16_t *x, int64_t ld,
+                                  int64_t stride, uint16_t *out, int64_t out_stride) {
+      const int64_t blocks = (rows + 31) / 32;
+      #pragma omp parallel for if(batch * rows * cols >= ASRC_PARALLEL_MIN)
+      for (int64_t block = 0; block < batch * blocks; block++) {
+        const int64_t item = block / blocks, first = block % blocks * 32, count = rows - first < 32 ? rows - first : 32;
+        asrc_half_pad_columns(trans, count, cols, padded_cols, x + item * stride + (trans ? first : first * ld), ld,
+                              out + item * out_stride + first * padded_cols);
+      }
     }
 
     /* Products below this many multiply-adds run on one thread. */
@@ -307,14 +314,12 @@ enum HalfPrelude {
     #define ASRC_HALF_PARALLEL_MIN INT64_C(1048576)
     #endif
 
-    /* The half GEMM the emitter calls. The work is split over the OpenMP threads here, each part
-       one single-threaded primitive (see asrc_gemm_half_part): batch items when there are as
-       many as threads, else each item's rows of C (or its columns, when it has fewer rows), in
-       blocks of 32. beta is 0 or 1. Returns nonzero when memory is short. */
-    static int asrc_gemm_half(int f16, int ta, int tb, int64_t batch, int64_t m, int64_t n, int64_t k, const uint16_t *a, int64_t lda,
-                              int64_t stride_a, const uint16_t *b, int64_t ldb, int64_t stride_b, float beta, float *c, int64_t ldc,
-                              int64_t stride_c) {
-      if (m <= 0 || n <= 0 || batch <= 0) return 0;
+    /* Runs the parts of a half GEMM whose operands oneDNN takes as they are: batch items over
+       the threads when there are as many, else each item's rows of C (its columns when it has
+       few rows) in blocks of 32, each part one single-threaded primitive. */
+    static int asrc_gemm_half_split(int f16, int ta, int tb, int64_t batch, int64_t m, int64_t n, int64_t k, const uint16_t *a, int64_t lda,
+                                    int64_t stride_a, const uint16_t *b, int64_t ldb, int64_t stride_b, float beta, float *c, int64_t ldc,
+                                    int64_t stride_c) {
       int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
       if (batch * m * n * (k > 0 ? k : 1) < ASRC_HALF_PARALLEL_MIN) threads = 1;
       if (threads == 1) return asrc_gemm_half_part(f16, ta, tb, batch, m, n, k, a, lda, stride_a, b, ldb, stride_b, beta, c, ldc, stride_c);
@@ -332,7 +337,7 @@ enum HalfPrelude {
         }
         return failure ? -1 : 0;
       }
-      const int by_rows = m >= n;
+      const int by_rows = m >= 64 || m >= n;
       const int64_t extent = by_rows ? m : n, blocks = (extent + 31) / 32;
       for (int64_t item = 0; item < batch && !failure; item++) {
         const uint16_t *item_a = a + item * stride_a, *item_b = b + item * stride_b;
@@ -355,6 +360,44 @@ enum HalfPrelude {
         }
       }
       return failure ? -1 : 0;
+    }
+
+    /* The half GEMM the emitter calls; beta is 0 or 1, and nonzero means memory is short. For
+       bf16, A is first made dense and row-major, once for all threads: on one thread oneDNN 2.6
+       takes its AMX kernel (brg:avx512_core_amx_bf16) only for such operands, and its fallback
+       (gemm:jit) ran at a third of the speed on the model's shapes. B is made dense too when it
+       is strided, but left transposed: transposing it cost more than the faster kernel saved.
+       An odd K gets a zero column in A and a zero row in B (a zero column when B is
+       transposed), which is exact. */
+    static int asrc_gemm_half(int f16, int ta, int tb, int64_t batch, int64_t m, int64_t n, int64_t k, const uint16_t *a, int64_t lda,
+                              int64_t stride_a, const uint16_t *b, int64_t ldb, int64_t stride_b, float beta, float *c, int64_t ldc,
+                              int64_t stride_c) {
+      if (m <= 0 || n <= 0 || batch <= 0) return 0;
+      if (batch == 1) {
+        stride_a = ta ? k * lda : m * lda;
+        stride_b = tb ? n * ldb : k * ldb;
+        stride_c = m * ldc;
+      }
+      const int64_t padded = k + (k & 1);
+      const int copy_a = !f16 && k > 0 && (ta || lda != k || padded != k);
+      const int copy_b = !f16 && k > 0 && (tb ? padded != k : ldb != n || padded != k);
+      uint16_t *dense_a = copy_a ? (uint16_t *)asrc_alloc(batch * m * padded * (int64_t)sizeof(uint16_t)) : NULL;
+      uint16_t *dense_b = copy_b ? (uint16_t *)asrc_alloc(batch * padded * n * (int64_t)sizeof(uint16_t)) : NULL;
+      int status = -1;
+      if ((!copy_a || dense_a) && (!copy_b || dense_b)) {
+        if (copy_a) asrc_half_densify(ta, batch, m, k, padded, a, lda, stride_a, dense_a, m * padded);
+        if (copy_b && tb) asrc_half_densify(0, batch, n, k, padded, b, ldb, stride_b, dense_b, n * padded);
+        if (copy_b && !tb) {
+          asrc_half_densify(0, batch, k, n, n, b, ldb, stride_b, dense_b, padded * n);
+          for (int64_t item = 0; padded != k && item < batch; item++) memset(dense_b + (item * padded + k) * n, 0, (size_t)n * sizeof(uint16_t));
+        }
+        status = asrc_gemm_half_split(f16, copy_a ? 0 : ta, tb, batch, m, n, copy_a || copy_b ? padded : k, copy_a ? dense_a : a,
+                                      copy_a ? padded : lda, copy_a ? m * padded : stride_a, copy_b ? dense_b : b,
+                                      copy_b ? (tb ? padded : n) : ldb, copy_b ? padded * n : stride_b, beta, c, ldc, stride_c);
+      }
+      free(dense_a);
+      free(dense_b);
+      return status;
     }
 
     """

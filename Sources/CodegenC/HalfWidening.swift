@@ -26,9 +26,12 @@ enum HalfWidening {
     if half { convert(wideResult, into: result, with: CNames.narrow(result.type.dtype), w, context) }
   }
 
-  /// `into[i] = function(from[i])` over every element.
+  /// `into[i] = function(from[i])` over every element, on every thread when there are many
+  /// (a convolution's bf16 result over the conv stack is tens of millions of elements).
   static func convert(_ from: CTensor, into: CTensor, with function: String, _ w: CWriter, _ context: EmitContext) {
     let index = context.fresh("i")
-    w.line("for (int64_t \(index) = 0; \(index) < \(context.count(from.type)); \(index)++) \(into.pointer)[\(index)] = \(function)(\(from.pointer)[\(index)]);")
+    let count = context.count(from.type)
+    w.line("#pragma omp parallel for simd if((\(count)) >= ASRC_PARALLEL_MIN)")
+    w.line("for (int64_t \(index) = 0; \(index) < \(count); \(index)++) \(into.pointer)[\(index)] = \(function)(\(from.pointer)[\(index)]);")
   }
 }
