@@ -95,6 +95,21 @@ import Testing
     #expect(worst <= 1e-5, "\(model): \(name) differs by \(worst)")
   }
 
+  /// On the base model's feature encoder (one transformer layer, to keep the test fast), the
+  /// segment strategies keep the convolutions of layers 1 to 6 (512 to 768 operations per byte
+  /// to redo) and recompute layer 0's (5 per byte).
+  @Test(arguments: ["sqrt", "layers"])
+  func costlyConvolutionsAreKept(_ strategy: String) throws {
+    var configuration = Wav2Vec2Configuration.base
+    configuration.numHiddenLayers = 1
+    let forward = try Wav2Vec2Graph.build(configuration, options: .init(usesAttentionMask: false, training: true))
+    let graph = try PassManager(passes: [autodiff()] + PassRegistry.pipeline(PassRegistry.cleanupPipeline)).run(forward).graph
+    let checkpointed = try PassManager(passes: [try PassRegistry.pass(spec: "checkpoint=\(strategy)")]).run(graph).graph
+    let recomputedConvolutions = checkpointed.allNodes.filter { $0.op == .conv1d && checkpointed.name(of: $0.result).hasPrefix("recompute.") }
+      .map { checkpointed.name(of: $0.result) }
+    #expect(recomputedConvolutions.count == 1 && recomputedConvolutions.allSatisfy { $0.contains("conv_layers.0.") }, "\(recomputedConvolutions)")
+  }
+
   @Test func badArgumentsAndGraphsAreRefused() throws {
     #expect(throws: PassError.self) { try PassRegistry.pass(spec: "checkpoint=budget:lots") }
     #expect(throws: PassError.self) { try PassRegistry.pass(spec: "checkpoint=every-other") }
