@@ -26,7 +26,7 @@ PER_STEP = re.compile(r"([0-9.]+) s per step")
 
 INFERENCE_PEERS = ["torch-eager", "torch-compile", "ort", "openvino-f32", "openvino-bf16"]
 TRAINING_PEERS = ["torch-eager", "torch-compile", "torch-bf16"]
-ASRC = [("asrc-c", "asrc C"), ("asrc-interp", "asrc interpreter"), ("asrc-c-bf16", "asrc C bf16")]
+ASRC = [("asrc-c", "asrc C"), ("asrc-interp", "asrc interpreter"), ("asrc-c-bf16", "asrc C bf16"), ("asrc-c-fp16", "asrc C fp16")]
 # Issue 14's goals for the C backend in fp32.
 GOALS = {("inference", "asrc-c", "ort"): "goal: at most 1.00",
          ("train.full", "asrc-c", "torch-eager"): "goal: at most 0.80",
