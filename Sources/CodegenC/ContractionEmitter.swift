@@ -183,9 +183,8 @@ enum ContractionEmitter {
   /// Many items (the grouped positional convolution; a batch of 8 on 2 cores) run one per
   /// thread, each with its own columns (asrc_scratch is per thread) and a one-thread GEMM;
   /// few run in turn with threaded loops and GEMM. Errors are collected in `failure`, since no
-  /// jump may leave an OpenMP loop. Half GEMMs never run inside a parallel region: oneDNN plans
-  /// a matmul's split over the threads it sees when the primitive is made and gets one thread
-  /// there (it does not nest), and its native bf16 kernels then left part of the product unwritten.
+  /// jump may leave an OpenMP loop. Half items run in turn: `asrc_gemm_half` splits each item's
+  /// product over the threads itself (one single-threaded oneDNN primitive per part).
   private static func openItemLoop(allocateColumns: String, gemm: GemmCall, _ w: CWriter) {
     w.line("int failure = 0;")
     if !gemm.isHalf { w.line("#pragma omp parallel for if(batch * groups >= 4 * omp_get_max_threads())") }

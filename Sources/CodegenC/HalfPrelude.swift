@@ -98,10 +98,10 @@ enum HalfPrelude {
       if (!wa || !wb) { free(wa); free(wb); return -1; }
       asrc_widen_matrix(f16, ta, m, k, a, lda, wa);
       asrc_widen_matrix(f16, tb, k, n, b, ldb, wb);
-      asrc_sgemm(0, 0, m, n, k, wa, k, wb, n, beta, c, ldc);
+      const int status = asrc_sgemm(0, 0, m, n, k, wa, k, wb, n, beta, c, ldc);
       free(wa);
       free(wb);
-      return 0;
+      return status ? -1 : 0;
     }
 
     /* Half GEMMs: C[batch][m x n] (f32) = op(A) op(B) + beta C with bf16 or f16 operands and f32
@@ -321,13 +321,16 @@ enum HalfPrelude {
                                     int64_t stride_a, const uint16_t *b, int64_t ldb, int64_t stride_b, float beta, float *c, int64_t ldc,
                                     int64_t stride_c) {
       int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
-      if (batch * m * n * (k > 0 ? k : 1) < ASRC_HALF_PARALLEL_MIN) threads = 1;
+      /* f16 runs widened, where the f32 GEMM threads itself: a split would widen the shared
+         operand on every thread. */
+      if (f16 || batch * m * n * (k > 0 ? k : 1) < ASRC_HALF_PARALLEL_MIN) threads = 1;
       if (threads == 1) return asrc_gemm_half_part(f16, ta, tb, batch, m, n, k, a, lda, stride_a, b, ldb, stride_b, beta, c, ldc, stride_c);
       int failure = 0;
       if (batch >= threads) {
         #pragma omp parallel num_threads(threads)
         {
-          const int64_t t = omp_get_thread_num(), first = batch * t / threads, last = batch * (t + 1) / threads;
+          /* The team may be smaller than asked for (OMP_DYNAMIC, OMP_THREAD_LIMIT): split by it. */
+          const int64_t team = omp_get_num_threads(), t = omp_get_thread_num(), first = batch * t / team, last = batch * (t + 1) / team;
           if (last > first &&
               asrc_gemm_half_part(f16, ta, tb, last - first, m, n, k, a + first * stride_a, lda, stride_a, b + first * stride_b, ldb, stride_b, beta,
                                   c + first * stride_c, ldc, stride_c)) {
@@ -344,8 +347,8 @@ enum HalfPrelude {
         float *item_c = c + item * stride_c;
         #pragma omp parallel num_threads(threads)
         {
-          const int64_t t = omp_get_thread_num();
-          const int64_t first = blocks * t / threads * 32, last = t + 1 == threads ? extent : blocks * (t + 1) / threads * 32;
+          const int64_t team = omp_get_num_threads(), t = omp_get_thread_num();
+          const int64_t first = blocks * t / team * 32, last = t + 1 == team ? extent : blocks * (t + 1) / team * 32;
           int failed = 0;
           if (last > first && by_rows)
             failed = asrc_gemm_half_part(f16, ta, tb, 1, last - first, n, k, item_a + (ta ? first : first * lda), lda, 0, item_b, ldb, 0, beta,
