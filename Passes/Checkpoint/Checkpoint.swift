@@ -94,7 +94,9 @@ public func checkpoint(_ strategy: CheckpointStrategy = .sqrt, bindings: [String
       `recompute.<name>`. Strategies: `checkpoint=sqrt` (the default) keeps the outputs of \
       segments of ⌈√n⌉ layers of the conv stack and of the encoder and recomputes inside them; \
       `checkpoint=layers` makes every layer a segment, as transformers' \
-      `gradient_checkpointing_enable()`; `checkpoint=budget:BYTES` recomputes memory-bound values \
+      `gradient_checkpointing_enable()`; both keep, inside a segment, the result of a \
+      convolution that costs at least 256 operations per byte to redo (the feature encoder's \
+      layers 1 to 6 in base); `checkpoint=budget:BYTES` recomputes memory-bound values \
       (elementwise, norms, softmax, dropout masks, shapes) whose recomputation needs only values \
       kept anyway, most bytes per operation first, until the memory plan's peak at the compile's \
       `--plan-for` sizes fits the budget (a greedy ranking with bisection on its length, in the \
