@@ -110,6 +110,34 @@ import Testing
     #expect(recomputedConvolutions.count == 1 && recomputedConvolutions.allSatisfy { $0.contains("conv_layers.0.") }, "\(recomputedConvolutions)")
   }
 
+  /// A kept convolution leaves the gradients as they were: a small random model with 176 conv
+  /// channels, where layers 1 to 4 (kernel 3: 264 operations per byte) are kept and layers 0, 5
+  /// and 6 (5 and 176 per byte) recomputed, checked on the interpreter against the
+  /// un-checkpointed graph.
+  @Test func keptConvolutionsLeaveTheGradients() throws {
+    var configuration = Wav2Vec2Configuration()
+    configuration.hiddenSize = 32
+    configuration.numHiddenLayers = 1
+    configuration.numAttentionHeads = 2
+    configuration.intermediateSize = 64
+    configuration.convDim = Array(repeating: 176, count: 7)
+    configuration.numConvPosEmbeddings = 16
+    configuration.numConvPosEmbeddingGroups = 4
+    let forward = try Wav2Vec2Graph.build(configuration, options: .init(usesAttentionMask: false, training: true))
+    let graph = try PassManager(passes: [autodiff()] + PassRegistry.pipeline(PassRegistry.cleanupPipeline)).run(forward).graph
+    let checkpointed = try PassManager(passes: [PassRegistry.pass(spec: "checkpoint=layers")]).run(graph).graph
+    let recomputedConvolutions = checkpointed.allNodes.filter { $0.op == .conv1d && checkpointed.name(of: $0.result).hasPrefix("recompute.") }
+    let names = recomputedConvolutions.map { checkpointed.name(of: $0.result) }
+    #expect(names.count == 3 && ["conv_layers.0.", "conv_layers.5.", "conv_layers.6."].allSatisfy { layer in names.contains { $0.contains(layer) } }, "\(names)")
+    let weights = Initializer.weights(for: forward, config: configuration, seed: 3)
+    let audio = Tensor((0..<8000).map { Float(sin(Double($0) * 0.05) * 0.5) }, shape: [1, 8000])
+    let inputs = try CleanupPipelineTests().inputs(for: graph, audio: audio, attentionMask: nil)
+    let expected = try Interpreter().run(graph, inputs: inputs, parameters: weights)
+    let actual = try Interpreter().run(checkpointed, inputs: inputs, parameters: weights)
+    let (worst, name) = Self.worstDifference(actual, expected)
+    #expect(Set(actual.keys) == Set(expected.keys) && worst <= 1e-6, "\(name) differs by \(worst)")
+  }
+
   @Test func badArgumentsAndGraphsAreRefused() throws {
     #expect(throws: PassError.self) { try PassRegistry.pass(spec: "checkpoint=budget:lots") }
     #expect(throws: PassError.self) { try PassRegistry.pass(spec: "checkpoint=every-other") }
