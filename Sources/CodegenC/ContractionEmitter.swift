@@ -107,16 +107,31 @@ enum ContractionEmitter {
       w.line("if (!columns) { status = asrc_fail(ctx, \"out of memory\"); goto done; }")
     }
     let x = input.pointer
+    // Output positions t in [first, end) read (or add to) input position t * stride + shift
+    // inside [0, length); the others read padding.
+    let insideRange = [
+      "const int64_t first_inside = shift >= 0 ? 0 : (stride - 1 - shift) / stride, first = first_inside < out_length ? first_inside : out_length;",
+      "const int64_t last_inside = length - 1 - shift, end_inside = last_inside < 0 ? 0 : last_inside / stride + 1;",
+      "const int64_t end = end_inside < first ? first : (end_inside < out_length ? end_inside : out_length);",
+    ].joined(separator: " ")
     // One thread per block of channels when the columns are large (they are written once).
+    // The positions that read padding are zeroed apart, so that the copy has no test per
+    // element and a constant stride (2 in the feature encoder): with the test, the im2col of
+    // the small model's second convolution (8 × 128 × 5,759 in) took 2.7 times as long.
     let im2col = """
       #pragma omp parallel for if(column_rows * out_length >= ASRC_PARALLEL_MIN)
       for (int64_t c = 0; c < channels_per_group; c++) {
         const \(columnType) *row = \(x) + (n * channels + group * channels_per_group + c) * length;
         for (int64_t k = 0; k < kernel; k++) {
-          \(columnType) *out = columns + (c * kernel + k) * out_length;
+          \(columnType) *restrict out = columns + (c * kernel + k) * out_length;
           const int64_t shift = k * dilation - padding;
-          if (stride == 1 && shift >= 0 && shift + out_length <= length) { memcpy(out, row + shift, (size_t)out_length * sizeof(\(columnType))); continue; }
-          for (int64_t t = 0; t < out_length; t++) { const int64_t p = t * stride + shift; out[t] = p >= 0 && p < length ? row[p] : 0; }
+          \(insideRange)
+          for (int64_t t = 0; t < first; t++) out[t] = 0;
+          const \(columnType) *restrict source = row + first * stride + shift;
+          if (stride == 1) memcpy(out + first, source, (size_t)(end - first) * sizeof(\(columnType)));
+          else if (stride == 2) for (int64_t t = 0; t < end - first; t++) out[first + t] = source[2 * t];
+          else for (int64_t t = 0; t < end - first; t++) out[first + t] = source[t * stride];
+          for (int64_t t = end; t < out_length; t++) out[t] = 0;
         }
       }
       """
@@ -155,10 +170,12 @@ enum ContractionEmitter {
       w.open("for (int64_t k = 0; k < kernel; k++)")
       w.line("const \(type) *restrict column = columns + (c * kernel + k) * out_length;")
       w.line("const int64_t shift = k * dilation - padding;")
-      w.comment("t * stride + shift lies in [0, length) for t in [first, end)")
-      w.line("const int64_t first = shift >= 0 ? 0 : (stride - 1 - shift) / stride;")
-      w.line("const int64_t last_inside = length - 1 - shift, end = last_inside < 0 ? 0 : (last_inside / stride + 1 < out_length ? last_inside / stride + 1 : out_length);")
-      w.line("for (int64_t t = first; t < end; t++) row[t * stride + shift] += column[t];")
+      w.line(insideRange)
+      w.line("\(type) *restrict target = row + first * stride + shift;")
+      w.line("const \(type) *restrict source = column + first;")
+      w.line("if (stride == 1) for (int64_t t = 0; t < end - first; t++) target[t] += source[t];")
+      w.line("else if (stride == 2) for (int64_t t = 0; t < end - first; t++) target[2 * t] += source[t];")
+      w.line("else for (int64_t t = 0; t < end - first; t++) target[t * stride] += source[t];")
       w.close()
       w.close()
       closeItemLoop(node, w, context)

@@ -35,6 +35,9 @@ import Testing
   func conv1dVariants(_ dtype: DType) throws {
     let variants: [(stride: Int, padding: Int, dilation: Int, groups: Int, bias: Bool)] = [
       (1, 0, 1, 1, false), (2, 0, 1, 1, true), (3, 2, 1, 1, true), (1, 1, 2, 1, false), (2, 2, 1, 2, true), (1, 3, 1, 4, true),
+      // Padding wider than the kernel: whole runs of output positions read only padding, at
+      // both ends, which im2col and col2im zero or skip apart from the strided copy.
+      (3, 5, 2, 1, true), (2, 6, 1, 2, false),
     ]
     for (index, v) in variants.enumerated() {
       var graph = ParityGraph("conv1d", seed: UInt64(40 + index))
