@@ -17,6 +17,8 @@ What it makes:
   mask_{false,true}/attention_mask.npy  int64 [3, longest] (mask_true only: the collator returns none
                                         when the feature extractor does not return attention masks)
   mask_{false,true}/labels.npy          int64 [3, longest label], -100 where padded
+  mask_{false,true}_multiple_1000/      the same with the collator's pad_to_multiple_of=1000 (the
+                                        longest clip, 2,400 samples, padded to 3,000)
   expected.json                versions and how it was made
 
 How to run (by hand, not in CI), from the repository root:
@@ -73,7 +75,7 @@ def main():
             w.writerow([f"audio/{name}.wav", text])
     tokenizer = Wav2Vec2CTCTokenizer(os.path.join(OUT, "vocab.json"), unk_token="[UNK]", pad_token="[PAD]", word_delimiter_token="|")
     shapes = {}
-    for mask in (False, True):
+    for mask, multiple in ((False, None), (True, None), (False, 1000), (True, 1000)):
         extractor = Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=SR, padding_value=0.0, do_normalize=True,
                                              return_attention_mask=mask)
         processor = Wav2Vec2Processor(feature_extractor=extractor, tokenizer=tokenizer)
@@ -83,15 +85,16 @@ def main():
             assert rate == SR
             features.append(dict(input_values=processor(audio, sampling_rate=SR).input_values[0],
                                  labels=processor(text=text).input_ids))
-        batch = DataCollatorCTCWithPadding(processor=processor, padding=True)(features)
-        folder = os.path.join(OUT, f"mask_{str(mask).lower()}")
+        batch = DataCollatorCTCWithPadding(processor=processor, padding=True, pad_to_multiple_of=multiple)(features)
+        name = f"mask_{str(mask).lower()}" + (f"_multiple_{multiple}" if multiple else "")
+        folder = os.path.join(OUT, name)
         os.makedirs(folder, exist_ok=True)
         np.save(os.path.join(folder, "input_values.npy"), batch["input_values"].numpy().astype(np.float32))
         np.save(os.path.join(folder, "labels.npy"), batch["labels"].numpy().astype(np.int64))
         assert ("attention_mask" in batch) == mask
         if mask:
             np.save(os.path.join(folder, "attention_mask.npy"), batch["attention_mask"].numpy().astype(np.int64))
-        shapes[f"mask_{str(mask).lower()}"] = {k: list(v.shape) for k, v in batch.items()}
+        shapes[name] = {k: list(v.shape) for k, v in batch.items()}
     out = dict(
         versions=dict(transformers=transformers.__version__, torch=torch.__version__, numpy=np.__version__,
                       soundfile=soundfile.__version__, python=sys.version.split()[0]),

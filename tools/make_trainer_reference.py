@@ -153,11 +153,12 @@ class DataCollatorCTCWithPadding:
 
     processor: Wav2Vec2Processor
     padding: bool | str = True
+    pad_to_multiple_of: int | None = None
 
     def __call__(self, features):
         input_features = [{"input_values": feature["input_values"]} for feature in features]
         label_features = [{"input_ids": feature["labels"]} for feature in features]
-        batch = self.processor.pad(input_features, padding=self.padding, return_tensors="pt")
+        batch = self.processor.pad(input_features, padding=self.padding, pad_to_multiple_of=self.pad_to_multiple_of, return_tensors="pt")
         labels_batch = self.processor.pad(labels=label_features, padding=self.padding, return_tensors="pt")
         # replace padding with -100 to ignore loss correctly
         labels = labels_batch["input_ids"].masked_fill(labels_batch.attention_mask.ne(1), -100)

@@ -125,13 +125,18 @@ enum HalfPrelude {
     /* oneDNN streams are not shared between threads: one per calling thread. */
     static _Thread_local dnnl_stream_t asrc_half_dnnl_stream;
 
-    /* Matmul primitives by shape: creating one costs tens of microseconds, as much as a small
-       attention GEMM, so the first ASRC_HALF_DNNL_CACHE shapes' are kept for the life of the library (a model
-       has a few dozen per binding); later shapes create and destroy theirs per call. */
+    /* Matmul primitives by shape, kept in a table of ASRC_HALF_DNNL_CACHE with the least
+       recently used one replaced when it is full. Creating a primitive costs tens of microseconds
+       when oneDNN's own cache has it (as much as a small attention GEMM) and about 2 ms when it
+       JIT-compiles one. A step has a few dozen shapes per batch length; training on batches of
+       many lengths (even padded to a multiple, --pad-to-multiple-of) has hundreds, so a table
+       that kept only the first shapes it saw made every later call create its primitive anew
+       (95,000 creations in 125 demo steps). */
     typedef struct {
       int64_t key[14];
       dnnl_primitive_t primitive; /* NULL: oneDNN has no kernel for this shape and type */
       dnnl_memory_desc_t a, b, c, scratchpad;
+      int users; /* calls running it now: never replaced while nonzero */
     } asrc_half_dnnl_matmul;
 
     /* Scratchpads are ours (dnnl_scratchpad_mode_user), one growing buffer per calling thread.
@@ -152,10 +157,13 @@ enum HalfPrelude {
       return asrc_half_dnnl_scratch;
     }
 
-    #ifndef ASRC_HALF_DNNL_CACHE /* a test builds with 1 to run the uncached path */
-    #define ASRC_HALF_DNNL_CACHE 256
+    #ifndef ASRC_HALF_DNNL_CACHE /* a test builds with 1 to run the full-table paths */
+    #define ASRC_HALF_DNNL_CACHE 2048
     #endif
     static asrc_half_dnnl_matmul asrc_half_dnnl_cache[ASRC_HALF_DNNL_CACHE];
+    /* Indices into the table, the most recently used first: a step's shapes are found near
+       the front. */
+    static int asrc_half_dnnl_order[ASRC_HALF_DNNL_CACHE];
     static int asrc_half_dnnl_cached = 0;
     static pthread_mutex_t asrc_half_dnnl_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -193,25 +201,57 @@ enum HalfPrelude {
       if (attributes) dnnl_primitive_attr_destroy(attributes);
     }
 
-    /* The cached matmul for a shape, created on first use; when the cache is full, `spare`
-       filled for this call only (the caller destroys its primitive). */
-    static const asrc_half_dnnl_matmul *asrc_half_dnnl_find(const int64_t key[14], asrc_half_dnnl_matmul *spare) {
+    /* Moves position `at` of the recency order to the front. */
+    static void asrc_half_dnnl_touch(int at) {
+      const int index = asrc_half_dnnl_order[at];
+      memmove(asrc_half_dnnl_order + 1, asrc_half_dnnl_order, (size_t)at * sizeof(int));
+      asrc_half_dnnl_order[0] = index;
+    }
+
+    /* The table's matmul for a shape, created on first use (in place of the least recently used
+       one that no call is running when the table is full), with a user counted until
+       asrc_half_dnnl_release; or, when every entry is running, `spare` filled for this call only
+       (the caller destroys its primitive). */
+    static asrc_half_dnnl_matmul *asrc_half_dnnl_find(const int64_t key[14], asrc_half_dnnl_matmul *spare) {
       pthread_mutex_lock(&asrc_half_dnnl_lock);
-      for (int i = 0; i < asrc_half_dnnl_cached; i++) {
-        if (memcmp(asrc_half_dnnl_cache[i].key, key, sizeof asrc_half_dnnl_cache[i].key) == 0) {
+      for (int at = 0; at < asrc_half_dnnl_cached; at++) {
+        asrc_half_dnnl_matmul *entry = &asrc_half_dnnl_cache[asrc_half_dnnl_order[at]];
+        if (memcmp(entry->key, key, sizeof entry->key) == 0) {
+          entry->users++;
+          asrc_half_dnnl_touch(at);
           pthread_mutex_unlock(&asrc_half_dnnl_lock);
-          return &asrc_half_dnnl_cache[i];
+          return entry;
         }
       }
-      if (asrc_half_dnnl_cached == ASRC_HALF_DNNL_CACHE) {
-        pthread_mutex_unlock(&asrc_half_dnnl_lock);
-        asrc_half_dnnl_make(key, spare);
-        return spare;
+      int at = -1;
+      if (asrc_half_dnnl_cached < ASRC_HALF_DNNL_CACHE) {
+        asrc_half_dnnl_order[asrc_half_dnnl_cached] = asrc_half_dnnl_cached;
+        at = asrc_half_dnnl_cached++;
+      } else {
+        for (int candidate = asrc_half_dnnl_cached - 1; candidate >= 0 && at < 0; candidate--)
+          if (asrc_half_dnnl_cache[asrc_half_dnnl_order[candidate]].users == 0) at = candidate;
+        if (at < 0) {
+          pthread_mutex_unlock(&asrc_half_dnnl_lock);
+          asrc_half_dnnl_make(key, spare);
+          return spare;
+        }
+        asrc_half_dnnl_matmul *old = &asrc_half_dnnl_cache[asrc_half_dnnl_order[at]];
+        if (old->primitive) dnnl_primitive_destroy(old->primitive);
       }
-      asrc_half_dnnl_make(key, &asrc_half_dnnl_cache[asrc_half_dnnl_cached]);
-      const asrc_half_dnnl_matmul *made = &asrc_half_dnnl_cache[asrc_half_dnnl_cached++];
+      asrc_half_dnnl_matmul *made = &asrc_half_dnnl_cache[asrc_half_dnnl_order[at]];
+      asrc_half_dnnl_make(key, made);
+      made->users = 1;
+      asrc_half_dnnl_touch(at);
       pthread_mutex_unlock(&asrc_half_dnnl_lock);
       return made;
+    }
+
+    /* Ends a call's use of a table entry (not of a spare). */
+    static void asrc_half_dnnl_release(asrc_half_dnnl_matmul *entry, const asrc_half_dnnl_matmul *spare) {
+      if (entry == spare) return;
+      pthread_mutex_lock(&asrc_half_dnnl_lock);
+      entry->users--;
+      pthread_mutex_unlock(&asrc_half_dnnl_lock);
     }
 
     /* Runs the cached matmul; nonzero when oneDNN cannot (the caller takes the widened path). */
@@ -222,8 +262,11 @@ enum HalfPrelude {
       const int64_t key[14] = {f16, ta, tb, batch, m, n, k, lda, ldb, ldc, stride_a, stride_b, stride_c, accumulate};
       asrc_half_dnnl_matmul spare;
       memset(&spare, 0, sizeof spare);
-      const asrc_half_dnnl_matmul *matmul = asrc_half_dnnl_find(key, &spare);
-      if (!matmul->primitive) return -1;
+      asrc_half_dnnl_matmul *matmul = asrc_half_dnnl_find(key, &spare);
+      if (!matmul->primitive) {
+        asrc_half_dnnl_release(matmul, &spare);
+        return -1;
+      }
       const size_t scratch_size = dnnl_memory_desc_get_size(&matmul->scratchpad);
       void *scratch = scratch_size ? asrc_half_dnnl_scratchpad(scratch_size) : NULL;
       dnnl_memory_t memories[4] = {NULL, NULL, NULL, NULL};
@@ -245,6 +288,7 @@ enum HalfPrelude {
       }
       for (int i = 0; i < 4; i++)
         if (memories[i]) dnnl_memory_destroy(memories[i]);
+      asrc_half_dnnl_release(matmul, &spare);
       if (spare.primitive) dnnl_primitive_destroy(spare.primitive);
       return status;
     }

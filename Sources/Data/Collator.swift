@@ -19,11 +19,18 @@ public struct TrainingBatch: @unchecked Sendable {
 /// per utterance and padded with zeros, labels padded with -100.
 public struct Collator: Sendable {
   public var featureExtractor: FeatureExtractor
+  /// The guide's `pad_to_multiple_of`: the audio's padded width is rounded up to a multiple of
+  /// this many samples, so that batches come in fewer shapes (compiled kernels planned per shape
+  /// are reused). nil: the longest clip's width.
+  public var padToMultipleOf: Int?
 
-  public init(featureExtractor: FeatureExtractor) { self.featureExtractor = featureExtractor }
+  public init(featureExtractor: FeatureExtractor, padToMultipleOf: Int? = nil) {
+    self.featureExtractor = featureExtractor
+    self.padToMultipleOf = padToMultipleOf
+  }
 
   public func collate(_ items: [Dataset.Item], audio: [[Float]], skipped: [SkippedEntry] = []) -> TrainingBatch {
-    let batch = featureExtractor.paddedBatch(audio)
+    let batch = featureExtractor.paddedBatch(audio, padToMultipleOf: padToMultipleOf)
     let width = items.map(\.labels.count).max() ?? 0
     var labels = [Int64](repeating: -100, count: items.count * width)
     for (row, item) in items.enumerated() {

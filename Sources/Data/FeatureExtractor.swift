@@ -21,8 +21,10 @@ public struct FeatureExtractor: Sendable {
     public var lengths: [Int]
   }
 
-  public func batch(_ clips: [[Float]]) -> Batch {
-    let width = clips.map(\.count).max() ?? 0
+  /// `multiple`: the width is rounded up to a multiple of it (the processor's
+  /// `pad_to_multiple_of`).
+  public func batch(_ clips: [[Float]], padToMultipleOf multiple: Int? = nil) -> Batch {
+    let width = Self.width(longest: clips.map(\.count).max() ?? 0, multiple: multiple)
     var values = [Float](repeating: Float(settings.paddingValue), count: clips.count * width)
     var mask = [Int64](repeating: 0, count: clips.count * width)
     for (row, clip) in clips.enumerated() {
@@ -48,11 +50,17 @@ public struct FeatureExtractor: Sendable {
   /// then padded with `padding_value` (its DataCollatorCTCWithPadding), with an attention mask
   /// when the settings ask for one. For models without attention masks this differs from
   /// ``batch(_:)``, which, like the processor called on a list, normalises the padded rows.
-  public func paddedBatch(_ clips: [[Float]]) -> Batch {
+  public func paddedBatch(_ clips: [[Float]], padToMultipleOf multiple: Int? = nil) -> Batch {
     let normalized = settings.doNormalize ? clips.map(Self.normalize) : clips
     var unnormalized = self
     unnormalized.settings.doNormalize = false
-    return unnormalized.batch(normalized)
+    return unnormalized.batch(normalized, padToMultipleOf: multiple)
+  }
+
+  /// A batch's width in samples: its longest clip, rounded up to a multiple of `multiple`.
+  public static func width(longest: Int, multiple: Int?) -> Int {
+    guard let multiple, multiple > 1 else { return longest }
+    return (longest + multiple - 1) / multiple * multiple
   }
 
   /// (x - mean) / sqrt(var + 1e-7) with the population variance.

@@ -112,7 +112,8 @@ public final class Trainer {
       // Planned for the largest batch the run will see: the longest clip (at the slowest
       // speed factor), batch size rows.
       let slowest = arguments.augmentation.speedFactors.min().map { Swift.min($0, 1) } ?? 1
-      let longest = train.items.map { SpeedPerturbation.length($0.sampleCount, factor: slowest) }.max() ?? 16_000
+      let longest = FeatureExtractor.width(
+        longest: train.items.map { SpeedPerturbation.length($0.sampleCount, factor: slowest) }.max() ?? 16_000, multiple: arguments.padToMultipleOf)
       let bindings = ["B": arguments.perDeviceTrainBatchSize, "S": longest, "L": Swift.max(1, train.items.map(\.labels.count).max() ?? 1)]
       // The interpreter runs the reference graph; the C backend the whole training pipeline,
       // as `asrc compile --training` builds it.
@@ -221,7 +222,7 @@ public final class Trainer {
         .filter { !arguments.dataloaderDropLast || $0.count == arguments.perDeviceTrainBatchSize }
       let batches = Array(epochBatches.dropFirst(state.batchInEpoch))
       let loader = BatchLoader(
-        dataset: train, collator: evaluator.collator, batches: batches, prefetch: Swift.max(1, arguments.dataloaderNumWorkers), cache: audioCache,
+        dataset: train, collator: Collator(featureExtractor: evaluator.collator.featureExtractor, padToMultipleOf: arguments.padToMultipleOf), batches: batches, prefetch: Swift.max(1, arguments.dataloaderNumWorkers), cache: audioCache,
         augment: augmenter?.stage(epoch: epoch, dataset: train))
       while state.globalStep < state.maxSteps && state.batchInEpoch < microBatchesPerEpoch {
         let started = clock.now

@@ -53,6 +53,9 @@ public struct TrainingArguments: Sendable, Codable, Equatable {
   public var resumeFromCheckpoint: String?
   /// Batches decoded ahead of the step (the loader's prefetch depth).
   public var dataloaderNumWorkers = 2
+  /// Training batches' audio padded to a multiple of this many samples (the guide's collator's
+  /// `pad_to_multiple_of`); nil: to the longest clip.
+  public var padToMultipleOf: Int?
   public var minDurationSeconds: Double?
   public var maxDurationSeconds: Double?
   /// Evaluate on padded batches even for models without an attention mask (transformers' exact
@@ -162,6 +165,7 @@ public struct TrainingArguments: Sendable, Codable, Equatable {
     require(saveTotalLimit > 0, "save-total-limit", "positive", saveTotalLimit)
     require(loggingSteps > 0, "logging-steps", "positive", loggingSteps)
     require(dataloaderNumWorkers >= 0, "dataloader-num-workers", "zero or positive", dataloaderNumWorkers)
+    if let padToMultipleOf { require(padToMultipleOf > 0, "pad-to-multiple-of", "positive", padToMultipleOf) }
     require(gradientAccumulationSteps > 0, "gradient-accumulation-steps", "positive", gradientAccumulationSteps)
     require(evalDelay >= 0 && evalDelay.isFinite, "eval-delay", "zero or positive", evalDelay)
     if let metric = resolvedMetricForBestModel, !Self.evaluationMetrics.contains(metric) {
@@ -199,7 +203,7 @@ public struct TrainingArguments: Sendable, Codable, Equatable {
     case maxSteps = "max_steps", groupByLength = "group_by_length", noShuffle = "no_shuffle", evalSteps = "eval_steps", saveSteps = "save_steps"
     case saveTotalLimit = "save_total_limit", loggingSteps = "logging_steps", seed, freezeFeatureEncoder = "freeze_feature_encoder"
     case gradientCheckpointing = "gradient_checkpointing", memoryBudget = "memory_budget", fp16, bf16
-    case resumeFromCheckpoint = "resume_from_checkpoint", dataloaderNumWorkers = "dataloader_num_workers"
+    case resumeFromCheckpoint = "resume_from_checkpoint", dataloaderNumWorkers = "dataloader_num_workers", padToMultipleOf = "pad_to_multiple_of"
     case minDurationSeconds = "min_duration_seconds", maxDurationSeconds = "max_duration_seconds"
     case evalPaddedBatches = "eval_padded_batches", overwriteOutputDir = "overwrite_output_dir", loggingFirstStep = "logging_first_step"
     case evalOnStart = "eval_on_start", dataloaderDropLast = "dataloader_drop_last", dataSeed = "data_seed", runName = "run_name"

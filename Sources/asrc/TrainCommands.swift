@@ -72,6 +72,10 @@ struct Train: ParsableCommand {
   @Flag(help: "Mixed precision with bf16 products (f32 master weights, norms, softmax and loss).") var bf16 = false
   @Option(help: "A checkpoint folder, or 'last' for the newest in --output-dir.") var resumeFromCheckpoint: String?
   @Option(parsing: .unconditional, help: "Batches decoded ahead of training.") var dataloaderNumWorkers = 2
+  @Option(parsing: .unconditional, help: ArgumentHelp(
+    "Pad each training batch's audio to a multiple of this many samples (the guide's collator's pad_to_multiple_of).",
+    discussion: "Batches then come in fewer shapes, and the compiled step reuses the kernels it plans per shape (in bf16, oneDNN's primitives: without it, every new batch length builds new ones). For models without an attention mask the extra zeros reach the group norm, as they do in transformers."))
+  var padToMultipleOf: Int?
   @Flag(help: "Keep the data's order: no shuffling, no length grouping.") var noShuffle = false
   @Option(help: "transformers 5.x's spelling of the sampler: random, sequential or group_by_length (overrides --group-by-length and --no-shuffle).")
   var trainSamplingStrategy: String?
@@ -162,6 +166,7 @@ struct Train: ParsableCommand {
     arguments.bf16 = bf16
     arguments.resumeFromCheckpoint = resumeFromCheckpoint
     arguments.dataloaderNumWorkers = dataloaderNumWorkers
+    arguments.padToMultipleOf = padToMultipleOf
     arguments.minDurationSeconds = minDuration
     arguments.maxDurationSeconds = maxDuration
     arguments.evalPaddedBatches = evalPaddedBatches

@@ -133,8 +133,8 @@ import Testing
     try HalfParity.check(try ctc.withGradients(of: loss), inputs: ctc.inputs, parameters: ctc.parameters, allowedUlps: 0, "ctc_loss \(dtype)")
   }
 
-  /// Past the primitive cache's capacity (built with room for one shape here), each GEMM makes
-  /// and destroys its own primitive, with the same results.
+  /// With a primitive table of one entry (built so here), shapes replace each other in it, or
+  /// take a primitive of their own while another thread runs the entry, with the same results.
   @Test func gemmsPastThePrimitiveCache() throws {
     var compiler = CCompiler()
     compiler.extraFlags.append("-DASRC_HALF_DNNL_CACHE=1")
