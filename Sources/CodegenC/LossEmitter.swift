@@ -86,15 +86,10 @@ enum LossEmitter {
                         const int64_t *input_lengths, const int64_t *labels, int64_t label_width, int64_t blank,
                         int reduction /* 0 none, 1 sum, 2 mean */, int zero_infinity,
                         double *losses, const double *upstream, double *grad) {
-      int64_t *row = (int64_t *)asrc_alloc(label_width * (int64_t)sizeof(int64_t));
-      int64_t *ext = (int64_t *)asrc_alloc((2 * label_width + 1) * (int64_t)sizeof(int64_t));
-      double *alpha = (double *)asrc_alloc((frames * (2 * label_width + 1) + 1) * (int64_t)sizeof(double));
-      double *beta = (double *)asrc_alloc((frames * (2 * label_width + 1) + 1) * (int64_t)sizeof(double));
-      double *occupancy = (double *)asrc_alloc(classes * (int64_t)sizeof(double));
       double *nlls = (double *)asrc_alloc(batch * (int64_t)sizeof(double));
       int64_t *label_counts = (int64_t *)asrc_alloc(batch * (int64_t)sizeof(int64_t));
-      int status = 0;
-      if (!row || !ext || !alpha || !beta || !occupancy || !nlls || !label_counts) { status = asrc_fail(ctx, "out of memory"); goto finish; }
+      int status = 0, out_of_memory = 0;
+      if (!nlls || !label_counts) { status = asrc_fail(ctx, "out of memory"); goto finish; }
       /* Check every sample first, as the interpreter reads them all before computing. */
       for (int64_t b = 0; b < batch; b++) {
         const int64_t length = input_lengths[b];
@@ -111,7 +106,24 @@ enum LossEmitter {
         }
       }
       if (grad) for (int64_t i = 0; i < batch * frames * classes; i++) grad[i] = 0;
+      /* One sample per thread at a time, each with its own lattices: the samples are independent,
+         and the sums over them are taken in order afterwards, so the result does not depend on
+         the threads. */
+      #pragma omp parallel if(batch > 1 && batch * frames * (2 * label_width + 1) >= 4096)
+      {
+      int64_t *row = (int64_t *)asrc_alloc(label_width * (int64_t)sizeof(int64_t));
+      int64_t *ext = (int64_t *)asrc_alloc((2 * label_width + 1) * (int64_t)sizeof(int64_t));
+      double *alpha = (double *)asrc_alloc((frames * (2 * label_width + 1) + 1) * (int64_t)sizeof(double));
+      double *beta = (double *)asrc_alloc((frames * (2 * label_width + 1) + 1) * (int64_t)sizeof(double));
+      double *occupancy = (double *)asrc_alloc(classes * (int64_t)sizeof(double));
+      const int ready = row && ext && alpha && beta && occupancy;
+      if (!ready) {
+        #pragma omp atomic write
+        out_of_memory = 1;
+      }
+      #pragma omp for schedule(dynamic, 1)
       for (int64_t b = 0; b < batch; b++) {
+        if (!ready) continue;
         const int64_t t_count = input_lengths[b];
         int64_t label_count = 0;
         for (int64_t j = 0; j < label_width; j++) if (labels[b * label_width + j] >= 0) row[label_count++] = labels[b * label_width + j];
@@ -171,6 +183,9 @@ enum LossEmitter {
           }
         }
       }
+      free(row); free(ext); free(alpha); free(beta); free(occupancy);
+      }
+      if (out_of_memory) { status = asrc_fail(ctx, "out of memory"); goto finish; }
       if (losses) {
         if (reduction == 0) {
           for (int64_t b = 0; b < batch; b++) losses[b] = zero_infinity && isinf(nlls[b]) ? 0 : nlls[b];
@@ -184,7 +199,7 @@ enum LossEmitter {
         }
       }
     finish:
-      free(row); free(ext); free(alpha); free(beta); free(occupancy); free(nlls); free(label_counts);
+      free(nlls); free(label_counts);
       return status;
     }
 

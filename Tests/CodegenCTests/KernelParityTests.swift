@@ -156,6 +156,24 @@ import Testing
     }
   }
 
+  /// A batch large enough that the samples' lattices run on the threads (batch × frames ×
+  /// extended labels ≥ 4096), one sample impossible (zeroed with zero_infinity) and one empty.
+  @Test func ctcLossOnTheThreads() throws {
+    var graph = ParityGraph("ctc_threads", seed: 96)
+    let (batch, frames, width) = (6, 60, 12)
+    let logits = graph.parameter("logits", [batch, frames, 7], in: -2...2)
+    let logProbs = try graph.builder.logSoftmax(logits, axis: -1)
+    let lengths = graph.input("lengths", Tensor([60, 55, 40, 60, 8, 0] as [Int64], shape: [batch]))
+    var labels = [Int64](repeating: -100, count: batch * width)
+    for b in 0..<batch {
+      for j in 0..<(b == 4 ? width : 2 * b + 1) { labels[b * width + j] = Int64(1 + (b + 2 * j) % 6) }
+    }
+    let labelTensor = graph.input("labels", Tensor(labels, shape: [batch, width]))
+    let loss = try graph.builder.apply(.ctcLoss, [logProbs, lengths, labelTensor], ["blank": .int(0), "reduction": .string("mean"), "zero_infinity": .bool(true)])
+    graph.output("y", loss)
+    try Parity.check(try graph.withGradients(of: loss), inputs: graph.inputs, parameters: graph.parameters, "ctc_loss on the threads")
+  }
+
   /// An impossible alignment without zero_infinity: an infinite loss and NaN gradients, as
   /// the interpreter gives.
   @Test func ctcInfiniteLoss() throws {
