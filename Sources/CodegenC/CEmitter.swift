@@ -128,6 +128,7 @@ public enum CEmitter {
     let allValues = graph.inputs + graph.parameters + allNodes.flatMap { $0.operands + $0.results + ($0.region?.arguments ?? []) }
     if allValues.contains(where: { CNames.isHalf(graph.type(of: $0).dtype) }) { code += HalfPrelude.conversions }
     if allNodes.contains(where: { ContractionEmitter.ops.contains($0.op) && CNames.isHalf(graph.type(of: $0.result).dtype) }) { code += HalfPrelude.gemm }
+    if allNodes.contains(where: { ContractionEmitter.runsOnOneDNNConvolution($0, graph.type(of: $0.result).dtype) }) { code += HalfConvolutionPrelude.code }
     let ops = Set(allNodes.map(\.op))
     if ops.contains(.dropoutMask) { code += LossEmitter.mixPrelude }
     if ops.contains(.ctcLoss) || ops.contains(.ctcLossGrad) { code += LossEmitter.ctcPrelude }

@@ -9,7 +9,30 @@ import IR
 enum ContractionEmitter {
   static let ops: Set<Op> = [.matmul, .linear, .linearWeightGrad, .conv1d, .conv1dInputGrad, .conv1dWeightGrad]
 
+  /// The bf16 input gradients of ungrouped convolutions try oneDNN's convolution first
+  /// (`HalfConvolutionPrelude`), falling back to im2col + GEMM when it cannot run them.
+  static func runsOnOneDNNConvolution(_ node: Node, _ dtype: DType) -> Bool {
+    node.op == .conv1dInputGrad && dtype == .bf16 && (try? node.attributes.int("groups")) == 1
+  }
+
   static func emit(
+    _ node: Node, operands: [CTensor], result final: CTensor, scratch: (TensorType, String) -> CTensor, _ w: CWriter, _ context: EmitContext
+  ) throws {
+    let dtype = final.type.dtype
+    if runsOnOneDNNConvolution(node, dtype) {
+      let dy = context.dims(operands[0].type), weight = context.dims(operands[1].type), dx = context.dims(final.type)
+      let attributes = node.attributes
+      let geometry = [dy[0], dx[1], dx[2], weight[0], weight[2], dy[2]].joined(separator: ", ")
+      let options = [try attributes.int("stride"), try attributes.int("padding"), try attributes.int("dilation")].map(String.init).joined(separator: ", ")
+      w.open("if (asrc_conv1d_input_grad_bf16(\(geometry), \(options), \(operands[0].pointer), \(operands[1].pointer), \(final.pointer)))")
+      try emitContraction(node, operands: operands, result: final, scratch: scratch, w, context)
+      w.close()
+      return
+    }
+    try emitContraction(node, operands: operands, result: final, scratch: scratch, w, context)
+  }
+
+  private static func emitContraction(
     _ node: Node, operands: [CTensor], result final: CTensor, scratch: (TensorType, String) -> CTensor, _ w: CWriter, _ context: EmitContext
   ) throws {
     let dtype = final.type.dtype

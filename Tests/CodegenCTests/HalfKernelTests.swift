@@ -74,6 +74,23 @@ import Testing
     }
   }
 
+  /// bf16 input gradients of ungrouped convolutions run on oneDNN's AMX convolution (batch items
+  /// split over the threads, channels-last copies); a batch of one, fewer items than threads,
+  /// takes im2col + GEMM. Both against the interpreter, at widths the AMX kernel takes.
+  @Test func convolutionInputGradientsOnOneDNN() throws {
+    let variants: [(batch: Int, stride: Int, padding: Int, dilation: Int)] = [(3, 2, 0, 1), (2, 1, 2, 2), (4, 3, 1, 1), (1, 2, 0, 1)]
+    for (index, v) in variants.enumerated() {
+      var graph = ParityGraph("conv1d_grad_bf16", seed: UInt64(140 + index))
+      let x = graph.parameter("x", [v.batch, 64, 301], dtype: .bf16)
+      let w = graph.parameter("w", [48, 64, 3], dtype: .bf16)
+      let y = try graph.builder.conv1d(x, w, nil, stride: v.stride, padding: v.padding, dilation: v.dilation, groups: 1)
+      graph.output("y", y)
+      try HalfParity.check(
+        try graph.withGradients(of: y), inputs: graph.inputs, parameters: graph.parameters, measure: .scaleUlps, allowedUlps: Self.gemmUlps,
+        "conv1d input gradient bf16 \(v)")
+    }
+  }
+
   @Test(arguments: halves)
   func normalizationsAndSoftmax(_ dtype: DType) throws {
     for (index, groups) in [1, 2, 4].enumerated() {
