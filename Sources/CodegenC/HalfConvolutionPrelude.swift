@@ -120,14 +120,9 @@ enum HalfConvolutionPrelude {
       pthread_mutex_unlock(&asrc_half_conv_lock);
     }
 
-    /* out[c][r] = in[r][c] for one rows x cols matrix of half bits, in 32 x 32 tiles. */
+    /* out[c][r] = in[r][c] for one rows x cols matrix of half bits (HalfPrelude's tiled copy). */
     static void asrc_half_transpose(int64_t rows, int64_t cols, const uint16_t *in, uint16_t *out) {
-      for (int64_t r0 = 0; r0 < rows; r0 += 32)
-        for (int64_t c0 = 0; c0 < cols; c0 += 32) {
-          const int64_t r1 = r0 + 32 < rows ? r0 + 32 : rows, c1 = c0 + 32 < cols ? c0 + 32 : cols;
-          for (int64_t r = r0; r < r1; r++)
-            for (int64_t c = c0; c < c1; c++) out[c * rows + r] = in[r * cols + c];
-        }
+      asrc_half_pad_columns(1, cols, rows, rows, in, cols, out);
     }
 
     /* dx (bf16 [batch, channels, length]) = the input gradient of a convolution with weights w
