@@ -151,7 +151,7 @@ enum ContractionEmitter {
           \(insideRange)
           for (int64_t t = 0; t < first; t++) out[t] = 0;
           const \(columnType) *restrict source = row + first * stride + shift;
-          if (stride == 1) memcpy(out + first, source, (size_t)(end - first) * sizeof(\(columnType)));
+          if (stride == 1 && end > first) memcpy(out + first, source, (size_t)(end - first) * sizeof(\(columnType)));
           else if (stride == 2) for (int64_t t = 0; t < end - first; t++) out[first + t] = source[2 * t];
           else for (int64_t t = 0; t < end - first; t++) out[first + t] = source[t * stride];
           for (int64_t t = end; t < out_length; t++) out[t] = 0;

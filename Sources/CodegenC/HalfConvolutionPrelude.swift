@@ -29,6 +29,11 @@ enum HalfConvolutionPrelude {
     static uint64_t asrc_half_conv_clock = 0;
     static pthread_mutex_t asrc_half_conv_lock = PTHREAD_MUTEX_INITIALIZER;
 
+    static int asrc_half_conv_needs_no_scratchpad(const_dnnl_primitive_desc_t primitive_desc) {
+      const dnnl_memory_desc_t *scratchpad = dnnl_primitive_desc_query_md(primitive_desc, dnnl_query_scratchpad_md, 0);
+      return !scratchpad || dnnl_memory_desc_get_size(scratchpad) == 0;
+    }
+
     /* Fills `entry` for key = {items, channels, length, filters, kernel, out_length, stride,
        padding, dilation, 0}; its primitive stays NULL when oneDNN has no kernel. */
     static void asrc_half_conv_make(const int64_t key[10], asrc_half_conv_entry *entry) {
@@ -69,9 +74,12 @@ enum HalfConvolutionPrelude {
         if (ok) {
           entry->scratchpad = *scratchpad;
           entry->weights = *weights;
+          /* The reorder runs on several threads at once: it must need no scratchpad, since the
+             library's own would be shared (see HalfPrelude's scratchpads). */
           ok = dnnl_memory_desc_equal(&entry->weights, &entry->plain_weights) ||
                (dnnl_reorder_primitive_desc_create(&reorder_desc, &entry->plain_weights, asrc_half_dnnl_engine, &entry->weights, asrc_half_dnnl_engine,
-                                                   NULL) == dnnl_success &&
+                                                   attributes) == dnnl_success &&
+                asrc_half_conv_needs_no_scratchpad(reorder_desc) &&
                 dnnl_primitive_create(&entry->weight_reorder, reorder_desc) == dnnl_success);
         }
         if (ok && dnnl_primitive_create(&entry->primitive, primitive_desc) != dnnl_success) entry->primitive = NULL;
@@ -127,11 +135,13 @@ enum HalfConvolutionPrelude {
 
     /* dx (bf16 [batch, channels, length]) = the input gradient of a convolution with weights w
        (bf16 [filters, channels, kernel], one group) for dy (bf16 [batch, filters, out_length]).
-       0 when done; nonzero when the im2col path must compute it (nothing written then). */
+       0 when done; nonzero when the im2col path must compute it (it then writes all of dx,
+       whatever this wrote). An odd channel or filter count goes there too: Debian's oneDNN 2.6
+       AMX kernels raise SIGILL on some odd reduction lengths (tools/probe-onednn-bf16). */
     static int asrc_conv1d_input_grad_bf16(int64_t batch, int64_t channels, int64_t length, int64_t filters, int64_t kernel, int64_t out_length,
                                            int64_t stride, int64_t padding, int64_t dilation, const uint16_t *dy, const uint16_t *w, uint16_t *dx) {
       const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
-      if (batch < threads || batch <= 0 || length <= 0 || out_length <= 0) return -1;
+      if (batch < threads || batch <= 0 || length <= 0 || out_length <= 0 || channels % 2 || filters % 2) return -1;
       pthread_once(&asrc_half_dnnl_once, asrc_half_dnnl_start);
       int failure = 0, started = 0, team_size = threads;
       #pragma omp parallel num_threads(threads)

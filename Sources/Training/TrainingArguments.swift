@@ -165,7 +165,10 @@ public struct TrainingArguments: Sendable, Codable, Equatable {
     require(saveTotalLimit > 0, "save-total-limit", "positive", saveTotalLimit)
     require(loggingSteps > 0, "logging-steps", "positive", loggingSteps)
     require(dataloaderNumWorkers >= 0, "dataloader-num-workers", "zero or positive", dataloaderNumWorkers)
-    if let padToMultipleOf { require(padToMultipleOf > 0, "pad-to-multiple-of", "positive", padToMultipleOf) }
+    if let padToMultipleOf {
+      // Beyond a thousand seconds of audio a multiple is a mistake, and the rounding could overflow.
+      require(padToMultipleOf > 0 && padToMultipleOf <= 16_000_000, "pad-to-multiple-of", "positive, at most 16000000 (1,000 s of audio)", padToMultipleOf)
+    }
     require(gradientAccumulationSteps > 0, "gradient-accumulation-steps", "positive", gradientAccumulationSteps)
     require(evalDelay >= 0 && evalDelay.isFinite, "eval-delay", "zero or positive", evalDelay)
     if let metric = resolvedMetricForBestModel, !Self.evaluationMetrics.contains(metric) {

@@ -29,7 +29,9 @@ import Training
   @Test func theMultipleIsChecked() {
     var arguments = TrainingArguments(outputDir: "out")
     arguments.padToMultipleOf = 0
-    #expect(arguments.problems == ["--pad-to-multiple-of must be positive, not 0"])
+    #expect(arguments.problems == ["--pad-to-multiple-of must be positive, at most 16000000 (1,000 s of audio), not 0"])
+    arguments.padToMultipleOf = Int.max
+    #expect(arguments.problems == ["--pad-to-multiple-of must be positive, at most 16000000 (1,000 s of audio), not \(Int.max)"])
     arguments.padToMultipleOf = 320
     #expect(arguments.problems.isEmpty)
   }
