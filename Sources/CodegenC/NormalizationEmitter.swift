@@ -74,7 +74,9 @@ enum NormalizationEmitter {
       w.open("for (int64_t item = 0; item < outer * inner; item++)")
       w.line("const int64_t o = item / inner, i = item % inner, base = o * extent * inner + i;")
       w.line("\(type) maximum = -INFINITY;")
-      // Swift.max(maximum, v) is `v >= maximum ? v : maximum`.
+      // Swift.max(maximum, v) is `v >= maximum ? v : maximum`. A maximum is exact in any
+      // order, so it runs in vector lanes (a NaN makes every output NaN either way).
+      w.line("#pragma omp simd reduction(max:maximum)")
       w.line("for (int64_t e = 0; e < extent; e++) { const \(type) v = \(x.pointer)[base + e * inner]; maximum = v >= maximum ? v : maximum; }")
       w.line("if (!isfinite(maximum)) maximum = 0;")
       w.line("\(type) sum = 0;")
@@ -85,9 +87,12 @@ enum NormalizationEmitter {
       } else {
         // The exponentials first (a loop without a sum vectorises), then the sum in order.
         let exp = x.type.dtype == .f32 ? "asrc_expf" : "exp"
+        // Each lane's element is read before it is written, so `omp simd` holds in place too.
+        w.line("#pragma omp simd")
         w.line("for (int64_t e = 0; e < extent; e++) \(y)[base + e * inner] = \(exp)(\(x.pointer)[base + e * inner] - maximum);")
         w.line("#pragma omp simd reduction(+:sum)")
         w.line("for (int64_t e = 0; e < extent; e++) sum += \(y)[base + e * inner];")
+        w.line("#pragma omp simd")
         w.line("for (int64_t e = 0; e < extent; e++) \(y)[base + e * inner] /= sum;")
       }
       w.close()

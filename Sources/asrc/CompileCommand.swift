@@ -126,7 +126,7 @@ struct Compile: ParsableCommand {
     let checked = try settings()
     let (names, manager, printed, sizes, checkSizes) = (checked.names, checked.manager, checked.printed, checked.sizes, checked.checkSizes)
 
-    let (graph, weights, trainingSpec) = try load(input)
+    let (graph, weights, trainingSpec, model) = try load(input)
     let dump = dumpDir.map(DumpWriter.init)
     var stages: [CompileStage] = []
     let afterStage = { (stage: CompileStage) throws(CompileError) in
@@ -186,6 +186,24 @@ struct Compile: ParsableCommand {
       line += "; planned peak \(formatBytes(memory.plannedPeakBytes)) for \(sizes), all buffers without planning \(formatBytes(memory.unplannedBytes))"
     }
     print(line)
+    if trainingSpec != nil, let model { try buildEvaluationGraph(of: model, from: input) }
+  }
+
+  /// Builds (or finds) in the C cache the inference graph that evaluation during `asrc train`
+  /// and `asrc eval` run for this model, so that compiling happens here rather than inside the
+  /// first evaluation's time.
+  private func buildEvaluationGraph(of model: ModelDirectory, from input: String) throws(CommandFailure) {
+    guard let cBackend = Backend.c.compiled else { return }
+    let clock = ContinuousClock()
+    let start = clock.now
+    do {
+      let evaluator = try precision.map { try Evaluator(model: model, backend: .c, precision: $0) } ?? Evaluator(model: model, backend: .c)
+      let compiled = try cBackend.model(for: evaluator.graph)
+      let how = compiled.build.cached ? "found in the C cache" : String(format: "built in %.2f s", (clock.now - start) / .seconds(1))
+      print("evaluation graph (asrc train --eval, asrc eval): \(compiled.build.library.path) (\(how))")
+    } catch {
+      throw CommandFailure("\(input): cannot build the evaluation graph: \(error)")
+    }
   }
 
   /// Emits the graph as C and builds it (or finds it in the C cache).
@@ -237,20 +255,20 @@ struct Compile: ParsableCommand {
 
   /// The graph to compile and, for a model folder, its weights and (with --training) the spec
   /// of the training step, which `asrc train --compiled` checks the step against.
-  private func load(_ input: String) throws(CommandFailure) -> (Graph, [String: Tensor]?, TrainingStepSpec?) {
+  private func load(_ input: String) throws(CommandFailure) -> (Graph, [String: Tensor]?, TrainingStepSpec?, ModelDirectory?) {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory) else { throw CommandFailure("\(input): no such file or folder") }
-    guard isDirectory.boolValue else { return (try IRFile.load(input), nil, nil) }
+    guard isDirectory.boolValue else { return (try IRFile.load(input), nil, nil, nil) }
     let model: ModelDirectory
     do { model = try ModelDirectory.load(input) } catch { throw CommandFailure("\(error)") }
     for warning in model.warnings { warn(warning) }
-    guard training else { return (model.graph, model.weights, nil) }
+    guard training else { return (model.graph, model.weights, nil, model) }
     let spec = TrainingStepSpec(
       configuration: model.configuration, usesAttentionMask: model.featureExtractor.returnAttentionMask, freezeFeatureEncoder: freezeFeatureEncoder,
       precision: precision, checkpoint: checkpointOptions.strategy)
     do {
       // A custom --passes list makes a step of its own; only the default pipeline is the step asrc train builds.
-      return (try spec.forwardGraph(), model.weights, passes == nil && backend == .c ? spec : nil)
+      return (try spec.forwardGraph(), model.weights, passes == nil && backend == .c ? spec : nil, model)
     } catch {
       throw CommandFailure("\(input): cannot build the training graph: \(error)")
     }
