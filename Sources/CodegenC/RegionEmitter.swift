@@ -11,12 +11,15 @@ final class RegionEmitter {
   private enum Item {
     case nest([Node], shape: [DimExpr], reductions: [NestReduction])
     case kernel(Node)
+    /// A softmax with the casts around it (``HalfSoftmax``).
+    case halfSoftmax(HalfSoftmax)
 
     /// The nodes whose operands the item reads.
     var readers: [Node] {
       switch self {
       case .nest(let members, _, let reductions): members + reductions.map(\.node)
       case .kernel(let node): [node]
+      case .halfSoftmax(let fused): fused.nodes
       }
     }
 
@@ -93,6 +96,7 @@ final class RegionEmitter {
         items.append(.kernel(node))
       }
     }
+    items = Self.fusingHalfSoftmax(items, yields: Set(yields), graph: graph)
     // Cheap values a later nest of the same shape reads are computed again there.
     let nests = items.enumerated().compactMap { index, item -> (index: Int, members: [Node], readers: [Node], shape: [DimExpr])? in
       guard case .nest(let members, let shape, _) = item else { return nil }
@@ -116,6 +120,8 @@ final class RegionEmitter {
         for reader in item.readers { for operand in reader.operands where itemOf[operand] != nil && !inside.contains(operand) { needsBuffer.insert(operand) } }
       case .kernel(let node):
         for operand in node.operands { needsBuffer.insert(operand) }
+      case .halfSoftmax(let fused):
+        needsBuffer.insert(fused.input)
       }
     }
     // Each yielded value is written to the first result it yields as.
@@ -200,6 +206,10 @@ final class RegionEmitter {
         }
         try ElementwiseEmitter.emitNest(members: members, shape: shape, reads: reads, outputs: outputs, reductions: targets, w, context)
         for (reduction, partial, result) in finishing { reduction.finish(partial: partial, result: result, w, context) }
+      case .halfSoftmax(let fused):
+        let (x, y) = (buffer(fused.input), allocate(fused.output))
+        for node in fused.nodes { w.comment(context.describe(node)) }
+        try fused.emit(x: x, y: y, w, context)
       case .kernel(let node):
         let operands = node.operands.map(buffer)
         if nodes.count > 1 { w.comment(context.describe(node)) }
@@ -244,6 +254,44 @@ final class RegionEmitter {
 }
 
 extension RegionEmitter {
+  /// Items with each softmax kernel merged with a lone widening cast before it and a lone
+  /// narrowing cast after it, where nothing else reads the values between them.
+  private static func fusingHalfSoftmax(_ items: [Item], yields: Set<ValueID>, graph: Graph) -> [Item] {
+    let readersOf = readers(of: items)
+    var fused: [Item] = []
+    var index = 0
+    while index < items.count {
+      guard case .kernel(let softmax) = items[index], softmax.op == .softmax, softmax.region == nil, softmax.results.count == 1 else {
+        fused.append(items[index])
+        index += 1
+        continue
+      }
+      var widening: Node?
+      if case .nest(let members, _, let reductions)? = fused.last, members.count == 1, reductions.isEmpty,
+        HalfSoftmax.isCast(members[0], widens: true, in: graph), members[0].result == softmax.operands[0],
+        readersOf[members[0].result] == [index], !yields.contains(members[0].result)
+      {
+        widening = members[0]
+      }
+      var narrowing: Node?
+      if index + 1 < items.count, case .nest(let members, _, let reductions) = items[index + 1], members.count == 1, reductions.isEmpty,
+        HalfSoftmax.isCast(members[0], widens: false, in: graph), members[0].operands == [softmax.result],
+        readersOf[softmax.result] == [index + 1], !yields.contains(softmax.result)
+      {
+        narrowing = members[0]
+      }
+      guard widening != nil || narrowing != nil else {
+        fused.append(items[index])
+        index += 1
+        continue
+      }
+      if widening != nil { fused.removeLast() }
+      fused.append(.halfSoftmax(HalfSoftmax(widening: widening, softmax: softmax, narrowing: narrowing)))
+      index += narrowing != nil ? 2 : 1
+    }
+    return fused
+  }
+
   /// The items reading each value.
   private static func readers(of items: [Item]) -> [ValueID: Set<Int>] {
     var readers: [ValueID: Set<Int>] = [:]

@@ -1,6 +1,7 @@
 import CRuntime
 import CodegenC
 import IR
+import Passes
 import Runtime
 import Testing
 
@@ -112,6 +113,33 @@ import Testing
       let y = try graph.builder.apply(op, [x], ["axis": .int(2)])
       graph.output("y", y)
       try HalfParity.check(try graph.withGradients(of: y), inputs: graph.inputs, parameters: graph.parameters, allowedUlps: 0, "\(op) \(dtype)")
+    }
+  }
+
+  /// A softmax between mixed precision's casts runs as one kernel (HalfSoftmax) that widens as
+  /// it reads and rounds as it writes: bit for bit the three kernels it replaces (the graph
+  /// unfused, each op its own kernel), and within the softmax's own rounding of the interpreter
+  /// (its sum runs in vector lanes, the interpreter's in order). Rows longer than a vector and not
+  /// a multiple of it; with the f32 probabilities also an output (only the widening fuses) and
+  /// without.
+  @Test(arguments: halves)
+  func softmaxBetweenCasts(_ dtype: DType) throws {
+    for (index, keepsF32) in [false, true].enumerated() {
+      var graph = ParityGraph("softmax_between_casts", seed: UInt64(65 + index))
+      let x = graph.input("x", [2, 3, 37, 37], in: -8...8, dtype: dtype)
+      let probabilities = try graph.builder.apply(.softmax, [try graph.builder.cast(x, to: .f32)], ["axis": .int(3)])
+      graph.output("y", try graph.builder.cast(probabilities, to: dtype))
+      if keepsF32 { graph.output("p", probabilities) }
+      let program = try graph.graph()
+      let fused = try PassManager(passes: Parity.fusion).run(program).graph
+      #expect(try CEmitter.emit(fused).code.contains("one f32 row of exponentials per thread"), "the fused kernel was not used")
+      try HalfParity.check(program, inputs: graph.inputs, allowedUlps: 1, fused: true, "softmax between \(dtype) casts, f32 output \(keepsF32)")
+      let separate = try Parity.backend.run(program, inputs: graph.inputs, parameters: [:])
+      let together = try Parity.backend.run(fused, inputs: graph.inputs, parameters: [:])
+      for name in separate.keys.sorted() {
+        let sameBits = together[name]?.doubles == separate[name]?.doubles
+        #expect(sameBits, "\(dtype) \(name): the fused kernel's bits differ from the separate kernels'")
+      }
     }
   }
 
