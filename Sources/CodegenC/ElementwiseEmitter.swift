@@ -5,6 +5,9 @@ import IR
 enum NestOperand {
   case buffer(CTensor)
   case literal(String)
+  /// A C local already holding this element's value (a normalisation's output, computed in
+  /// the loop the nest's body is emitted into).
+  case local(String)
 }
 
 /// Elementwise ops: the C expression of each op on scalars, and a fused group of them as one

@@ -22,7 +22,7 @@ struct NestElement {
       if let local = locals[value] { return local }
       let expression: String
       switch reads[value] {
-      case .literal(let text): expression = text
+      case .literal(let text), .local(let text): expression = text
       case .buffer(let tensor):
         let position: String
         if flat {

@@ -9,10 +9,28 @@ import IR
 enum NormalizationEmitter {
   static let ops: Set<Op> = [.layerNorm, .groupNorm, .softmax, .logSoftmax]
 
-  static func emit(_ node: Node, operands: [CTensor], result: CTensor, _ w: CWriter, _ context: EmitContext) throws {
+  /// Writes the result, or with `epilogue` (layer_norm and group_norm) hands each normalised
+  /// element to it instead: the C local holding the value and its flat position, for the
+  /// elementwise nest that reads the result to be computed in the same loop.
+  static func emit(
+    _ node: Node, operands: [CTensor], result: CTensor, _ w: CWriter, _ context: EmitContext, epilogue: ((_ value: String, _ position: String) throws -> Void)? = nil
+  ) throws {
     let x = operands[0]
     let type = x.elementType
     let y = result.pointer
+    /// The innermost loop over a row: `value` is the element at `position`.
+    func normalizeLoop(_ header: String, position: String, value: String) throws {
+      guard let epilogue else {
+        w.line("\(header) \(y)[\(position)] = \(value);")
+        return
+      }
+      w.line("#pragma omp simd")
+      w.open(header)
+      let local = context.fresh("normalized")
+      w.line("const \(type) \(local) = \(value);")
+      try epilogue(local, position)
+      w.close()
+    }
     switch node.op {
     case .layerNorm:
       let sizes = context.dims(x.type)
@@ -24,7 +42,7 @@ enum NormalizationEmitter {
       w.line("#pragma omp parallel for if(rows * width >= ASRC_PARALLEL_MIN)")
       w.open("for (int64_t row = 0; row < rows; row++)")
       w.line("const \(type) *in = \(x.pointer) + row * width;")
-      w.line("\(type) *out = \(y) + row * width;")
+      if epilogue == nil { w.line("\(type) *out = \(y) + row * width;") }
       w.line("double sum = 0.0;")
       w.line("#pragma omp simd reduction(+:sum)")
       w.line("for (int64_t i = 0; i < width; i++) sum += (double)in[i];")
@@ -33,7 +51,12 @@ enum NormalizationEmitter {
       w.line("#pragma omp simd reduction(+:squares)")
       w.line("for (int64_t i = 0; i < width; i++) { const double centered = (double)in[i] - mean; squares += centered * centered; }")
       w.line("const double scale = 1.0 / sqrt(squares / (double)width + eps);")
-      w.line("for (int64_t i = 0; i < width; i++) out[i] = (\(type))(((double)in[i] - mean) * scale) * \(gamma)[i] + \(beta)[i];")
+      if epilogue == nil {
+        w.line("for (int64_t i = 0; i < width; i++) out[i] = (\(type))(((double)in[i] - mean) * scale) * \(gamma)[i] + \(beta)[i];")
+      } else {
+        try normalizeLoop(
+          "for (int64_t i = 0; i < width; i++)", position: "row * width + i", value: "(\(type))(((double)in[i] - mean) * scale) * \(gamma)[i] + \(beta)[i]")
+      }
       w.close()
       w.close()
     case .groupNorm:
@@ -60,7 +83,7 @@ enum NormalizationEmitter {
       w.open("for (int64_t c = 0; c < per_group; c++)")
       w.line("const int64_t channel = g * per_group + c, row = base + c * length;")
       w.line("const \(type) weight = \(gamma)[channel], bias = \(beta)[channel];")
-      w.line("for (int64_t t = 0; t < length; t++) \(y)[row + t] = (\(type))(((double)\(x.pointer)[row + t] - mean) * scale) * weight + bias;")
+      try normalizeLoop("for (int64_t t = 0; t < length; t++)", position: "row + t", value: "(\(type))(((double)\(x.pointer)[row + t] - mean) * scale) * weight + bias")
       w.close()
       w.close()
       w.close()

@@ -13,6 +13,10 @@ final class RegionEmitter {
     case kernel(Node)
     /// A softmax with the casts around it (``HalfSoftmax``).
     case halfSoftmax(HalfSoftmax)
+    /// A layer_norm or group_norm whose result only the elementwise nest after it reads, that
+    /// nest's body computed in the normalisation's own loop (no buffer for the normalised
+    /// values unless they are yielded).
+    case normalized(Node, epilogue: [Node], shape: [DimExpr])
 
     /// The nodes whose operands the item reads.
     var readers: [Node] {
@@ -20,6 +24,7 @@ final class RegionEmitter {
       case .nest(let members, _, let reductions): members + reductions.map(\.node)
       case .kernel(let node): [node]
       case .halfSoftmax(let fused): fused.nodes
+      case .normalized(let node, let epilogue, _): [node] + epilogue
       }
     }
 
@@ -97,6 +102,7 @@ final class RegionEmitter {
       }
     }
     items = Self.fusingHalfSoftmax(items, yields: Set(yields), graph: graph)
+    items = Self.fusingNormalizationEpilogues(items, graph: graph)
     // Cheap values a later nest of the same shape reads are computed again there.
     let nests = items.enumerated().compactMap { index, item -> (index: Int, members: [Node], readers: [Node], shape: [DimExpr])? in
       guard case .nest(let members, let shape, _) = item else { return nil }
@@ -122,6 +128,10 @@ final class RegionEmitter {
         for operand in node.operands { needsBuffer.insert(operand) }
       case .halfSoftmax(let fused):
         needsBuffer.insert(fused.input)
+      case .normalized(let node, let epilogue, _):
+        for operand in node.operands { needsBuffer.insert(operand) }
+        let inside = Set(epilogue.map(\.result) + [node.result])
+        for member in epilogue { for operand in member.operands where itemOf[operand] != nil && !inside.contains(operand) { needsBuffer.insert(operand) } }
       }
     }
     // Each yielded value is written to the first result it yields as.
@@ -206,6 +216,28 @@ final class RegionEmitter {
         }
         try ElementwiseEmitter.emitNest(members: members, shape: shape, reads: reads, outputs: outputs, reductions: targets, w, context)
         for (reduction, partial, result) in finishing { reduction.finish(partial: partial, result: result, w, context) }
+      case .normalized(let node, let epilogue, let shape):
+        let operands = node.operands.map(buffer)
+        var reads: [ValueID: NestOperand] = [:]
+        let inside = Set(epilogue.map(\.result))
+        for member in epilogue {
+          for operand in member.operands where !inside.contains(operand) && operand != node.result {
+            reads[operand] = literals[operand].flatMap { buffers[operand] == nil ? NestOperand.literal($0) : nil } ?? .buffer(buffer(operand))
+          }
+        }
+        var outputs: [(ValueID, CTensor)] = []
+        for member in epilogue where needsBuffer.contains(member.result) { outputs.append((member.result, allocate(member.result))) }
+        // A normalised value the function yields (the backward's saved activation) is stored too.
+        if needsBuffer.contains(node.result) { outputs.append((node.result, allocate(node.result))) }
+        w.comment(context.describe(node))
+        w.comment("and in its loop: " + epilogue.map { "%\(context.name($0.result)) = \($0.op)" }.joined(separator: ", "))
+        try NormalizationEmitter.emit(
+          node, operands: operands, result: CTensor(pointer: "NULL", type: graph.type(of: node.result)), w, context
+        ) { [w, context] value, position in
+          var element = NestElement(members: epilogue, shape: shape, reads: reads, outputs: outputs, flat: true)
+          element.reads[node.result] = .local(value)
+          _ = try element.emit(at: [position], w, context)
+        }
       case .halfSoftmax(let fused):
         let (x, y) = (buffer(fused.input), allocate(fused.output))
         for node in fused.nodes { w.comment(context.describe(node)) }
@@ -288,6 +320,39 @@ extension RegionEmitter {
       if widening != nil { fused.removeLast() }
       fused.append(.halfSoftmax(HalfSoftmax(widening: widening, softmax: softmax, narrowing: narrowing)))
       index += narrowing != nil ? 2 : 1
+    }
+    return fused
+  }
+
+  /// Items with each layer_norm or group_norm kernel merged with the elementwise nest right
+  /// after it, where only that nest reads the normalised values (the function may yield them
+  /// too) and every other operand of the nest is read whole or as one element.
+  private static func fusingNormalizationEpilogues(_ items: [Item], graph: Graph) -> [Item] {
+    let readersOf = readers(of: items)
+    var fused: [Item] = []
+    var index = 0
+    while index < items.count {
+      guard case .kernel(let node) = items[index], node.op == .layerNorm || node.op == .groupNorm, node.region == nil, node.results.count == 1,
+        index + 1 < items.count, case .nest(let members, let shape, let reductions) = items[index + 1], reductions.isEmpty,
+        graph.type(of: node.result).shape == shape, readersOf[node.result] == [index + 1]
+      else {
+        fused.append(items[index])
+        index += 1
+        continue
+      }
+      let inside = Set(members.map(\.result) + [node.result])
+      let flat = members.allSatisfy { member in
+        member.operands.allSatisfy { operand in
+          inside.contains(operand) || graph.type(of: operand).shape == shape || graph.type(of: operand).shape.allSatisfy { $0.constantValue == 1 }
+        }
+      }
+      guard flat else {
+        fused.append(items[index])
+        index += 1
+        continue
+      }
+      fused.append(.normalized(node, epilogue: members, shape: shape))
+      index += 2
     }
     return fused
   }

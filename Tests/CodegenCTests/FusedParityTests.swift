@@ -53,6 +53,30 @@ import Testing
     try Parity.check(try graph.withGradients(of: u), inputs: graph.inputs, parameters: graph.parameters, fused: true, "residual + layer norm")
   }
 
+  /// A group norm or layer norm whose result only the elementwise nest after it reads is
+  /// lowered with that nest's body in its own loop: the feature encoder's group norm + gelu
+  /// (+ a narrowing cast in bf16), and a layer norm + residual add; with the normalised values
+  /// also an output (the backward's saved activation) and without, and with the backward.
+  @Test(arguments: [false, true])
+  func normalizationWithItsEpilogue(_ normalizedIsOutput: Bool) throws {
+    var graph = ParityGraph("norm_epilogue", seed: normalizedIsOutput ? 7 : 8)
+    let x = graph.input("x", [2, 6, 37])
+    let n = try graph.builder.groupNorm(x, graph.parameter("w", [6]), graph.parameter("b", [6]), groups: 6, eps: 1e-5)
+    let g = try graph.builder.unary(.gelu, n)
+    graph.output("y", g)
+    graph.output("y_bf16", try graph.builder.cast(g, to: .bf16))
+    if normalizedIsOutput { graph.output("n", n) }
+    let h = graph.input("h", [2, 5, 24])
+    let m = try graph.builder.layerNorm(h, graph.parameter("gamma", [24]), graph.parameter("beta", [24]), eps: 1e-5)
+    graph.output("z", try graph.builder.add(try graph.builder.unary(.gelu, m), h))
+    if normalizedIsOutput { graph.output("m", m) }
+    let program = try graph.graph()
+    let code = try CEmitter.emit(try PassManager(passes: Parity.fusion).run(program).graph).code
+    #expect(code.components(separatedBy: "// and in its loop: ").count - 1 == 2, "both normalisations should take their epilogues into their loops")
+    try Parity.check(program, inputs: graph.inputs, parameters: graph.parameters, fused: true, "normalisation epilogue, normalised output \(normalizedIsOutput)")
+    try Parity.check(try graph.withGradients(of: g), inputs: graph.inputs, parameters: graph.parameters, fused: true, "normalisation epilogue with the backward")
+  }
+
   /// Attention's scale + mask + softmax over the last axis, and its backward.
   @Test func scaledMaskedSoftmaxRegion() throws {
     var graph = ParityGraph("attention_scores")
