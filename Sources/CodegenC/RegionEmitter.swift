@@ -332,8 +332,9 @@ extension RegionEmitter {
     var fused: [Item] = []
     var index = 0
     while index < items.count {
+      // A half-precision norm runs widened (HalfWidening): only f32 and f64 norms loop here.
       guard case .kernel(let node) = items[index], node.op == .layerNorm || node.op == .groupNorm, node.region == nil, node.results.count == 1,
-        index + 1 < items.count, case .nest(let members, let shape, let reductions) = items[index + 1], reductions.isEmpty,
+        !HalfWidening.applies(to: node, graph), index + 1 < items.count, case .nest(let members, let shape, let reductions) = items[index + 1], reductions.isEmpty,
         graph.type(of: node.result).shape == shape, readersOf[node.result] == [index + 1]
       else {
         fused.append(items[index])

@@ -186,13 +186,14 @@ struct Compile: ParsableCommand {
       line += "; planned peak \(formatBytes(memory.plannedPeakBytes)) for \(sizes), all buffers without planning \(formatBytes(memory.unplannedBytes))"
     }
     print(line)
-    if trainingSpec != nil, let model { try buildEvaluationGraph(of: model, from: input) }
+    if trainingSpec != nil, let model { buildEvaluationGraph(of: model, from: input) }
   }
 
   /// Builds (or finds) in the C cache the inference graph that evaluation during `asrc train`
-  /// and `asrc eval` run for this model, so that compiling happens here rather than inside the
-  /// first evaluation's time.
-  private func buildEvaluationGraph(of model: ModelDirectory, from input: String) throws(CommandFailure) {
+  /// runs for this model (and `asrc eval` in the same precision), so that compiling happens
+  /// here rather than inside the first evaluation's time. The step is already written: a
+  /// failure here is a warning, and evaluation will build the graph itself.
+  private func buildEvaluationGraph(of model: ModelDirectory, from input: String) {
     guard let cBackend = Backend.c.compiled else { return }
     let clock = ContinuousClock()
     let start = clock.now
@@ -200,9 +201,10 @@ struct Compile: ParsableCommand {
       let evaluator = try precision.map { try Evaluator(model: model, backend: .c, precision: $0) } ?? Evaluator(model: model, backend: .c)
       let compiled = try cBackend.model(for: evaluator.graph)
       let how = compiled.build.cached ? "found in the C cache" : String(format: "built in %.2f s", (clock.now - start) / .seconds(1))
-      print("evaluation graph (asrc train --eval, asrc eval): \(compiled.build.library.path) (\(how))")
+      let evaluations = precision.map { "asrc train --eval, asrc eval --precision \($0)" } ?? "asrc train --eval, asrc eval"
+      print("evaluation graph (\(evaluations)): \(compiled.build.library.path) (\(how))")
     } catch {
-      throw CommandFailure("\(input): cannot build the evaluation graph: \(error)")
+      warn("\(input): the evaluation graph was not built (training's first evaluation will build it): \(error)")
     }
   }
 

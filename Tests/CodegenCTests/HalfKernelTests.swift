@@ -143,6 +143,20 @@ import Testing
     }
   }
 
+  /// Half-precision norms with an elementwise op after them, fused into one region: the norm
+  /// still runs widened (it must not take the nest into its loop on the half bits).
+  @Test(arguments: halves)
+  func normsFusedWithAnEpilogue(_ dtype: DType) throws {
+    var graph = ParityGraph("half_norm_epilogue", seed: 57)
+    let x = graph.parameter("x", [2, 3, 24], dtype: dtype)
+    let n = try graph.builder.layerNorm(x, graph.parameter("w", [24], dtype: dtype), graph.parameter("b", [24], dtype: dtype), eps: 1e-5)
+    graph.output("y", try graph.builder.unary(.gelu, n))
+    let h = graph.parameter("h", [2, 4, 9], dtype: dtype)
+    let m = try graph.builder.groupNorm(h, graph.parameter("gw", [4], dtype: dtype), graph.parameter("gb", [4], dtype: dtype), groups: 2, eps: 1e-5)
+    graph.output("z", try graph.builder.add(m, h))
+    try HalfParity.check(try graph.graph(), inputs: graph.inputs, parameters: graph.parameters, allowedUlps: 1, fused: true, "\(dtype) norms with an epilogue")
+  }
+
   @Test(arguments: halves)
   func reductionsAndArgmax(_ dtype: DType) throws {
     for op in [Op.reduceSum, .reduceMean, .reduceMax] {
