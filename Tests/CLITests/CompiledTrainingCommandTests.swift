@@ -29,7 +29,7 @@ import Testing
     #expect(FileManager.default.fileExists(atPath: step + "/training_step.json"))
     #expect(run.output.contains("libmodel.so"), "\(run.output)")
     // The evaluation graph is built here too, so that training's first evaluation finds it.
-    let evaluationLine = try #require(run.output.split(separator: "\n").first { $0.hasPrefix("evaluation graph (asrc train --eval, asrc eval): ") })
+    let evaluationLine = try #require(run.output.split(separator: "\n").first { $0.hasPrefix("evaluation graph (asrc train --eval") })
     let library = try #require(evaluationLine.split(separator: " ").first { $0.hasSuffix("libmodel.so") })
     #expect(FileManager.default.fileExists(atPath: String(library)), "\(evaluationLine)")
     return step
