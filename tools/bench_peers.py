@@ -1,17 +1,20 @@
 """Runner and summary for tools/bench-peers (standard library only).
 
-  run --results FILE --key KEY --label LABEL -- COMMAND...
+  run --results FILE --key KEY --label LABEL [--round N] -- COMMAND...
       Runs COMMAND in its own process, passes its standard output through, keeps its standard
       error (shown only when it fails), and appends one JSON line to FILE: the label, the last
       "X s per audio-second" and "Y s per step" figures the command printed, and the peak RSS of
       the command's process tree from getrusage(RUSAGE_CHILDREN) (the largest process's peak, the
       same figure /usr/bin/time -v reports). A command that fails is recorded and reported; the
       benchmark goes on.
-  skip --results FILE --key KEY --label LABEL --reason TEXT
+  skip --results FILE --key KEY --label LABEL --reason TEXT [--round N]
       Records and prints "LABEL: not measured (TEXT)".
   summary FILE [--load TEXT]
       The table of every figure from FILE and the ratios asrc / peer (seconds over seconds: below 1
-      means asrc is faster), with issue 14's goals for the C backend beside theirs.
+      means asrc is faster), with issue 14's goals for the C backend beside theirs. With several
+      rounds (tools/bench-peers' ROUNDS) a figure is the median over its rounds, and a ratio is
+      taken within each round (the two measured minutes apart, not half an hour) and given as
+      the median with the range.
 """
 import argparse
 import json
@@ -43,7 +46,7 @@ def record(path, entry):
 
 def run(args):
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
-    entry = {"key": args.key, "label": args.label, "status": "measured"}
+    entry = {"key": args.key, "label": args.label, "status": "measured", "round": args.round}
     with tempfile.TemporaryFile(mode="w+") as errors:
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True)
         output = []
@@ -73,19 +76,43 @@ def run(args):
 
 def skip(args):
     print(f"{args.label}: not measured ({args.reason})")
-    record(args.results, {"key": args.key, "label": args.label, "status": "not measured", "reason": args.reason})
+    record(args.results, {"key": args.key, "label": args.label, "status": "not measured", "reason": args.reason, "round": args.round})
+
+
+def median(values):
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def merged(rounds):
+    """One key's entries over the rounds as one: the median figures of the measured rounds, or
+    the first entry when no round measured it."""
+    measured = [entry for entry in rounds if entry["status"] == "measured"]
+    if not measured:
+        return rounds[0]
+    entry = dict(measured[0])
+    for field in ("s_per_audio_second", "s_per_step", "peak_rss_gib"):
+        values = [round_entry[field] for round_entry in measured if field in round_entry]
+        if values:
+            entry[field] = median(values)
+    entry["rounds"] = len(measured)
+    return entry
 
 
 def summary(args):
-    entries = {}
+    by_key = {}
     with open(args.results) as file:
         for line in file:
             entry = json.loads(line)
-            entries[entry["key"]] = entry
+            by_key.setdefault(entry["key"], []).append(entry)
+    entries = {key: merged(rounds) for key, rounds in by_key.items()}
+    round_count = max((len(rounds) for rounds in by_key.values()), default=1)
     sections = [("inference", f"inference, {args.inference}", INFERENCE_PEERS),
                 ("train.full", f"training step, {args.train}, full", TRAINING_PEERS),
                 ("train.frozen", f"training step, {args.train}, feature encoder frozen", TRAINING_PEERS)]
-    print(f"summary (one run{'; ' + args.load if args.load else ''})")
+    runs = "one run" if round_count == 1 else f"one run of {round_count} rounds; figures are medians over the rounds"
+    print(f"summary ({runs}{'; ' + args.load if args.load else ''})")
     print(f"  {'':<42} {'s/audio-s':>9} {'s/step':>8} {'peak RSS':>10}")
     for section, title, _ in sections:
         rows = [entry for key, entry in entries.items() if key.startswith(section + ".")]
@@ -97,21 +124,27 @@ def summary(args):
                 print(f"    {entry['label']:<40} {entry['status']} ({entry['reason']})")
                 continue
             step = f"{entry['s_per_step']:.2f}" if "s_per_step" in entry else ""
-            print(f"    {entry['label']:<40} {entry['s_per_audio_second']:>9.3f} {step:>8} {entry['peak_rss_gib']:>6.2f} GiB")
-    print("ratios, asrc / peer in time (below 1: asrc is faster), from this run")
+            spread = ""
+            if round_count > 1:
+                values = [e["s_per_audio_second"] for e in by_key[entry["key"]] if e["status"] == "measured"]
+                spread = f"   ({min(values):.3f}–{max(values):.3f} over {len(values)} rounds)"
+            print(f"    {entry['label']:<40} {entry['s_per_audio_second']:>9.3f} {step:>8} {entry['peak_rss_gib']:>6.2f} GiB{spread}")
+    within = "" if round_count == 1 else ", each taken within a round: median (range)"
+    print(f"ratios, asrc / peer in time (below 1: asrc is faster), from this run{within}")
     for section, title, peers in sections:
         lines = []
         for asrc_key, asrc_name in ASRC:
-            mine = entries.get(f"{section}.{asrc_key}")
-            if not mine or mine["status"] != "measured":
-                continue
+            mine = by_key.get(f"{section}.{asrc_key}", [])
             for peer in peers:
-                theirs = entries.get(f"{section}.{peer}")
-                if not theirs or theirs["status"] != "measured":
+                theirs = by_key.get(f"{section}.{peer}", [])
+                ratios = [a["s_per_audio_second"] / b["s_per_audio_second"]
+                          for a in mine for b in theirs
+                          if a.get("round") == b.get("round") and a["status"] == "measured" and b["status"] == "measured"]
+                if not ratios:
                     continue
-                ratio = mine["s_per_audio_second"] / theirs["s_per_audio_second"]
                 goal = GOALS.get((section, asrc_key, peer))
-                lines.append(f"    {asrc_name} / {theirs['label']}: {ratio:.2f}" + (f"   ({goal})" if goal else ""))
+                spread = f" ({min(ratios):.2f}–{max(ratios):.2f})" if len(ratios) > 1 else ""
+                lines.append(f"    {asrc_name} / {entries[f'{section}.{peer}']['label']}: {median(ratios):.2f}{spread}" + (f"   ({goal})" if goal else ""))
         if lines:
             print(f"  {title}")
             print("\n".join(lines))
@@ -124,6 +157,7 @@ def main():
     command.add_argument("--results", required=True)
     command.add_argument("--key", required=True)
     command.add_argument("--label", required=True)
+    command.add_argument("--round", type=int, default=1)
     command.add_argument("command", nargs=argparse.REMAINDER)
     command.set_defaults(run=run)
     command = commands.add_parser("skip")
@@ -131,6 +165,7 @@ def main():
     command.add_argument("--key", required=True)
     command.add_argument("--label", required=True)
     command.add_argument("--reason", required=True)
+    command.add_argument("--round", type=int, default=1)
     command.set_defaults(run=skip)
     command = commands.add_parser("summary")
     command.add_argument("results")
