@@ -49,7 +49,7 @@ public final class Trainer {
   private let progress: TrainingProgress
   /// Decoded audio kept in memory when the training set is small enough (TIMIT-sized).
   private let audioCache: AudioCache?
-  /// Augments the training clips (speed, gain, noise); nil when no augmentation is asked for.
+  /// Augments the training clips (speed, silence, gain, noise); nil when no augmentation is asked for.
   private let augmenter: WaveformAugmenter?
   /// When this run started (for the wall-clock column of the evaluation log).
   private let started = ContinuousClock.now
@@ -110,10 +110,11 @@ public final class Trainer {
       note("training step: \(compiledStep.path)/libmodel.so (compiled for \(spec.summary))")
     } else {
       // Planned for the largest batch the run will see: the longest clip (at the slowest
-      // speed factor), batch size rows.
+      // speed factor, with the most silence), batch size rows.
       let slowest = arguments.augmentation.speedFactors.min().map { Swift.min($0, 1) } ?? 1
+      let silence = arguments.augmentation.longestSilence
       let longest = FeatureExtractor.width(
-        longest: train.items.map { SpeedPerturbation.length($0.sampleCount, factor: slowest) }.max() ?? 16_000, multiple: arguments.padToMultipleOf)
+        longest: train.items.map { SpeedPerturbation.length($0.sampleCount, factor: slowest) + silence }.max() ?? 16_000, multiple: arguments.padToMultipleOf)
       let bindings = ["B": arguments.perDeviceTrainBatchSize, "S": longest, "L": Swift.max(1, train.items.map(\.labels.count).max() ?? 1)]
       // The interpreter runs the reference graph; the C backend the whole training pipeline,
       // as `asrc compile --training` builds it.

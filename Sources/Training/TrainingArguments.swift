@@ -111,6 +111,13 @@ public struct TrainingArguments: Sendable, Codable, Equatable {
   public var noiseProb: Double?
   /// A gain drawn uniformly from [min, max] dB, clamped to full scale; nil: no gain.
   public var gainDb: [Double]?
+  /// Seconds of silence before each clip, drawn uniformly from [min, max] (NeMo's
+  /// SilencePerturbation); nil: none.
+  public var startSilence: [Double]?
+  /// Seconds of silence after each clip, drawn uniformly from [min, max]; nil: none.
+  public var endSilence: [Double]?
+  /// The chance that an utterance gets the silence; nil: 1.
+  public var silenceProb: Double?
 
   public enum IntervalStrategy: String, Sendable, Codable, CaseIterable { case no, steps, epoch }
   public enum SaveStrategy: String, Sendable, Codable, CaseIterable { case no, steps, epoch, best }
@@ -214,6 +221,7 @@ public struct TrainingArguments: Sendable, Codable, Equatable {
     case loggingStrategy = "logging_strategy", evalDelay = "eval_delay", loadBestModelAtEnd = "load_best_model_at_end"
     case metricForBestModel = "metric_for_best_model", greaterIsBetter = "greater_is_better"
     case reportTo = "report_to", loggingDir = "logging_dir",
-         speedPerturb = "speed_perturb", noiseSnrDb = "noise_snr_db", noiseDir = "noise_dir", noiseProb = "noise_prob", gainDb = "gain_db"
+         speedPerturb = "speed_perturb", noiseSnrDb = "noise_snr_db", noiseDir = "noise_dir", noiseProb = "noise_prob", gainDb = "gain_db",
+         startSilence = "start_silence", endSilence = "end_silence", silenceProb = "silence_prob"
   }
 }

@@ -28,6 +28,18 @@ struct AugmentationOptions: ParsableArguments {
     help: ArgumentHelp("Scale each clip by a gain drawn uniformly from MIN to MAX dB, clamped to full scale as torchaudio's Vol (one value: a fixed gain).", valueName: "MIN,MAX"),
     transform: numbers)
   var gainDb: [Double]?
+  @Option(
+    parsing: .unconditional,
+    help: ArgumentHelp("Add silence (zeros) before each clip, seconds drawn uniformly from MIN to MAX, as NeMo's SilencePerturbation (one value: a fixed length).", valueName: "MIN,MAX"),
+    transform: numbers)
+  var startSilence: [Double]?
+  @Option(
+    parsing: .unconditional,
+    help: ArgumentHelp("Add silence after each clip, seconds drawn uniformly from MIN to MAX (one value: a fixed length).", valueName: "MIN,MAX"),
+    transform: numbers)
+  var endSilence: [Double]?
+  @Option(parsing: .unconditional, help: ArgumentHelp("The chance that an utterance gets the silence (default 1 with --start-silence or --end-silence).", valueName: "P"))
+  var silenceProb: Double?
 
   /// Sets the augmentation fields of `arguments`.
   func apply(to arguments: inout TrainingArguments) {
@@ -36,6 +48,9 @@ struct AugmentationOptions: ParsableArguments {
     arguments.noiseDir = noiseDir
     arguments.noiseProb = noiseProb
     arguments.gainDb = gainDb.map(Self.range)
+    arguments.startSilence = startSilence.map(Self.range)
+    arguments.endSilence = endSilence.map(Self.range)
+    arguments.silenceProb = silenceProb
   }
 
   /// One value stands for a range of one point.

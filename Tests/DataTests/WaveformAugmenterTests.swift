@@ -36,6 +36,9 @@ import Testing
     settings.speedFactors = [0.9, 1.0, 1.1]
     settings.noiseSNRDecibels = 5...25
     settings.gainDecibels = -6...6
+    settings.startSilenceSeconds = 0...0.3
+    settings.endSilenceSeconds = 0...0.1
+    settings.silenceProbability = 0.7
     return settings
   }
 
@@ -101,6 +104,40 @@ import Testing
     // Uniform over 5…25 dB: the mean within 4 standard errors of 15 (σ = 20 / √12).
     let mean = measured.reduce(0, +) / Double(measured.count)
     #expect(abs(mean - 15) <= 4 * (20 / 12.0.squareRoot()) / Double(measured.count).squareRoot(), "mean SNR \(mean) dB")
+  }
+
+  /// Silence alone: zeros of the drawn lengths around the clip as it was, the lengths within
+  /// their ranges and drawn anew per epoch, `silenceProbability` the fraction of clips padded, and
+  /// `length` (what the sampler groups by) the padded length.
+  @Test func silenceIsZerosOfTheDrawnLengthsAroundTheClip() throws {
+    let data = try dataset()
+    let input = try clip()
+    var settings = WaveformAugmenter.Settings()
+    settings.startSilenceSeconds = 0.1...0.3
+    settings.endSilenceSeconds = 0.05...0.05
+    settings.silenceProbability = 0.5
+    let augmenter = try augmenter(settings, dataset: data)
+    var padded = 0
+    var starts: Set<Int> = []
+    let epochs = 400
+    for epoch in 0..<epochs {
+      let (start, end) = augmenter.silence(index: epoch % 4, epoch: epoch)
+      let output = try augmenter.apply(input, index: epoch % 4, epoch: epoch)
+      #expect(output.count == input.count + start + end && augmenter.length(index: epoch % 4, samples: input.count, epoch: epoch) == output.count)
+      if start == 0 && end == 0 {
+        #expect(output == input, "epoch \(epoch): changed without silence")
+        continue
+      }
+      padded += 1
+      starts.insert(start)
+      #expect((1600...4800).contains(start) && end == 800, "epoch \(epoch): \(start) and \(end) samples")
+      #expect(output[..<start].allSatisfy { $0 == 0 } && output[(output.count - end)...].allSatisfy { $0 == 0 })
+      #expect(Array(output[start..<(start + input.count)]) == input, "epoch \(epoch): the clip itself changed")
+    }
+    // A coin of 0.5: within 4 standard errors of half.
+    #expect(abs(Double(padded) - Double(epochs) / 2) <= 4 * (Double(epochs) * 0.25).squareRoot(), "\(padded) of \(epochs) padded")
+    #expect(starts.count > padded / 2, "the silence is not drawn anew per epoch")
+    #expect(settings.longestSilence == 4800 + 800)
   }
 
   @Test func gainAloneScalesByTheDrawnDecibels() throws {

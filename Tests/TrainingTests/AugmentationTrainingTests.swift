@@ -12,7 +12,7 @@ import Training
 @Suite struct AugmentationTrainingTests {
   let parity = TrainerParityTests()
 
-  /// Speed perturbation, gain and white noise on shuffled, length-grouped batches.
+  /// Speed perturbation, silence, gain and white noise on shuffled, length-grouped batches.
   func augmented(output: String) -> TrainingArguments {
     var arguments = parity.arguments(output: output)
     arguments.noShuffle = false
@@ -21,6 +21,9 @@ import Training
     arguments.noiseSnrDb = [5, 20]
     arguments.noiseProb = 0.8
     arguments.gainDb = [-6, 6]
+    arguments.startSilence = [0, 0.2]
+    arguments.endSilence = [0, 0.1]
+    arguments.silenceProb = 0.5
     return arguments
   }
 
@@ -32,6 +35,7 @@ import Training
     let plain = try parity.makeTrainer(arguments: {
       var arguments = augmented(output: parity.scratch.path("asrc-plain"))
       (arguments.speedPerturb, arguments.noiseSnrDb, arguments.noiseProb, arguments.gainDb) = (nil, nil, nil, nil)
+      (arguments.startSilence, arguments.endSilence, arguments.silenceProb) = (nil, nil, nil)
       return arguments
     }(), backend: backend)
     _ = try plain.run()
@@ -62,9 +66,13 @@ import Training
     arguments.speedPerturb = [0.9, 1, 1.1]
     arguments.noiseSnrDb = [10, 30]
     arguments.gainDb = [-6, 6]
+    arguments.startSilence = [0, 0.4]
+    arguments.endSilence = [0.1, 0.1]
     #expect(arguments.problems.isEmpty, "\(arguments.problems)")
     #expect(arguments.augmentation.speedFactors == [0.9, 1, 1.1] && arguments.augmentation.noiseSNRDecibels == 10...30)
     #expect(arguments.augmentation.noiseProbability == 1 && arguments.augmentation.gainDecibels == -6...6)
+    #expect(arguments.augmentation.startSilenceSeconds == 0...0.4 && arguments.augmentation.endSilenceSeconds == 0.1...0.1)
+    #expect(arguments.augmentation.silenceProbability == 1)
     let cases: [(change: (inout TrainingArguments) -> Void, message: String)] = [
       ({ $0.speedPerturb = [0.9, 0, 1.1] }, "--speed-perturb factors must be positive, not 0.0"),
       ({ $0.speedPerturb = [-1.1] }, "--speed-perturb factors must be positive, not -1.1"),
@@ -77,6 +85,11 @@ import Training
       ({ $0.noiseProb = 1.5 }, "--noise-prob must be in [0, 1], not 1.5"),
       ({ ($0.noiseSnrDb, $0.noiseProb) = (nil, 0.5) }, "--noise-prob needs --noise-snr-db (the SNR range of the noise to add)"),
       ({ ($0.noiseSnrDb, $0.noiseDir) = (nil, "noise") }, "--noise-dir needs --noise-snr-db (the SNR range of the noise to add)"),
+      ({ $0.startSilence = [-0.1, 0.2] }, "--start-silence must not be negative, not -0.1"),
+      ({ $0.endSilence = [0.3, 0.1] }, "--end-silence MIN,MAX must have MIN ≤ MAX, not 0.3,0.1"),
+      ({ $0.endSilence = [0.1, 0.2, 0.3] }, "--end-silence takes MIN,MAX in seconds, not 0.1,0.2,0.3"),
+      ({ $0.silenceProb = -0.5 }, "--silence-prob must be in [0, 1], not -0.5"),
+      ({ ($0.startSilence, $0.endSilence, $0.silenceProb) = (nil, nil, 0.5) }, "--silence-prob needs --start-silence or --end-silence (the seconds of silence to add)"),
     ]
     for (change, message) in cases {
       var bad = arguments

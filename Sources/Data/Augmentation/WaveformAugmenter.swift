@@ -2,12 +2,14 @@ import Audio
 import Models
 
 /// Augments training clips on their raw 16 kHz waveforms, before the feature extractor
-/// normalises them (as speech toolkits do): speed perturbation, then gain, then additive noise.
+/// normalises them (as speech toolkits do): speed perturbation, then silence padding, then
+/// gain, then additive noise.
 ///
 /// Every draw comes from (seed, epoch, utterance): the same utterance in the same epoch gets the
 /// same augmentation whichever batch, thread or resumed run loads it, so a run resumed after a
-/// kill repeats the uninterrupted one bit for bit. The speed factor has its own stream because
-/// the sampler needs it (for the perturbed lengths) before the loader decodes anything.
+/// kill repeats the uninterrupted one bit for bit. The speed factor and the silence have streams
+/// of their own because the sampler needs them (for the augmented lengths) before the loader
+/// decodes anything.
 public struct WaveformAugmenter: Sendable {
   public struct Settings: Sendable, Equatable {
     /// Factors drawn uniformly per utterance (Kaldi and ESPnet's 0.9, 1.0, 1.1); empty: none.
@@ -18,15 +20,33 @@ public struct WaveformAugmenter: Sendable {
     public var noiseProbability = 1.0
     /// The gain range in dB, drawn uniformly; nil: no gain.
     public var gainDecibels: ClosedRange<Double>?
+    /// Seconds of silence before the clip, drawn uniformly; nil: none.
+    public var startSilenceSeconds: ClosedRange<Double>?
+    /// Seconds of silence after the clip, drawn uniformly; nil: none.
+    public var endSilenceSeconds: ClosedRange<Double>?
+    /// The chance that an utterance gets the silence at all.
+    public var silenceProbability = 1.0
 
     public init() {}
 
-    public var isEmpty: Bool { speedFactors.isEmpty && noiseSNRDecibels == nil && gainDecibels == nil }
+    public var isEmpty: Bool {
+      speedFactors.isEmpty && noiseSNRDecibels == nil && gainDecibels == nil && startSilenceSeconds == nil && endSilenceSeconds == nil
+    }
+
+    /// The most silence a clip can get, in samples (for memory planning).
+    public var longestSilence: Int {
+      SilencePadding.samples(seconds: startSilenceSeconds?.upperBound ?? 0) + SilencePadding.samples(seconds: endSilenceSeconds?.upperBound ?? 0)
+    }
 
     /// "speed 0.9/1.0/1.1, gain -6…6 dB, noise at 10…30 dB SNR (white, p 0.5)"
     public func summary(noiseSource: String) -> String {
       var parts: [String] = []
       if !speedFactors.isEmpty { parts.append("speed " + speedFactors.map { "\($0)" }.joined(separator: "/")) }
+      if startSilenceSeconds != nil || endSilenceSeconds != nil {
+        let start = startSilenceSeconds.map { "\($0.lowerBound)…\($0.upperBound) s before" }
+        let end = endSilenceSeconds.map { "\($0.lowerBound)…\($0.upperBound) s after" }
+        parts.append("silence " + [start, end].compactMap { $0 }.joined(separator: ", ") + (silenceProbability < 1 ? " (probability \(silenceProbability))" : ""))
+      }
       if let gain = gainDecibels { parts.append("gain \(gain.lowerBound)…\(gain.upperBound) dB") }
       if let snr = noiseSNRDecibels {
         parts.append("noise at \(snr.lowerBound)…\(snr.upperBound) dB SNR (\(noiseSource)\(noiseProbability < 1 ? ", probability \(noiseProbability)" : ""))")
@@ -68,14 +88,28 @@ public struct WaveformAugmenter: Sendable {
     return factors[Int(random.next() % UInt64(factors.count))]
   }
 
+  /// The samples of silence utterance `index` gets before and after it in `epoch` (none
+  /// without silence padding).
+  public func silence(index: Int, epoch: Int) -> (start: Int, end: Int) {
+    guard settings.startSilenceSeconds != nil || settings.endSilenceSeconds != nil else { return (0, 0) }
+    var random = Self.random(seed: seed, epoch: epoch, index: index, stream: .silence)
+    guard random.uniform() < settings.silenceProbability else { return (0, 0) }
+    let start = settings.startSilenceSeconds.map { SilencePadding.samples(seconds: random.uniform(in: $0)) } ?? 0
+    let end = settings.endSilenceSeconds.map { SilencePadding.samples(seconds: random.uniform(in: $0)) } ?? 0
+    return (start, end)
+  }
+
   /// The length utterance `index` of `samples` samples has after augmentation in `epoch`.
   public func length(index: Int, samples: Int, epoch: Int) -> Int {
-    SpeedPerturbation.length(samples, factor: speedFactor(index: index, epoch: epoch))
+    let silence = silence(index: index, epoch: epoch)
+    return SpeedPerturbation.length(samples, factor: speedFactor(index: index, epoch: epoch)) + silence.start + silence.end
   }
 
   /// Utterance `index`'s clip as augmented in `epoch`.
   public func apply(_ samples: [Float], index: Int, epoch: Int, path: String = "<audio>") throws(AudioError) -> [Float] {
     var clip = try SpeedPerturbation.apply(samples, factor: speedFactor(index: index, epoch: epoch), path: path)
+    let silence = silence(index: index, epoch: epoch)
+    clip = SilencePadding.apply(clip, start: silence.start, end: silence.end)
     var random = Self.random(seed: seed, epoch: epoch, index: index, stream: .waveform)
     if let gain = settings.gainDecibels { clip = Gain.apply(clip, decibels: random.uniform(in: gain)) }
     if let snr = settings.noiseSNRDecibels, random.uniform() < settings.noiseProbability {
@@ -100,6 +134,7 @@ public struct WaveformAugmenter: Sendable {
   enum Stream: UInt64 {
     case speed = 1
     case waveform = 2
+    case silence = 3
   }
 
   /// A generator for one utterance in one epoch: the seed, the stream, the epoch and the index
