@@ -12,9 +12,10 @@
   summary FILE [--load TEXT]
       The table of every figure from FILE and the ratios asrc / peer (seconds over seconds: below 1
       means asrc is faster), with issue 14's goals for the C backend beside theirs. With several
-      rounds (tools/bench-peers' ROUNDS) a figure is the median over its rounds, and a ratio is
-      taken within each round (the two measured minutes apart, not half an hour) and given as
-      the median with the range.
+      rounds (tools/bench-peers' ROUNDS) a time is the median over its rounds and a peak RSS the
+      largest, rounds that failed are counted beside the figure, and a ratio is taken within each
+      round (the two measured minutes apart, not half an hour) and given as the median with the
+      range.
 """
 import argparse
 import json
@@ -86,17 +87,22 @@ def median(values):
 
 
 def merged(rounds):
-    """One key's entries over the rounds as one: the median figures of the measured rounds, or
-    the first entry when no round measured it."""
+    """One key's entries over the rounds as one: the median times and the largest peak RSS of
+    the measured rounds, with the rounds that were not measured counted and the first reason
+    kept; the first entry when no round measured it."""
     measured = [entry for entry in rounds if entry["status"] == "measured"]
     if not measured:
         return rounds[0]
     entry = dict(measured[0])
-    for field in ("s_per_audio_second", "s_per_step", "peak_rss_gib"):
+    for field in ("s_per_audio_second", "s_per_step"):
         values = [round_entry[field] for round_entry in measured if field in round_entry]
         if values:
             entry[field] = median(values)
+    entry["peak_rss_gib"] = max(round_entry["peak_rss_gib"] for round_entry in measured)
     entry["rounds"] = len(measured)
+    missed = [round_entry for round_entry in rounds if round_entry["status"] != "measured"]
+    if missed:
+        entry["missed"] = f"{len(missed)} of {len(rounds)} rounds {missed[0]['status']}: {missed[0]['reason']}"
     return entry
 
 
@@ -111,7 +117,7 @@ def summary(args):
     sections = [("inference", f"inference, {args.inference}", INFERENCE_PEERS),
                 ("train.full", f"training step, {args.train}, full", TRAINING_PEERS),
                 ("train.frozen", f"training step, {args.train}, feature encoder frozen", TRAINING_PEERS)]
-    runs = "one run" if round_count == 1 else f"one run of {round_count} rounds; figures are medians over the rounds"
+    runs = "one run" if round_count == 1 else f"one run of {round_count} rounds; times are medians over the rounds, peak RSS the largest"
     print(f"summary ({runs}{'; ' + args.load if args.load else ''})")
     print(f"  {'':<42} {'s/audio-s':>9} {'s/step':>8} {'peak RSS':>10}")
     for section, title, _ in sections:
@@ -128,6 +134,8 @@ def summary(args):
             if round_count > 1:
                 values = [e["s_per_audio_second"] for e in by_key[entry["key"]] if e["status"] == "measured"]
                 spread = f"   ({min(values):.3f}–{max(values):.3f} over {len(values)} rounds)"
+            if "missed" in entry:
+                spread += f"   ({entry['missed']})"
             print(f"    {entry['label']:<40} {entry['s_per_audio_second']:>9.3f} {step:>8} {entry['peak_rss_gib']:>6.2f} GiB{spread}")
     within = "" if round_count == 1 else ", each taken within a round: median (range)"
     print(f"ratios, asrc / peer in time (below 1: asrc is faster), from this run{within}")
@@ -137,13 +145,17 @@ def summary(args):
             mine = by_key.get(f"{section}.{asrc_key}", [])
             for peer in peers:
                 theirs = by_key.get(f"{section}.{peer}", [])
+                # A figure printed as 0.000 has no ratio to give.
                 ratios = [a["s_per_audio_second"] / b["s_per_audio_second"]
                           for a in mine for b in theirs
-                          if a.get("round") == b.get("round") and a["status"] == "measured" and b["status"] == "measured"]
+                          if a.get("round") == b.get("round") and a["status"] == "measured" and b["status"] == "measured"
+                          and b["s_per_audio_second"] > 0]
                 if not ratios:
                     continue
                 goal = GOALS.get((section, asrc_key, peer))
                 spread = f" ({min(ratios):.2f}–{max(ratios):.2f})" if len(ratios) > 1 else ""
+                if round_count > 1 and len(ratios) < round_count:
+                    spread += f" (from {len(ratios)} of {round_count} rounds)"
                 lines.append(f"    {asrc_name} / {entries[f'{section}.{peer}']['label']}: {median(ratios):.2f}{spread}" + (f"   ({goal})" if goal else ""))
         if lines:
             print(f"  {title}")

@@ -3,7 +3,9 @@
 (DR*/SPEAKER/NAME.TXT, "BEGIN END transcript"), for `asrc eval --lm` / `asrc transcribe --lm`:
 maximum-likelihood word probabilities with </s> counted once per transcript, <s> at -99 and
 <unk> at 1e-6, as KenLM writes them. On a closed vocabulary (the demo's digits) it is a lexicon
-with word frequencies.
+with word frequencies. Words are the transcripts' lower-cased, whitespace-separated tokens: for
+transcripts with punctuation (TIMIT's), strip it first as asrc's text normaliser does, or the
+model's words will not match the language model's.
 
     python3 tools/make_unigram_arpa.py demo-corpus/digits/TRAIN digits.arpa
 """

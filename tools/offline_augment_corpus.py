@@ -25,15 +25,23 @@ import sys
 BANDS_HZ = [100, 200, 400, 800, 1600, 3200, 6000]
 
 
+def transcript_path(wav):
+    """NAME.TXT or NAME.txt beside NAME.WAV (either case)."""
+    for suffix in (".TXT", ".txt"):
+        if os.path.exists(wav[:-4] + suffix):
+            return wav[:-4] + suffix
+    sys.exit(f"offline_augment_corpus: {wav}: no NAME.TXT beside it")
+
+
 def main():
     if len(sys.argv) != 4:
         sys.exit(__doc__)
     source, destination, mode = sys.argv[1:]
     parts = set(mode.split("-"))
     unknown = parts - {"pad", "half", "eq"}
-    if unknown or not parts & {"pad", "eq"}:
-        sys.exit(f"offline_augment_corpus: MODE must combine pad, half and eq, not {mode!r}")
-    files = sorted(glob.glob(os.path.join(source, "*", "*", "*.WAV")))
+    if unknown or not parts & {"pad", "eq"} or ("half" in parts and "pad" not in parts):
+        sys.exit(f"offline_augment_corpus: MODE must combine pad, half (with pad) and eq, not {mode!r}")
+    files = sorted(path for path in glob.glob(os.path.join(source, "*", "*", "*")) if path.lower().endswith(".wav"))
     if not files:
         sys.exit(f"offline_augment_corpus: {source}: no DR*/SPEAKER/*.WAV clips")
     rng = random.Random(0)
@@ -53,9 +61,9 @@ def main():
         subprocess.run(["sox", "-V1", "-D", wav, "-t", "sph", out], check=True)
         os.remove(wav)
         samples = int(subprocess.run(["soxi", "-s", out], capture_output=True, text=True, check=True).stdout)
-        with open(path[:-4] + ".TXT") as file:
+        with open(transcript_path(path)) as file:
             transcript = file.read().split(" ", 2)[2]
-        with open(out[:-4] + ".TXT", "w") as file:
+        with open(os.path.join(os.path.dirname(out), os.path.basename(transcript_path(path))), "w") as file:
             file.write(f"0 {samples} {transcript}")
     print(f"wrote {len(files)} clips to {destination} ({mode})")
 

@@ -28,7 +28,10 @@ extension TrainingArguments {
     problems += rangeProblems(gainDb, option: "gain-db")
     for (range, option) in [(startSilence, "start-silence"), (endSilence, "end-silence")] {
       problems += rangeProblems(range, option: option, unit: "seconds")
-      if let range, range.count == 2, range.allSatisfy(\.isFinite), range[0] < 0 { problems.append("--\(option) must not be negative, not \(range[0])") }
+      if let range, range.count == 2, range.allSatisfy(\.isFinite) {
+        if range[0] < 0 { problems.append("--\(option) must not be negative, not \(range[0])") }
+        if range[1] > Self.longestSilence { problems.append("--\(option) takes at most \(Self.longestSilence) seconds, not \(range[1])") }
+      }
     }
     if let silenceProb {
       if !(0...1).contains(silenceProb) { problems.append("--silence-prob must be in [0, 1], not \(silenceProb)") }
@@ -41,6 +44,10 @@ extension TrainingArguments {
     }
     return problems
   }
+
+  /// The most silence `--start-silence` or `--end-silence` may add: a pause, not a recording of
+  /// its own (and far from the sample counts that would overflow).
+  static let longestSilence = 30.0
 
   private func rangeProblems(_ range: [Double]?, option: String, unit: String = "dB") -> [String] {
     guard let range else { return [] }

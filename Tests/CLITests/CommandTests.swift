@@ -270,13 +270,21 @@ import Testing
         "train", "--backend", "interp", "--model", trainer.appendingPathComponent("initial").path, "--train", folder + "/train.csv",
         "--per-device-train-batch-size", "3", "--max-steps", "1", "--save-steps", "0", "--logging-steps", "1",
       ]
-      let run = try asrc(common + ["--output-dir", folder + "/out", "--speed-perturb", "0.9,1.0,1.1", "--noise-snr-db", "20", "--gain-db", "-3,3"])
+      let run = try asrc(
+        common + [
+          "--output-dir", folder + "/out", "--speed-perturb", "0.9,1.0,1.1", "--noise-snr-db", "20", "--gain-db", "-3,3", "--start-silence", "0,0.2",
+          "--end-silence", "0.1", "--silence-prob", "0.5",
+        ])
       #expect(run.status == 0, "\(run.error)")
       #expect(run.output.contains("1 utterance trains only at the --speed-perturb factors long enough for CTC"), "\(run.output)")
       #expect(run.output.contains("\(folder)/tight.wav: at speed 1.1 the transcript is too long for the audio: CTC needs 3 frames, the audio yields 2"), "\(run.output)")
-      #expect(run.output.contains("augmentation of the training clips: speed 0.9/1.0/1.1, gain -3.0…3.0 dB, noise at 20.0…20.0 dB SNR (white noise)"), "\(run.output)")
+      #expect(
+        run.output.contains(
+          "augmentation of the training clips: speed 0.9/1.0/1.1, silence 0.0…0.2 s before, 0.1…0.1 s after (probability 0.5), gain -3.0…3.0 dB, noise at 20.0…20.0 dB SNR (white noise)"
+        ), "\(run.output)")
       let recorded = try Self.json(folder + "/out/training_args.json")
       #expect(recorded["speed_perturb"] as? [Double] == [0.9, 1.0, 1.1] && recorded["noise_snr_db"] as? [Double] == [20, 20] && recorded["gain_db"] as? [Double] == [-3, 3])
+      #expect(recorded["start_silence"] as? [Double] == [0, 0.2] && recorded["end_silence"] as? [Double] == [0.1, 0.1] && recorded["silence_prob"] as? Double == 0.5)
       let fastOnly = try asrc(common + ["--output-dir", folder + "/fast", "--speed-perturb", "1.1"])
       #expect(fastOnly.status == 0, "\(fastOnly.error)")
       #expect(fastOnly.output.contains("2 utterances") && fastOnly.output.contains("skipped 1:"), "\(fastOnly.output)")

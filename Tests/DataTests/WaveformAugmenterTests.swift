@@ -140,6 +140,26 @@ import Testing
     #expect(settings.longestSilence == 4800 + 800)
   }
 
+  /// Noise over a padded clip has the power per sample the SNR asks of the speech: over the
+  /// whole clip its SNR is lower by 10 · log10(total / speech), to 1e-3 dB.
+  @Test func noiseOverSilenceKeepsTheSpeechsSNR() throws {
+    let data = try dataset()
+    let input = try clip()
+    var settings = WaveformAugmenter.Settings()
+    settings.noiseSNRDecibels = 12...12
+    settings.startSilenceSeconds = 0.2...0.5
+    let augmenter = try augmenter(settings, dataset: data)
+    for epoch in 0..<8 {
+      let start = augmenter.silence(index: 0, epoch: epoch).start
+      let noisy = try augmenter.apply(input, index: 0, epoch: epoch)
+      let padded = [Float](repeating: 0, count: start) + input
+      let expected = 12 + 10 * log10(Double(input.count) / Double(padded.count))
+      #expect(abs(AugmentationMeasure.snr(signal: padded, noisy: noisy) - expected) <= 1e-3, "epoch \(epoch), \(start) samples of silence")
+      // The silence got noise too: the padding is not left at digital zero.
+      #expect(noisy[..<start].contains { $0 != 0 })
+    }
+  }
+
   @Test func gainAloneScalesByTheDrawnDecibels() throws {
     let data = try dataset()
     let input = try clip()

@@ -43,6 +43,20 @@ import Training
     #expect(plainLosses.count == losses.count && plainLosses != losses, "augmentation changed nothing")
   }
 
+  /// Silence alone reaches the loader: the same run with it trains on other batches.
+  @Test func silenceAloneChangesTheTrajectory() throws {
+    func losses(_ name: String, _ change: (inout TrainingArguments) -> Void) throws -> [Double] {
+      var arguments = parity.arguments(output: parity.scratch.path(name))
+      change(&arguments)
+      let trainer = try parity.makeTrainer(arguments: arguments)
+      _ = try trainer.run()
+      return trainer.state.logHistory.compactMap { $0["loss"] }
+    }
+    let plain = try losses("asrc-unpadded") { _ in }
+    let padded = try losses("asrc-padded") { $0.startSilence = [0.1, 0.3] }
+    #expect(!plain.isEmpty && plain.count == padded.count && plain != padded, "\(plain) against \(padded)")
+  }
+
   /// Evaluation sees the clips as they are: before any step, the metrics with augmentation on
   /// are those without, bit for bit.
   @Test func evaluationIsNeverAugmented() throws {
@@ -90,6 +104,9 @@ import Training
       ({ $0.endSilence = [0.1, 0.2, 0.3] }, "--end-silence takes MIN,MAX in seconds, not 0.1,0.2,0.3"),
       ({ $0.silenceProb = -0.5 }, "--silence-prob must be in [0, 1], not -0.5"),
       ({ ($0.startSilence, $0.endSilence, $0.silenceProb) = (nil, nil, 0.5) }, "--silence-prob needs --start-silence or --end-silence (the seconds of silence to add)"),
+      ({ $0.startSilence = [0, 1e6] }, "--start-silence takes at most 30.0 seconds, not 1000000.0"),
+      ({ $0.endSilence = [0, .nan] }, "--end-silence must be finite, not 0.0,nan"),
+      ({ $0.silenceProb = .nan }, "--silence-prob must be in [0, 1], not nan"),
     ]
     for (change, message) in cases {
       var bad = arguments

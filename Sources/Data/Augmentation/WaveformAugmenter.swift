@@ -109,12 +109,16 @@ public struct WaveformAugmenter: Sendable {
   public func apply(_ samples: [Float], index: Int, epoch: Int, path: String = "<audio>") throws(AudioError) -> [Float] {
     var clip = try SpeedPerturbation.apply(samples, factor: speedFactor(index: index, epoch: epoch), path: path)
     let silence = silence(index: index, epoch: epoch)
+    let speech = clip.count
     clip = SilencePadding.apply(clip, start: silence.start, end: silence.end)
     var random = Self.random(seed: seed, epoch: epoch, index: index, stream: .waveform)
     if let gain = settings.gainDecibels { clip = Gain.apply(clip, decibels: random.uniform(in: gain)) }
     if let snr = settings.noiseSNRDecibels, random.uniform() < settings.noiseProbability {
       let decibels = random.uniform(in: snr)
-      clip = AdditiveNoise.add(noiseExcerpt(count: clip.count, random: &random), to: clip, snrDecibels: decibels)
+      // The SNR is the speech's: noise of the same power per sample over the silence too, not
+      // the same energy spread thinner over a longer clip.
+      let padded = SilencePadding.snrOffset(speech: speech, total: clip.count)
+      clip = AdditiveNoise.add(noiseExcerpt(count: clip.count, random: &random), to: clip, snrDecibels: decibels + padded)
     }
     return clip
   }
