@@ -11,13 +11,16 @@ import Testing
 /// (oneDNN for bf16, summing in its own order; f16 widened to the f32 GEMM), measured in ulps
 /// at the scale of each output against the interpreter's widened f32 GEMM rounded once.
 ///
-/// Measured here (oneDNN on AMX): every output of the widened kernels bit for bit; the GEMMs
-/// bit for bit but for one bf16 linear gradient 0.125 ulps apart at its scale. The bounds are
-/// 0 for the widened kernels (the same f32 code in the same order) and 0.5 ulps for the GEMMs
-/// (another CPU's oneDNN kernel sums in another order).
+/// Measured on an Intel CPU with AMX: every output of the widened kernels bit for bit; the
+/// GEMMs bit for bit but for one bf16 linear gradient 0.125 ulps apart at its scale. On an AMD
+/// Zen 3 without AVX-512 (oneDNN's AVX2 sgemm under the widened f16 GEMM), one f16 product
+/// (32 × 640 by 640 × 54) differed below half an ulp and the loss summed from it rounded the
+/// other way: 1 ulp. The bounds are 0 for the widened kernels (the same f32 code in the same
+/// order) and 1 ulp for the GEMMs: another CPU's kernel sums in another order, and an f32 sum
+/// that differs in its last bits can round to the neighbouring half value, never further.
 @Suite struct HalfKernelTests {
   static let halves: [DType] = [.f16, .bf16]
-  static let gemmUlps = 0.5
+  static let gemmUlps = 1.0
 
   @Test(arguments: halves)
   func matmulVariants(_ dtype: DType) throws {
