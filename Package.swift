@@ -83,7 +83,7 @@ let package = Package(
     .testTarget(
       name: "ModelTests", dependencies: ["TestSupport", "IR", "Passes", "Models", "Formats", "Runtime", "Inference", "Audio", "Data"],
       path: "Tests/ModelTests"),
-    .testTarget(name: "CLITests", dependencies: ["TestSupport", "asrc", "Decoding", "Formats", "IR", "Inference", "Passes", "Tensor"], path: "Tests/CLITests"),
+    .testTarget(name: "CLITests", dependencies: ["TestSupport", "asrc", "Decoding", "Formats", "IR", "Inference", "Passes", "SystemInfo", "Tensor"], path: "Tests/CLITests"),
     .testTarget(name: "AutodiffTests", dependencies: ["CRuntime", "IR", "Passes", "Runtime", "Models", "Formats", "Inference"], path: "Tests/AutodiffTests"),
     .testTarget(
       name: "TrainingTests", dependencies: ["TestSupport", "CRuntime", "Data", "Formats", "IR", "Models", "Runtime", "Tensor", "Training"], path: "Tests/TrainingTests"),

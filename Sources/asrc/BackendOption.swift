@@ -43,4 +43,9 @@ struct PrecisionOption: ParsableArguments {
     case .fp16: .fp16
     }
   }
+
+  /// Parsing succeeded: say what the precision costs on this CPU before the command's work.
+  func validate() throws {
+    LowPrecisionNote.emit(for: lowPrecision)
+  }
 }

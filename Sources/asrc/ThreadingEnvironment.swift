@@ -1,4 +1,5 @@
 import Foundation
+import SystemInfo
 
 /// OpenBLAS and libgomp read their threading settings from the environment when they load,
 /// before `main`, so asrc sets them and re-executes itself once (users who set a variable
@@ -28,7 +29,7 @@ enum ThreadingEnvironment {
       setenv("OPENBLAS_THREAD_TIMEOUT", "4", 1)
       changed = true
     }
-    if environment["OPENBLAS_CORETYPE"] == nil && hasAVX512() {
+    if environment["OPENBLAS_CORETYPE"] == nil && CPUFeatures.current.hasAVX512 {
       setenv("OPENBLAS_CORETYPE", "SkylakeX", 1)
       changed = true
     }
@@ -41,14 +42,5 @@ enum ThreadingEnvironment {
     arguments.append(nil)
     execv("/proc/self/exe", &arguments)
     // execv returns only on failure: run on with OpenBLAS's defaults.
-  }
-
-  /// Whether /proc/cpuinfo's flags include the AVX-512 subsets OpenBLAS's SkylakeX kernels use.
-  static func hasAVX512() -> Bool {
-    guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-      let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
-    else { return false }
-    let flags = Set(line.split(separator: " ").map(String.init))
-    return ["avx512f", "avx512bw", "avx512dq", "avx512vl"].allSatisfy(flags.contains)
   }
 }

@@ -210,6 +210,7 @@ struct Train: ParsableCommand {
   }
 
   func run() throws {
+    LowPrecisionNote.emit(for: bf16 ? .bf16 : fp16 ? .fp16 : nil)
     try reportingFailures {
       let arguments = trainingArguments
       // Checked before anything is loaded or written, so that a bad path costs nothing.

@@ -1,5 +1,6 @@
 import Foundation
 import Formats
+import SystemInfo
 import Tensor
 import TestSupport
 import Testing
@@ -44,6 +45,20 @@ import Testing
     #expect(transcribed.output.hasPrefix(Self.audio + "/a.wav\t"))
     let refused = try cli.asrc(["logits", "--model", Self.model, Self.audio + "/a.wav", "-o", "x.npy", "--precision", "fp8"], in: home)
     #expect(refused.status == 64 && refused.error.contains("fp8"))
+  }
+
+  /// The note on standard error says when a low precision cannot be faster than fp32 here:
+  /// fp16 on every CPU, bf16 on a CPU without bf16 dot products, nothing for fp32.
+  @Test func notesWhatTheLowPrecisionCostsOnThisCPU() throws {
+    let home = scratch.folder("asrc-precision-note")
+    var notes: [String: String] = [:]
+    for precision in ["fp32", "bf16", "fp16"] {
+      notes[precision] = try run(["logits", "--model", Self.model, Self.audio + "/a.wav", "-o", "\(precision).npy", "--precision", precision], in: home).error
+    }
+    #expect(notes["fp32"]?.contains("note:") == false, "\(notes["fp32"] ?? "")")
+    #expect(notes["fp16"]?.contains("fp16 products run widened to f32") == true, "\(notes["fp16"] ?? "")")
+    let bf16Noted = notes["bf16"]?.contains("no bf16 dot-product instructions") == true
+    #expect(bf16Noted == !CPUFeatures.current.hasBF16DotProducts, "\(notes["bf16"] ?? "")")
   }
 }
 
