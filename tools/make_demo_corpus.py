@@ -512,6 +512,19 @@ def summary_lines(info, elapsed, skipped):
     return lines
 
 
+def holds(existing, wanted):
+    """Whether a corpus made with the parameters `existing` has everything `wanted` asks for:
+    the same parameters, and the wanted parts among its own (each part is planned from its own
+    seeded stream, so a part is the same whatever else was made with it)."""
+    if not isinstance(existing, dict) or not set(wanted["parts"]) <= set(existing.get("parts", [])):
+        return False
+    ignored = {"parts", "festival", "flite", "other_voices"}
+    if "digits-other" in wanted["parts"]:
+        ignored = {"parts"}
+    same = lambda parameters: {k: v for k, v in parameters.items() if k not in ignored}
+    return same(existing) == same(wanted)
+
+
 def main():
     parser = argparse.ArgumentParser(
         prog="make-demo-corpus",
@@ -579,9 +592,10 @@ def main():
                     existing = json.load(f)
             except (OSError, ValueError):
                 existing = {}
-            if existing.get("parameters") == parameters:
+            if holds(existing.get("parameters"), parameters):
                 print(f"make-demo-corpus: {args.out} already holds this corpus "
-                      f"(seed {args.seed}, {args.train} train / {args.test} test per part); not regenerating")
+                      f"(seed {args.seed}, {args.train} train / {args.test} test per part"
+                      f"{'' if existing['parameters']['parts'] == parts else ', and more parts'}); not regenerating")
                 for line in summary_lines(existing, time.monotonic() - start, skipped=True):
                     print(line)
                 return
