@@ -512,6 +512,30 @@ def summary_lines(info, elapsed, skipped):
     return lines
 
 
+def check_tools(parts):
+    """Exits with a message when a program or voice the parts need is missing."""
+    tools = ["espeak-ng", "sox"] + (["text2wave", "festival", "flite"] if "digits-other" in parts else [])
+    for tool in tools:
+        if shutil.which(tool) is None:
+            sys.exit(f"make-demo-corpus: {tool} not found (run tools/make-demo-corpus, which installs it)")
+    if "digits-other" in parts:
+        missing_other = missing_other_voices()
+        if missing_other:
+            sys.exit("make-demo-corpus: digits-other needs these voices, not installed: "
+                     + " ".join(missing_other) + " (run tools/make-demo-corpus, which installs them)")
+
+
+def other_parameters():
+    """The versions and voices digits-other is made with, for corpus.json."""
+    return {
+        "festival": run_text(["festival", "--version"]).splitlines()[0].strip(),
+        # flite --version prints its version and exits with status 1
+        "flite": subprocess.run(["flite", "--version"], capture_output=True,
+                                text=True).stdout.strip().splitlines()[0].strip(),
+        "other_voices": [f"{v['engine']}:{v['voice']}" for v in other_voices()],
+    }
+
+
 def holds(existing, wanted):
     """Whether a corpus made with the parameters `existing` has everything `wanted` asks for:
     the same parameters, and the wanted parts among its own (each part is planned from its own
@@ -551,15 +575,7 @@ def main():
     parts = [p for p in PARTS if p in parts]  # canonical order, no duplicates
     if not parts or args.train < 1 or args.test < 1 or args.jobs < 1:
         parser.error("need at least one part and positive --train, --test and --jobs")
-    tools = ["espeak-ng", "sox"] + (["text2wave", "festival", "flite"] if "digits-other" in parts else [])
-    for tool in tools:
-        if shutil.which(tool) is None:
-            sys.exit(f"make-demo-corpus: {tool} not found (run tools/make-demo-corpus, which installs it)")
-    if "digits-other" in parts:
-        missing_other = missing_other_voices()
-        if missing_other:
-            sys.exit("make-demo-corpus: digits-other needs these voices, not installed: "
-                     + " ".join(missing_other) + " (run tools/make-demo-corpus, which installs them)")
+    check_tools(parts)
 
     accents, variants, missing = available_voices()
     train_voices, test_voices = voice_sets(accents, variants)
@@ -577,11 +593,7 @@ def main():
         "test_voices": [v["espeak"] for v in test_voices],
     }
     if "digits-other" in parts:
-        parameters["festival"] = run_text(["festival", "--version"]).splitlines()[0].strip()
-        # flite --version prints its version and exits with status 1
-        parameters["flite"] = subprocess.run(["flite", "--version"], capture_output=True,
-                                             text=True).stdout.strip().splitlines()[0].strip()
-        parameters["other_voices"] = [f"{v['engine']}:{v['voice']}" for v in other_voices()]
+        parameters.update(other_parameters())
 
     out = os.path.abspath(args.out)
     manifest = os.path.join(out, "corpus.json")
@@ -592,6 +604,8 @@ def main():
                     existing = json.load(f)
             except (OSError, ValueError):
                 existing = {}
+            if not isinstance(existing, dict):
+                existing = {}
             if holds(existing.get("parameters"), parameters):
                 print(f"make-demo-corpus: {args.out} already holds this corpus "
                       f"(seed {args.seed}, {args.train} train / {args.test} test per part"
@@ -599,7 +613,18 @@ def main():
                 for line in summary_lines(existing, time.monotonic() - start, skipped=True):
                     print(line)
                 return
-            print(f"make-demo-corpus: {args.out} holds a corpus made with other parameters; replacing it")
+            extra = [p for p in (existing.get("parameters") or {}).get("parts", []) if p in PARTS and p not in parts]
+            if extra and holds(existing["parameters"], {**parameters, "parts": []}):
+                # Only parts are missing: make them with the ones it had, so nothing is lost.
+                parts = [p for p in PARTS if p in parts or p in extra]
+                check_tools(parts)
+                parameters["parts"] = parts
+                if "digits-other" in parts:
+                    parameters.update(other_parameters())
+                print(f"make-demo-corpus: {args.out} lacks a part asked for; making it again with its other parts "
+                      f"({', '.join(extra)}) too")
+            else:
+                print(f"make-demo-corpus: {args.out} holds a corpus made with other parameters; replacing it")
         elif os.listdir(out):
             sys.exit(f"make-demo-corpus: {args.out} exists, is not empty and has no corpus.json; "
                      "refusing to replace it (remove it or choose another --out)")

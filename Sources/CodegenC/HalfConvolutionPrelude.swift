@@ -142,7 +142,7 @@ enum HalfConvolutionPrelude {
                                            int64_t stride, int64_t padding, int64_t dilation, const uint16_t *dy, const uint16_t *w, uint16_t *dx) {
       const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
       if (batch < threads || batch <= 0 || length <= 0 || out_length <= 0 || channels % 2 || filters % 2) return -1;
-      pthread_once(&asrc_half_dnnl_once, asrc_half_dnnl_start);
+      if (!asrc_half_on_dnnl(0)) return -1; /* no bf16 kernels in oneDNN here: nothing to ask for */
       int failure = 0, started = 0, team_size = threads;
       #pragma omp parallel num_threads(threads)
       {

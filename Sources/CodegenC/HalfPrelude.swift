@@ -75,8 +75,10 @@ enum HalfPrelude {
       for (int64_t i = 0; i < n; i++) out[i] = asrc_f16_to_f32(in[i]);
     }
 
-    /* op(X) of a half matrix widened to a row-major f32 matrix of rows x cols. */
+    /* op(X) of a half matrix widened to a row-major f32 matrix of rows x cols (over the threads
+       when called outside a parallel region: a convolution's columns are megabytes). */
     static void asrc_widen_matrix(int f16, int trans, int64_t rows, int64_t cols, const uint16_t *x, int64_t ld, float *out) {
+      #pragma omp parallel for if(!omp_in_parallel() && rows * cols >= ASRC_PARALLEL_MIN)
       for (int64_t r = 0; r < rows; r++) {
         if (!trans) {
           if (f16) asrc_widen_f16(x + r * ld, out + r * cols, cols);
@@ -89,7 +91,7 @@ enum HalfPrelude {
 
     /* C[m x n] (f32) = op(A) op(B) + beta C by widening both to f32 and calling the f32 GEMM: the
        interpreter's computation (half products are exact in f32), up to the order of the f32
-       sums (OpenBLAS gets the transposes already applied). Returns nonzero when scratch memory
+       sums (the f32 GEMM gets the transposes already applied). Returns nonzero when scratch memory
        is short. */
     static int asrc_gemm_half_widened(int f16, int ta, int tb, int64_t m, int64_t n, int64_t k, const uint16_t *a, int64_t lda,
                                       const uint16_t *b, int64_t ldb, float beta, float *c, int64_t ldc) {
@@ -311,6 +313,38 @@ enum HalfPrelude {
       }
     }
 
+    /* Whether oneDNN has a bf16 matmul on this CPU at all, asked once with a small shape. It
+       has none without AVX-512 (an AMD Zen 3, say); bf16 then takes f16's path, widened once
+       and run by the threaded f32 GEMM, instead of asking oneDNN for every part of every call
+       and widening the shared operand on each thread. With the widening threaded too, base
+       inference in bf16 there went from 0.210-0.220 s per audio-second to 0.163-0.201, and in
+       f16 from 0.215-0.238 to 0.171-0.216 (docs/architecture.md, "On a CPU without AVX-512").
+       ASRC_HALF_BF16_ON_DNNL=0 at build time takes the widened path on every CPU, so that tests
+       run it where oneDNN does have a bf16 matmul. */
+    #ifndef ASRC_HALF_BF16_ON_DNNL
+    #define ASRC_HALF_BF16_ON_DNNL 1
+    #endif
+    static int asrc_half_bf16_native_answer;
+    static pthread_once_t asrc_half_bf16_native_once = PTHREAD_ONCE_INIT;
+
+    static void asrc_half_bf16_native_ask(void) {
+      if (!ASRC_HALF_BF16_ON_DNNL) return;
+      pthread_once(&asrc_half_dnnl_once, asrc_half_dnnl_start);
+      const int64_t key[14] = {0, 0, 0, 1, 32, 32, 32, 32, 32, 32, 1024, 1024, 1024, 0};
+      asrc_half_dnnl_matmul probe;
+      memset(&probe, 0, sizeof probe);
+      asrc_half_dnnl_make(key, &probe);
+      asrc_half_bf16_native_answer = probe.primitive != NULL;
+      if (probe.primitive) dnnl_primitive_destroy(probe.primitive);
+    }
+
+    /* Whether a half GEMM of this dtype runs on oneDNN's matmul (bf16 where oneDNN has one). */
+    static int asrc_half_on_dnnl(int f16) {
+      if (f16) return 0;
+      pthread_once(&asrc_half_bf16_native_once, asrc_half_bf16_native_ask);
+      return asrc_half_bf16_native_answer;
+    }
+
     /* One part of a half GEMM on the calling thread alone: oneDNN's matmul planned and run with
        a team of one, else widened to f32. Debian's oneDNN 2.6 AMX kernels fail two ways that
        tools/probe-onednn-bf16 shows: with two threads, some small products (M up to 32, N from
@@ -325,7 +359,7 @@ enum HalfPrelude {
         stride_b = tb ? n * ldb : k * ldb;
         stride_c = m * ldc;
       }
-      if (!f16 && k > 0 && k % 2 == 0) {
+      if (asrc_half_on_dnnl(f16) && k > 0 && k % 2 == 0) {
         const int threads = omp_get_max_threads();
         omp_set_num_threads(1);
         const int status = asrc_half_dnnl_gemm(f16, ta, tb, batch, m, n, k, a, lda, stride_a, b, ldb, stride_b, beta != 0, c, ldc, stride_c);
@@ -365,9 +399,9 @@ enum HalfPrelude {
                                     int64_t stride_a, const uint16_t *b, int64_t ldb, int64_t stride_b, float beta, float *c, int64_t ldc,
                                     int64_t stride_c) {
       int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
-      /* f16 runs widened, where the f32 GEMM threads itself: a split would widen the shared
-         operand on every thread. */
-      if (f16 || batch * m * n * (k > 0 ? k : 1) < ASRC_HALF_PARALLEL_MIN) threads = 1;
+      /* f16 (and bf16 where oneDNN has no bf16 matmul) runs widened, where the f32 GEMM threads
+         itself: a split would widen the shared operand on every thread. */
+      if (!asrc_half_on_dnnl(f16) || batch * m * n * (k > 0 ? k : 1) < ASRC_HALF_PARALLEL_MIN) threads = 1;
       if (threads == 1) return asrc_gemm_half_part(f16, ta, tb, batch, m, n, k, a, lda, stride_a, b, ldb, stride_b, beta, c, ldc, stride_c);
       int failure = 0;
       if (batch >= threads) {
@@ -410,7 +444,7 @@ enum HalfPrelude {
     }
 
     /* The half GEMM the emitter calls; beta is 0 or 1, and nonzero means memory is short. For
-       bf16, A is first made dense and row-major, once for all threads: on one thread oneDNN 2.6
+       bf16 on oneDNN, A is first made dense and row-major, once for all threads: on one thread oneDNN 2.6
        takes its AMX kernel (brg:avx512_core_amx_bf16) only for such operands, and its fallback
        (gemm:jit) ran at a third of the speed on the model's shapes. B is made dense too when it
        is strided, but left transposed: transposing it cost more than the faster kernel saved.
@@ -426,8 +460,9 @@ enum HalfPrelude {
         stride_c = m * ldc;
       }
       const int64_t padded = k + (k & 1);
-      const int copy_a = !f16 && k > 0 && (ta || lda != k || padded != k);
-      const int copy_b = !f16 && k > 0 && (tb ? padded != k : ldb != n || padded != k);
+      const int on_dnnl = asrc_half_on_dnnl(f16);
+      const int copy_a = on_dnnl && k > 0 && (ta || lda != k || padded != k);
+      const int copy_b = on_dnnl && k > 0 && (tb ? padded != k : ldb != n || padded != k);
       uint16_t *dense_a = copy_a ? (uint16_t *)asrc_alloc(batch * m * padded * (int64_t)sizeof(uint16_t)) : NULL;
       uint16_t *dense_b = copy_b ? (uint16_t *)asrc_alloc(batch * padded * n * (int64_t)sizeof(uint16_t)) : NULL;
       int status = -1;

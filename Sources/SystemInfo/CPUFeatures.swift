@@ -12,9 +12,9 @@ public struct CPUFeatures: Sendable, Equatable {
 
   /// The first `flags` line of a `/proc/cpuinfo` text; no flags when it has none.
   public init(cpuinfo: String) {
-    let line = cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") }
-    let listed = line?.split(separator: ":", maxSplits: 1).last ?? ""
-    self.init(flags: Set(listed.split(separator: " ").map(String.init)))
+    let line = cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") } ?? ""
+    let listed = line.firstIndex(of: ":").map { line[line.index(after: $0)...] } ?? ""
+    self.init(flags: Set(listed.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)))
   }
 
   /// This machine's, read once; no flags where `/proc/cpuinfo` cannot be read.

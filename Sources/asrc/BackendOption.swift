@@ -44,8 +44,10 @@ struct PrecisionOption: ParsableArguments {
     }
   }
 
-  /// Parsing succeeded: say what the precision costs on this CPU before the command's work.
-  func validate() throws {
-    LowPrecisionNote.emit(for: lowPrecision)
+  /// The low precision, after saying on standard error what it costs on this CPU when the C
+  /// backend runs it (called where the command starts its work, after its own checks).
+  func lowPrecision(noting backend: Backend) -> LowPrecision? {
+    if backend == .c { LowPrecisionNote.emit(for: lowPrecision) }
+    return lowPrecision
   }
 }

@@ -68,7 +68,7 @@ struct InferenceBench: ParsableCommand {
       }
       var recognizer: Recognizer
       let opProfile = OpProfile()
-      do { recognizer = try Recognizer(model: model, backend: backend, precision: precisionOption.lowPrecision) } catch { throw CommandFailure("\(error)") }
+      do { recognizer = try Recognizer(model: model, backend: backend, precision: precisionOption.lowPrecision(noting: backend)) } catch { throw CommandFailure("\(error)") }
       var random = SeededRandom(seed: 1)
       let sampleCount = Int(seconds * 16000)
       let clips = (0..<batch).map { _ in (0..<sampleCount).map { _ in Float(random.normal() * 0.1) } }
@@ -202,7 +202,7 @@ struct TrainingBench: ParsableCommand {
       let timings = try TrainingStepBenchmark.run(
         model: model, batch: batch, samples: samples, labelLength: labelLength, steps: max(1, self.repeat), random: &random, profile: profile ? OpProfile() : nil,
         passes: stepPasses, freezeFeatureEncoder: freezeFeatureEncoder, backend: backend,
-        precision: precisionOption.lowPrecision) { before, after in
+        precision: precisionOption.lowPrecision(noting: backend)) { before, after in
           if checkpointing { print(try CheckpointReport(before: before, after: after, bindings: bindings).summary) }
         }
       let median = timings.seconds.sorted()[timings.seconds.count / 2]

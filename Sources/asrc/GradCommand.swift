@@ -42,7 +42,7 @@ struct Grad: ParsableCommand {
       if !unknown.isEmpty {
         throw CommandFailure("the transcript has characters outside the vocabulary: \(Set(unknown).sorted().map { "'\($0)'" }.joined(separator: ", "))")
       }
-      let precision = precisionOption.lowPrecision
+      let precision = precisionOption.lowPrecision(noting: backendOption.backend)
       // f16 gradients need loss scaling: the backward starts from loss × loss_scale.
       let scaled = precision == .fp16
       let pass = autodiff(loss: scaled ? "scaled_loss" : "loss", trainable: { !(frozen && Wav2Vec2Configuration.isFeatureEncoderParameter($0)) })

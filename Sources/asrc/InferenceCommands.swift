@@ -32,7 +32,7 @@ struct Logits: ParsableCommand {
   func run() throws {
     try reportingFailures {
       try IRFile.checkWritable(output)
-      let recognizer = try loadRecognizer(model, backend: backendOption.backend, precision: precisionOption.lowPrecision)
+      let recognizer = try loadRecognizer(model, backend: backendOption.backend, precision: precisionOption.lowPrecision(noting: backendOption.backend))
       let samples = try recognizer.loadAudio(audio)
       let logits = try recognizer.logits([samples])
       try NumPy.write(logits.reshaped(Array(logits.shape.dropFirst())), to: output)
@@ -103,7 +103,7 @@ struct Transcribe: ParsableCommand {
   func run() throws {
     try reportingFailures {
       if let outputDir { try IRFile.checkFolder(outputDir) }
-      let recognizer = try loadRecognizer(model, backend: backendOption.backend, precision: precisionOption.lowPrecision)
+      let recognizer = try loadRecognizer(model, backend: backendOption.backend, precision: precisionOption.lowPrecision(noting: backendOption.backend))
       let samplingRate = recognizer.model.featureExtractor.samplingRate
       let samplesPerFrame = ChunkedRecognition.samplesPerFrame(recognizer.model.configuration)
       let choice = try ChunkingChoice(

@@ -210,7 +210,7 @@ struct Train: ParsableCommand {
   }
 
   func run() throws {
-    LowPrecisionNote.emit(for: bf16 ? .bf16 : fp16 ? .fp16 : nil)
+    if backendOption.backend == .c { LowPrecisionNote.emit(for: bf16 ? .bf16 : fp16 ? .fp16 : nil) }
     try reportingFailures {
       let arguments = trainingArguments
       // Checked before anything is loaded or written, so that a bad path costs nothing.
@@ -367,7 +367,7 @@ struct Evaluate: ParsableCommand {
       // Standard output holds the metrics alone (what a script reads); notes go to standard error.
       note(dataset.summary)
       let batching: Evaluator.Batching = paddedBatches ? .padded : .independentOfBatchSize
-      var evaluator = try precisionOption.lowPrecision.map { try Evaluator(model: directory, batching: batching, backend: backendOption.backend, precision: $0) }
+      var evaluator = try precisionOption.lowPrecision(noting: backendOption.backend).map { try Evaluator(model: directory, batching: batching, backend: backendOption.backend, precision: $0) }
         ?? Evaluator(model: directory, batching: batching, backend: backendOption.backend)
       evaluator.decoder = try decoding.decoder(for: directory)
       let result = try evaluator.evaluate(dataset, weights: directory.weights, batchSize: batchSize)

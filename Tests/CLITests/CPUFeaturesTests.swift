@@ -25,6 +25,7 @@ import Testing
     let skylakeCPU = CPUFeatures(cpuinfo: Self.skylake)
     #expect(skylakeCPU.hasAVX512 && !skylakeCPU.hasBF16DotProducts)
     #expect(CPUFeatures(cpuinfo: "").flags.isEmpty)
+    #expect(CPUFeatures(cpuinfo: "flags\t\t:\n").flags.isEmpty, "a bare flags line lists nothing")
   }
 
   @Test func bf16NeedsEitherDotProductExtension() {

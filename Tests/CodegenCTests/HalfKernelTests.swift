@@ -8,7 +8,8 @@ import Testing
 /// Kernels on f16 and bf16 through the C backend against the interpreter, each differentiated
 /// so the gradient ops run in the half dtype too. Norms, softmax, reductions, dropout and CTC
 /// widen to f32 as the interpreter does; matmul, linear and the convolutions run the half GEMM
-/// (oneDNN for bf16, summing in its own order; f16 widened to the f32 GEMM), measured in ulps
+/// (oneDNN for bf16 where it has a bf16 matmul, summing in its own order; f16, and bf16 on
+/// other CPUs, widened to the f32 GEMM), measured in ulps
 /// at the scale of each output against the interpreter's widened f32 GEMM rounded once.
 ///
 /// Measured on an Intel CPU with AMX: every output of the widened kernels bit for bit; the
@@ -16,8 +17,8 @@ import Testing
 /// Zen 3 without AVX-512 (oneDNN's AVX2 sgemm under the widened f16 GEMM), one f16 product
 /// (32 × 640 by 640 × 54) differed below half an ulp and the loss summed from it rounded the
 /// other way: 1 ulp. The bounds are 0 for the widened kernels (the same f32 code in the same
-/// order) and 1 ulp for the GEMMs: another CPU's kernel sums in another order, and an f32 sum
-/// that differs in its last bits can round to the neighbouring half value, never further.
+/// order) and 1 ulp for the GEMMs, the worst measured: another CPU's kernel sums in another
+/// order, and a sum that differs in its last bits can round to the neighbouring half value.
 @Suite struct HalfKernelTests {
   static let halves: [DType] = [.f16, .bf16]
   static let gemmUlps = 1.0
@@ -197,6 +198,8 @@ import Testing
 
   /// With a primitive table of one entry (built so here), shapes replace each other in it, or
   /// take a primitive of their own while another thread runs the entry, with the same results.
+  /// (Where oneDNN has no bf16 matmul, on a CPU without AVX-512, the table is never used and
+  /// this checks the widened path.)
   @Test func gemmsPastThePrimitiveCache() throws {
     var compiler = CCompiler()
     compiler.extraFlags.append("-DASRC_HALF_DNNL_CACHE=1")
@@ -210,5 +213,23 @@ import Testing
       try graph.withGradients(of: y), inputs: graph.inputs, parameters: graph.parameters, measure: .scaleUlps, allowedUlps: Self.gemmUlps,
       backend: CBackend(compiler: compiler),
       "past the primitive cache")
+  }
+
+  /// bf16 GEMMs where oneDNN has no bf16 matmul take f16's widened path (`asrc_half_on_dnnl`);
+  /// built with ASRC_HALF_BF16_ON_DNNL=0, CPUs that do have one run that path too: transposed,
+  /// batched, odd-K and accumulating (the gradients) products against the interpreter.
+  @Test func bf16GemmsWidenedWhereOneDNNHasNone() throws {
+    var compiler = CCompiler()
+    compiler.extraFlags.append("-DASRC_HALF_BF16_ON_DNNL=0")
+    var graph = ParityGraph("widened_bf16", seed: 34)
+    let x = graph.parameter("x", [8, 20, 63], dtype: .bf16)
+    let w = graph.parameter("w", [8, 63, 51], dtype: .bf16)
+    let v = graph.parameter("v", [24, 51], dtype: .bf16)
+    let product = try graph.builder.matmul(x, w)
+    let y = try graph.builder.linear(product, v)
+    graph.output("y", y)
+    try HalfParity.check(
+      try graph.withGradients(of: y), inputs: graph.inputs, parameters: graph.parameters, measure: .scaleUlps, allowedUlps: Self.gemmUlps,
+      backend: CBackend(compiler: compiler), "bf16 widened")
   }
 }
