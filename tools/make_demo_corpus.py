@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes a deterministic synthetic speech corpus in TIMIT layout, spoken by espeak-ng (and, for
-the digits-other part, by Festival and Flite).
+the digits-other and digits-accented parts, by Festival and Flite).
 
     OUT/<part>/<TRAIN|TEST>/DR<n>/<SPEAKER>/<NAME>.WAV   16 kHz mono 16-bit NIST SPHERE
     OUT/<part>/<TRAIN|TEST>/DR<n>/<SPEAKER>/<NAME>.TXT   "0 <samples> <transcript>"
@@ -13,6 +13,10 @@ that a model trained on espeak-ng's digits can be measured on speech from a synt
 never heard. Its voices are Festival's kal_diphone and ked_diphone (diphone concatenation,
 pitch and rate varied per utterance) and cmu_us_slt_arctic_hts (HMM synthesis, rate varied),
 and Flite's kal16, awb, rms and slt (rate varied): regions DR1 (Festival) and DR2 (Flite).
+"digits-accented" is TRAIN only: the digits grammar spoken by Festival's voices for Italian,
+Czech, Finnish, Catalan and Russian, each English digit word respelled in the voice's spelling
+("uan tu tri" for an Italian voice): accented English from voices made of human recordings,
+a quarter as many clips as --train. None of its voices, speakers or languages is in digits-other.
 
 Every clip is checked after rendering: at least 0.3 s long and an RMS level above -45 dBFS
 (a synthesizer that failed quietly writes silence); corpus.json records each part's RMS range.
@@ -24,9 +28,10 @@ the variant, e.g. MUSM3 = en-us+m3. Speaking rate, pitch and word gap vary per u
 
 Everything is driven by --seed (espeak-ng and `sox -R -D` are deterministic), so running twice
 gives identical files (Festival and Flite are deterministic too). Uses the Python 3 standard
-library only; needs espeak-ng and sox on PATH, and for digits-other festival (with the
-festvox-kallpc16k, festvox-kdlpc16k and festvox-us-slt-hts voices) and flite
-(tools/make-demo-corpus installs them all). Usage: see --help.
+library only; needs espeak-ng and sox on PATH, for digits-other festival (with the
+festvox-kallpc16k, festvox-kdlpc16k and festvox-us-slt-hts voices) and flite, and for
+digits-accented festival with the voices of ACCENTED_VOICES (tools/make-demo-corpus installs
+what the parts asked for need). Usage: see --help.
 """
 
 import argparse
@@ -76,11 +81,13 @@ PITCH = (25, 75)
 WORD_GAP = (0, 4)  # espeak-ng -g, units of 10 ms at the default speed
 DIGIT_COUNT = (2, 7)
 DIGIT_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "oh"]
-PARTS = ["digits", "sentences", "digits-other"]
+PARTS = ["digits", "sentences", "digits-other", "digits-accented"]
 SPLITS = ["TRAIN", "TEST"]
-NAME_PREFIX = {"digits": "DG", "sentences": "SX", "digits-other": "DO"}
-# The parts that only have a TEST split (speech the training never uses).
+NAME_PREFIX = {"digits": "DG", "sentences": "SX", "digits-other": "DO", "digits-accented": "DA"}
+# The parts that only have a TEST split (speech the training never uses), and those that only
+# have a TRAIN split (speech added to the training).
 TEST_ONLY_PARTS = {"digits-other"}
+TRAIN_ONLY_PARTS = {"digits-accented"}
 
 # Other synthesizers for digits-other: (engine, voice, sex, speaker code, region, f0 range).
 # The speaker folder is sex + engine code (FV Festival, FL Flite) + the voice's two letters.
@@ -98,6 +105,42 @@ OTHER_VOICES = [
 OTHER_REGIONS = {"DR1": "festival", "DR2": "flite"}
 # Duration stretch (above 1: slower), about the spread of espeak-ng's 130 to 210 words a minute.
 OTHER_STRETCH = (0.8, 1.25)
+
+# digits-accented: the digits grammar spoken by Festival's voices for other languages, each
+# English digit word respelled in the voice's own spelling so that its letter-to-sound rules say
+# something near the English word: English with an Italian, Czech, Finnish, Catalan or Russian
+# accent, from voices made of human recordings (diphones, HTS, unit selection) where espeak-ng's
+# are formant rules. TRAIN only: it is what carries a model trained on espeak-ng over to
+# digits-other's voices (docs/architecture.md, "Other synthesizers"), and no voice, speaker or
+# language of digits-other is in it. (Festival voice, sex, speaker code, spelling, region.)
+ACCENTED_VOICES = [
+    ("pc_diphone", "M", "ITPC", "it", "DR1"),
+    ("lp_diphone", "F", "ITLP", "it", "DR1"),
+    ("czech_dita", "F", "CZDI", "cs", "DR2"),
+    ("czech_krb", "M", "CZKR", "cs", "DR2"),
+    ("czech_machac", "M", "CZMA", "cs", "DR2"),
+    ("czech_ph", "M", "CZPH", "cs", "DR2"),
+    ("suo_fi_lj_diphone", "F", "FILJ", "fi", "DR3"),
+    ("hy_fi_mv_diphone", "M", "FIMV", "fi", "DR3"),
+    ("upc_ca_ona_hts", "F", "CAON", "ca", "DR4"),
+    ("msu_ru_nsh_clunits", "M", "RUNS", "ru", "DR5"),
+]
+ACCENTED_REGIONS = {"DR1": "Italian", "DR2": "Czech", "DR3": "Finnish", "DR4": "Catalan", "DR5": "Russian"}
+# Each English digit word in each language's spelling, for the sound of the English word.
+RESPELLINGS = {
+    "it": dict(zero="ziro", one="uan", two="tu", three="tri", four="for", five="faiv", six="sics",
+               seven="seven", eight="eit", nine="nain", oh="ou"),
+    "cs": dict(zero="zirou", one="van", two="tu", three="tri", four="for", five="fajv", six="siks",
+               seven="sevn", eight="ejt", nine="najn", oh="ou"),
+    "fi": dict(zero="siirou", one="van", two="tuu", three="trii", four="foor", five="faiv", six="siks",
+               seven="seven", eight="eit", nine="nain", oh="ou"),
+    "ca": dict(zero="zirou", one="uan", two="tu", three="tri", four="for", five="faiv", six="sics",
+               seven="seven", eight="eit", nine="nain", oh="ou"),
+    "ru": dict(zero="зироу", one="уан", two="ту", three="три", four="фор", five="файв", six="сикс",
+               seven="сэвэн", eight="эйт", nine="найн", oh="оу"),
+}
+# digits-accented's TRAIN size as a share of --train (250 clips beside digits' 1,000 by default).
+ACCENTED_SHARE = 0.25
 # The audio checks every clip passes.
 MIN_CLIP_SECONDS = 0.3
 MIN_RMS_DBFS = -45.0
@@ -268,6 +311,9 @@ def plan(parts, counts, seed, train_voices, test_voices):
         if part == "digits-other":
             utterances += plan_other(counts["TEST"], seed)
             continue
+        if part == "digits-accented":
+            utterances += plan_accented(accented_count(counts["TRAIN"]), seed)
+            continue
         seen = set()
         for split in SPLITS:
             rng = random.Random(f"asrc-demo-corpus/{seed}/{part}/{split}")
@@ -304,11 +350,15 @@ def plan(parts, counts, seed, train_voices, test_voices):
     return utterances
 
 
-def missing_other_voices():
-    """The voices of OTHER_VOICES that this Festival or Flite does not offer."""
+def festival_voices():
     festival = subprocess.run(["festival", "--pipe"], input="(print (voice.list))\n",
                               capture_output=True, text=True).stdout
-    have = {"festival": set(festival.strip("()\n ").split()),
+    return set(festival.strip("()\n ").split())
+
+
+def missing_other_voices():
+    """The voices of OTHER_VOICES that this Festival or Flite does not offer."""
+    have = {"festival": festival_voices(),
             "flite": set(run_text(["flite", "-lv"]).split(":", 1)[-1].split())}
     return [f"{engine}:{voice}" for engine, voice, *_ in OTHER_VOICES if voice not in have[engine]]
 
@@ -343,6 +393,43 @@ def plan_other(count, seed):
             "text": text,
             "stretch": stretch,
             "f0": f0,
+        })
+    return utterances
+
+
+def accented_count(train):
+    return max(len(ACCENTED_VOICES), round(train * ACCENTED_SHARE))
+
+
+def accented_voices():
+    """ACCENTED_VOICES as dicts, in the table's order."""
+    return [{"engine": "festival", "voice": voice, "speaker": f"{sex}{code}", "region": region,
+             "spelling": spelling}
+            for voice, sex, code, spelling, region in ACCENTED_VOICES]
+
+
+def plan_accented(count, seed):
+    """digits-accented/TRAIN: the digits grammar, each utterance a voice of ACCENTED_VOICES in turn
+    (shuffled once), respelled for it, with its own rate."""
+    rng = random.Random(f"asrc-demo-corpus/{seed}/digits-accented/TRAIN")
+    voices = accented_voices()
+    rng.shuffle(voices)
+    width = max(4, len(str(count)))
+    utterances = []
+    for index in range(count):
+        voice = voices[index % len(voices)]
+        text = make_digits(rng)
+        utterances.append({
+            "part": "digits-accented",
+            "split": "TRAIN",
+            "path": os.path.join("digits-accented", "TRAIN", voice["region"], voice["speaker"],
+                                 f"{NAME_PREFIX['digits-accented']}{index + 1:0{width}d}"),
+            "engine": "festival",
+            "voice": voice["voice"],
+            "speaker": voice["speaker"],
+            "text": text,
+            "spoken": " ".join(RESPELLINGS[voice["spelling"]][word] for word in text.split()),
+            "stretch": round(rng.uniform(*OTHER_STRETCH), 3),
         })
     return utterances
 
@@ -400,6 +487,60 @@ def check_audio(utterance, wav):
     return samples, rms, peak
 
 
+def render_tasks(utterances):
+    """The rendering work as (function, utterance indices) pairs, one utterance each but for
+    digits-accented, whose utterances go to one Festival process per voice (starting Festival
+    and loading a voice costs about 0.5 s, more than speaking a few digits)."""
+    tasks, by_voice = [], {}
+    for index, utterance in enumerate(utterances):
+        if utterance["part"] == "digits-accented":
+            by_voice.setdefault(utterance["voice"], []).append(index)
+        else:
+            tasks.append((render_single, [index]))
+    # The voices first: each is a long task, and the single clips fill the cores around them.
+    return [(render_voice_batch, indices) for indices in by_voice.values()] + tasks
+
+
+def festival_string(text):
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def render_voice_batch(root, batch):
+    """Renders utterances of one Festival voice in one Festival process; returns their
+    (samples, RMS dBFS, peak dBFS) in order."""
+    voice = batch[0]["voice"]
+    hts = voice.endswith("_hts")
+    lines = [f"(voice_{voice})"]
+    if hts:
+        lines.append("(set! asrc_hts_engine_params hts_engine_params)")
+    raws = []
+    for utterance in batch:
+        raw = os.path.join(root, utterance["path"]) + ".synth.wav"
+        raws.append(raw)
+        if hts:
+            # HTS voices take their rate from the engine's -r (above 1: faster), not Duration_Stretch.
+            lines.append(f'(set! hts_engine_params (append asrc_hts_engine_params (list (list "-r" {1 / utterance["stretch"]:.4f}))))')
+        else:
+            lines.append(f"(Parameter.set 'Duration_Stretch {utterance['stretch']})")
+        lines.append(f"(utt.save.wave (utt.synth (Utterance Text {festival_string(utterance['spoken'])})) "
+                     f"{festival_string(raw)} 'riff)")
+    script = os.path.join(root, utterance["path"]) + ".voice.scm"
+    with open(script, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    synth = subprocess.run(["festival", "-b", script], capture_output=True)
+    os.remove(script)
+    missing = [raw for raw in raws if not os.path.isfile(raw)]
+    if synth.returncode != 0 or missing:
+        raise RuntimeError(f"{batch[0]['path']}: festival ({voice}) exit {synth.returncode}, "
+                           f"{len(missing)} of {len(batch)} clips missing "
+                           f"({synth.stderr.decode(errors='replace').strip()[-500:]})")
+    return [finish_synthesized(root, utterance, raw, guard=True) for utterance, raw in zip(batch, raws)]
+
+
+def render_single(root, batch):
+    return [render(root, batch[0])]
+
+
 def render(root, utterance):
     """Renders one utterance; returns (samples, RMS dBFS, peak dBFS)."""
     if utterance["part"] == "digits-other":
@@ -447,18 +588,25 @@ def synthesizer_command(utterance, wav):
 
 
 def render_other(root, utterance):
-    base = os.path.join(root, utterance["path"])
-    wav = base + ".WAV"
-    raw = base + ".synth.wav"
+    raw = os.path.join(root, utterance["path"]) + ".synth.wav"
     command = synthesizer_command(utterance, raw)
     synth = subprocess.run(command, input=utterance["text"].encode() if utterance["engine"] == "festival" else None,
                            capture_output=True)
     if synth.returncode != 0 or not os.path.isfile(raw):
         raise RuntimeError(f"{utterance['path']}: {command[0]} exit {synth.returncode} "
                            f"({synth.stderr.decode(errors='replace').strip()})")
-    # The HTS voice speaks at 32 kHz; -R -D as for espeak-ng: repeatable, no dither.
-    sox = subprocess.run(["sox", "-R", "-D", raw, "-r", str(SAMPLE_RATE), "-c", "1", "-b", "16",
-                          "-t", "sph", wav], capture_output=True)
+    return finish_synthesized(root, utterance, raw, guard=False)
+
+
+def finish_synthesized(root, utterance, raw, guard):
+    """Converts a synthesizer's WAV file to the corpus's 16 kHz SPHERE clip and writes the
+    transcript. `guard` lowers the level where resampling would clip (sox -G): the Czech voices
+    speak near full scale at 32 and 44.1 kHz."""
+    base = os.path.join(root, utterance["path"])
+    wav = base + ".WAV"
+    # The HTS voices speak at 32 kHz; -R -D as for espeak-ng: repeatable, no dither.
+    sox = subprocess.run(["sox", "-R", "-D"] + (["-G"] if guard else []) + [raw, "-r", str(SAMPLE_RATE),
+                          "-c", "1", "-b", "16", "-t", "sph", wav], capture_output=True)
     os.remove(raw)
     if sox.returncode != 0:
         raise RuntimeError(f"{utterance['path']}: sox exit {sox.returncode} "
@@ -473,7 +621,9 @@ def render_other(root, utterance):
 
 
 def part_splits(part):
-    return ["TEST"] if part in TEST_ONLY_PARTS else SPLITS
+    if part in TEST_ONLY_PARTS:
+        return ["TEST"]
+    return ["TRAIN"] if part in TRAIN_ONLY_PARTS else SPLITS
 
 
 def summary_lines(info, elapsed, skipped):
@@ -508,6 +658,9 @@ def summary_lines(info, elapsed, skipped):
     if "OTHER" in info["voices"]:
         lines.append("  digits-other voices (never in train): "
                      + " ".join(f"{v['engine']}:{v['voice']}" for v in info["voices"]["OTHER"]))
+    if "ACCENTED" in info["voices"]:
+        lines.append("  digits-accented voices (train only, English digits respelled): "
+                     + " ".join(f"{v['engine']}:{v['voice']}" for v in info["voices"]["ACCENTED"]))
     lines.append(f"  {'checked' if skipped else 'made'} in {elapsed:.1f} s")
     return lines
 
@@ -515,6 +668,7 @@ def summary_lines(info, elapsed, skipped):
 def check_tools(parts):
     """Exits with a message when a program or voice the parts need is missing."""
     tools = ["espeak-ng", "sox"] + (["text2wave", "festival", "flite"] if "digits-other" in parts else [])
+    tools += ["festival"] if "digits-accented" in parts and "festival" not in tools else []
     for tool in tools:
         if shutil.which(tool) is None:
             sys.exit(f"make-demo-corpus: {tool} not found (run tools/make-demo-corpus, which installs it)")
@@ -523,6 +677,12 @@ def check_tools(parts):
         if missing_other:
             sys.exit("make-demo-corpus: digits-other needs these voices, not installed: "
                      + " ".join(missing_other) + " (run tools/make-demo-corpus, which installs them)")
+    if "digits-accented" in parts:
+        have = festival_voices()
+        missing_accented = [voice for voice, *_ in ACCENTED_VOICES if voice not in have]
+        if missing_accented:
+            sys.exit("make-demo-corpus: digits-accented needs these Festival voices, not installed: "
+                     + " ".join(missing_accented) + " (run tools/make-demo-corpus, which installs them)")
 
 
 def other_parameters():
@@ -536,15 +696,37 @@ def other_parameters():
     }
 
 
+# The parameters that only some parts depend on.
+PART_PARAMETERS = {"digits-other": {"festival", "flite", "other_voices"},
+                   "digits-accented": {"festival", "accented_voices", "accented_share"}}
+
+
+def accented_parameters():
+    """The versions and voices digits-accented is made with, for corpus.json."""
+    return {
+        "festival": run_text(["festival", "--version"]).splitlines()[0].strip(),
+        "accented_voices": [f"festival:{v['voice']}" for v in accented_voices()],
+        "accented_share": ACCENTED_SHARE,
+    }
+
+
+def part_parameters(parts):
+    parameters = {}
+    if "digits-other" in parts:
+        parameters.update(other_parameters())
+    if "digits-accented" in parts:
+        parameters.update(accented_parameters())
+    return parameters
+
+
 def holds(existing, wanted):
     """Whether a corpus made with the parameters `existing` has everything `wanted` asks for:
     the same parameters, and the wanted parts among its own (each part is planned from its own
     seeded stream, so a part is the same whatever else was made with it)."""
     if not isinstance(existing, dict) or not set(wanted["parts"]) <= set(existing.get("parts", [])):
         return False
-    ignored = {"parts", "festival", "flite", "other_voices"}
-    if "digits-other" in wanted["parts"]:
-        ignored = {"parts"}
+    relevant = set().union(*(PART_PARAMETERS.get(part, set()) for part in wanted["parts"]))
+    ignored = {"parts"} | (set().union(*PART_PARAMETERS.values()) - relevant)
     same = lambda parameters: {k: v for k, v in parameters.items() if k not in ignored}
     return same(existing) == same(wanted)
 
@@ -557,8 +739,9 @@ def main():
     repo_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     parser.add_argument("--out", default=os.path.relpath(os.path.join(repo_root, "demo-corpus")),
                         help="output folder (default: demo-corpus in the repository root)")
-    parser.add_argument("--parts", default="digits,sentences,digits-other",
-                        help="comma-separated parts: digits, sentences, digits-other (default all)")
+    parser.add_argument("--parts", default=",".join(PARTS),
+                        help="comma-separated parts: digits, sentences, digits-other, digits-accented "
+                             "(default all)")
     parser.add_argument("--train", type=int, default=1000, help="TRAIN utterances per part (1000)")
     parser.add_argument("--test", type=int, default=200,
                         help="TEST utterances per part, digits-other's included (200)")
@@ -592,8 +775,7 @@ def main():
         "train_voices": [v["espeak"] for v in train_voices],
         "test_voices": [v["espeak"] for v in test_voices],
     }
-    if "digits-other" in parts:
-        parameters.update(other_parameters())
+    parameters.update(part_parameters(parts))
 
     out = os.path.abspath(args.out)
     manifest = os.path.join(out, "corpus.json")
@@ -614,15 +796,14 @@ def main():
                     print(line)
                 return
             extra = [p for p in (existing.get("parameters") or {}).get("parts", []) if p in PARTS and p not in parts]
-            if extra and holds(existing["parameters"], {**parameters, "parts": []}):
+            if holds(existing.get("parameters"), {**parameters, "parts": []}):
                 # Only parts are missing: make them with the ones it had, so nothing is lost.
                 parts = [p for p in PARTS if p in parts or p in extra]
                 check_tools(parts)
                 parameters["parts"] = parts
-                if "digits-other" in parts:
-                    parameters.update(other_parameters())
-                print(f"make-demo-corpus: {args.out} lacks a part asked for; making it again with its other parts "
-                      f"({', '.join(extra)}) too")
+                parameters.update(part_parameters(parts))
+                print(f"make-demo-corpus: {args.out} lacks a part asked for; making it again"
+                      + (f" with its other parts ({', '.join(extra)}) too" if extra else ""))
             else:
                 print(f"make-demo-corpus: {args.out} holds a corpus made with other parameters; replacing it")
         elif os.listdir(out):
@@ -639,17 +820,23 @@ def main():
         os.makedirs(os.path.join(partial, folder), exist_ok=True)
 
     print(f"make-demo-corpus: {len(utterances)} utterances ({', '.join(parts)}; "
-          f"{args.train} train + {args.test} test each, digits-other test only; {len(train_voices)} train voices, "
+          f"{args.train} train + {args.test} test each, digits-other test only, digits-accented "
+          f"{accented_count(args.train)} train only; {len(train_voices)} train voices, "
           f"{len(test_voices)} test voices) with {args.jobs} jobs into {args.out}", flush=True)
     rendered = [(0, 0.0, 0.0)] * len(utterances)  # (samples, RMS dBFS, peak dBFS) per utterance
     every = 250
     try:
         with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
-            futures = {pool.submit(render, partial, u): i for i, u in enumerate(utterances)}
+            futures = {pool.submit(function, partial, [utterances[i] for i in indices]): indices
+                       for function, indices in render_tasks(utterances)}
             try:
-                for done, future in enumerate(concurrent.futures.as_completed(futures), start=1):
-                    rendered[futures[future]] = future.result()
-                    if done % every == 0 or done == len(utterances):
+                done = 0
+                for future in concurrent.futures.as_completed(futures):
+                    indices = futures[future]
+                    for index, levels in zip(indices, future.result()):
+                        rendered[index] = levels
+                    reported, done = done, done + len(indices)
+                    if done // every > reported // every or done == len(utterances):
                         print(f"  {done}/{len(utterances)} utterances, "
                               f"{time.monotonic() - start:.1f} s", flush=True)
             except BaseException:
@@ -683,10 +870,12 @@ def main():
                   "and <NAME>.TXT ('0 <samples> <transcript>')",
         "regions": {f"DR{i}": a for i, (a, _) in enumerate(ACCENTS, start=1)},
         **({"digits_other_regions": OTHER_REGIONS} if "digits-other" in parts else {}),
+        **({"digits_accented_regions": ACCENTED_REGIONS} if "digits-accented" in parts else {}),
         "counts": counts,
         "total_seconds": round(sum(samples) / SAMPLE_RATE, 3),
         "voices": {"TRAIN": train_voices, "TEST": test_voices,
-                   **({"OTHER": other_voices()} if "digits-other" in parts else {})},
+                   **({"OTHER": other_voices()} if "digits-other" in parts else {}),
+                   **({"ACCENTED": accented_voices()} if "digits-accented" in parts else {})},
         "missing_voices": missing,
     }
     with open(os.path.join(partial, "corpus.json"), "w", encoding="utf-8") as f:

@@ -31,6 +31,8 @@ public struct Corpus: Sendable {
     case timit = "TIMIT"
     case librispeech = "LibriSpeech"
     case manifest = "manifest"
+    /// Several corpora of different layouts read as one (`CorpusReader.load(_: [String])`).
+    case mixed = "mixed layouts"
   }
   public var root: String
   public var layout: Layout

@@ -8,6 +8,11 @@ func loadCorpus(_ path: String) throws(CommandFailure) -> Corpus {
   do { return try CorpusReader.load(path) } catch { throw CommandFailure("\(error)") }
 }
 
+/// Several corpora read as one (`asrc train --train A --train B`).
+func loadCorpora(_ paths: [String]) throws(CommandFailure) -> Corpus {
+  do { return try CorpusReader.load(paths) } catch { throw CommandFailure("\(error)") }
+}
+
 struct Vocab: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Build a character vocabulary (vocab.json) from a corpus's transcripts, in the Hugging Face guide's layout.",

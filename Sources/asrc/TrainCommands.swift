@@ -20,7 +20,7 @@ struct Train: ParsableCommand {
       """)
 
   @Option(help: "The model folder to start from (asrc import / init-model output, or a Hugging Face folder).") var model: String
-  @Option(help: "Training data: a TIMIT or LibriSpeech folder, or a .csv/.tsv/.jsonl manifest.") var train: String
+  @Option(help: "Training data: a TIMIT or LibriSpeech folder, or a .csv/.tsv/.jsonl manifest. Give it more than once to train on several corpora as one.") var train: [String]
   @Option(help: "Evaluation data, evaluated every --eval-steps and at the end.") var eval: String?
   @Option(help: "Where checkpoints and the final model go.") var outputDir: String
   @OptionGroup var backendOption: BackendOption
@@ -218,7 +218,7 @@ struct Train: ParsableCommand {
       if FileManager.default.fileExists(atPath: outputDir, isDirectory: &isDirectory), !isDirectory.boolValue {
         throw CommandFailure("--output-dir \(outputDir): it is a file, not a folder")
       }
-      for (option, path) in [("--model", model), ("--train", train)] + (eval.map { [("--eval", $0)] } ?? []) where !FileManager.default.fileExists(atPath: path) {
+      for (option, path) in [("--model", model)] + train.map({ ("--train", $0) }) + (eval.map { [("--eval", $0)] } ?? []) where !FileManager.default.fileExists(atPath: path) {
         throw CommandFailure("\(option) \(path): no such file or folder")
       }
       // Another run's checkpoints or final model: continuing it or starting over beside it must
@@ -266,7 +266,7 @@ struct Train: ParsableCommand {
     options.minimumSeconds = arguments.minDurationSeconds
     options.maximumSeconds = arguments.maxDurationSeconds
     options.speedFactors = arguments.speedPerturb ?? []
-    let trainSet = Dataset.prepare(try loadCorpus(train), tokenizer: directory.tokenizer, model: directory.configuration, options: options)
+    let trainSet = Dataset.prepare(try loadCorpora(train), tokenizer: directory.tokenizer, model: directory.configuration, options: options)
     print("train: " + trainSet.summary)
     let evalSet = try eval.map { Dataset.prepare(try loadCorpus($0), tokenizer: directory.tokenizer, model: directory.configuration, options: .evaluation) }
     if let evalSet { print("eval: " + evalSet.summary) }

@@ -312,6 +312,8 @@ import Testing
         (["--model", folder + "/no-model", "--train", data, "--output-dir", output], "--model \(folder)/no-model: no such file or folder"),
         (["--model", model, "--train", folder + "/none.csv", "--output-dir", output], "--train \(folder)/none.csv: no such file or folder"),
         (["--model", model, "--train", folder + "/empty.csv", "--output-dir", output], "\(folder)/empty.csv: zero utterances usable for training"),
+        (["--model", model, "--train", data, "--train", folder + "/none.csv", "--output-dir", output], "--train \(folder)/none.csv: no such file or folder"),
+        (["--model", model, "--train", data, "--train", data, "--output-dir", output], "\(data): given twice"),
         (["--model", model, "--train", data, "--output-dir", output, "--learning-rate=-0.001"], "--learning-rate must be positive, not -0.001"),
         // A negative number as a separate word reaches the range check, not the option parser.
         (["--model", model, "--train", data, "--output-dir", output, "--learning-rate", "-1e-4"], "--learning-rate must be positive, not -0.0001"),

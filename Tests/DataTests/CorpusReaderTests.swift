@@ -60,4 +60,37 @@ import Testing
     #expect(throws: DataError.self) { try CorpusReader.load(root + "/nothing-here") }
     #expect(throws: DataError.self) { try CorpusReader.load(root + "/clips/a.wav") }
   }
+
+  @Test func severalCorporaReadAsOne() throws {
+    let root = scratch.folder("asrc-data")
+    try TestAudio.writeWAV(root + "/timit/DR1/FAKS0/SA1.WAV", seconds: 1)
+    try TestAudio.write("0 16000 one two\n", to: root + "/timit/DR1/FAKS0/SA1.TXT")
+    try TestAudio.writeWAV(root + "/timit/DR1/FAKS0/SA2.WAV", seconds: 1)
+    try TestAudio.writeWAV(root + "/clips/a.wav", seconds: 1)
+    try TestAudio.write("path,text\nclips/a.wav,three\nclips/b.wav\n", to: root + "/extra.csv")
+
+    let single = try CorpusReader.load([root + "/timit"])
+    #expect(single.root == root + "/timit" && single.layout == .timit)
+
+    let both = try CorpusReader.load([root + "/timit", root + "/extra.csv"])
+    #expect(both.root == root + "/timit + " + root + "/extra.csv")
+    #expect(both.layout == .mixed)
+    #expect(both.utterances.map(\.text) == ["one two", "three"])
+    #expect(both.utterances.map(\.id) == ["DR1/FAKS0/SA1", "clips/a"])
+    // Nothing either corpus left out is lost: both reasons are kept.
+    #expect(both.skipped.count == 2)
+    #expect(both.skipped.contains { $0.path.hasSuffix("SA2.WAV") } && both.skipped.contains { $0.path.hasSuffix("extra.csv:3") })
+
+    #expect(throws: DataError(root + "/timit/DR1", "\(root)/timit/DR1/FAKS0/SA1.WAV is in \(root)/timit too: the corpora overlap")) {
+      try CorpusReader.load([root + "/timit", root + "/timit/DR1"])
+    }
+    #expect(throws: DataError(root + "/timit/", "given twice (also as \(root)/timit)")) {
+      try CorpusReader.load([root + "/timit", root + "/timit/"])
+    }
+    try TestAudio.write("path,text\ntimit/DR1/FAKS0/SA1.WAV,one two\n", to: root + "/again.csv")
+    #expect(throws: DataError(root + "/again.csv", "\(root)/timit/DR1/FAKS0/SA1.WAV is in \(root)/timit too: the corpora overlap")) {
+      try CorpusReader.load([root + "/timit", root + "/again.csv"])
+    }
+    #expect(throws: DataError("", "no corpus given")) { try CorpusReader.load([String]()) }
+  }
 }
