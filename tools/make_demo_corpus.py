@@ -424,7 +424,6 @@ def plan_accented(count, seed):
             "split": "TRAIN",
             "path": os.path.join("digits-accented", "TRAIN", voice["region"], voice["speaker"],
                                  f"{NAME_PREFIX['digits-accented']}{index + 1:0{width}d}"),
-            "engine": "festival",
             "voice": voice["voice"],
             "speaker": voice["speaker"],
             "text": text,
@@ -524,15 +523,15 @@ def render_voice_batch(root, batch):
             lines.append(f"(Parameter.set 'Duration_Stretch {utterance['stretch']})")
         lines.append(f"(utt.save.wave (utt.synth (Utterance Text {festival_string(utterance['spoken'])})) "
                      f"{festival_string(raw)} 'riff)")
-    script = os.path.join(root, utterance["path"]) + ".voice.scm"
+    script = os.path.join(root, batch[0]["path"]) + ".voice.scm"
     with open(script, "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
     synth = subprocess.run(["festival", "-b", script], capture_output=True)
     os.remove(script)
-    missing = [raw for raw in raws if not os.path.isfile(raw)]
+    missing = [utterance["path"] for utterance, raw in zip(batch, raws) if not os.path.isfile(raw)]
     if synth.returncode != 0 or missing:
-        raise RuntimeError(f"{batch[0]['path']}: festival ({voice}) exit {synth.returncode}, "
-                           f"{len(missing)} of {len(batch)} clips missing "
+        raise RuntimeError(f"{missing[0] if missing else batch[0]['path']}: festival ({voice}) exit "
+                           f"{synth.returncode}, {len(missing)} of its {len(batch)} clips missing "
                            f"({synth.stderr.decode(errors='replace').strip()[-500:]})")
     return [finish_synthesized(root, utterance, raw, guard=True) for utterance, raw in zip(batch, raws)]
 
@@ -698,7 +697,8 @@ def other_parameters():
 
 # The parameters that only some parts depend on.
 PART_PARAMETERS = {"digits-other": {"festival", "flite", "other_voices"},
-                   "digits-accented": {"festival", "accented_voices", "accented_share"}}
+                   "digits-accented": {"festival", "accented_voices", "accented_share",
+                                       "accented_respellings", "accented_stretch"}}
 
 
 def accented_parameters():
@@ -707,6 +707,8 @@ def accented_parameters():
         "festival": run_text(["festival", "--version"]).splitlines()[0].strip(),
         "accented_voices": [f"festival:{v['voice']}" for v in accented_voices()],
         "accented_share": ACCENTED_SHARE,
+        "accented_respellings": RESPELLINGS,
+        "accented_stretch": list(OTHER_STRETCH),
     }
 
 
@@ -735,19 +737,23 @@ def main():
     parser = argparse.ArgumentParser(
         prog="make-demo-corpus",
         description="Write a deterministic synthetic speech corpus (espeak-ng; Festival and Flite "
-                    "for digits-other) in TIMIT layout.")
+                    "for digits-other, Festival for digits-accented) in TIMIT layout.",
+        allow_abbrev=False)
     repo_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     parser.add_argument("--out", default=os.path.relpath(os.path.join(repo_root, "demo-corpus")),
                         help="output folder (default: demo-corpus in the repository root)")
     parser.add_argument("--parts", default=",".join(PARTS),
                         help="comma-separated parts: digits, sentences, digits-other, digits-accented "
                              "(default all)")
-    parser.add_argument("--train", type=int, default=1000, help="TRAIN utterances per part (1000)")
+    parser.add_argument("--train", type=int, default=1000,
+                        help="TRAIN utterances per part (1000); digits-accented has a quarter as many, "
+                             "and at least one a voice")
     parser.add_argument("--test", type=int, default=200,
                         help="TEST utterances per part, digits-other's included (200)")
     parser.add_argument("--seed", type=int, default=0, help="seed for every choice (0)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
-                        help="parallel espeak-ng | sox pipelines (number of cores)")
+                        help="parallel synthesizer | sox jobs: a clip each, or one Festival voice's clips "
+                             "for digits-accented (number of cores)")
     args = parser.parse_args()
 
     start = time.monotonic()

@@ -91,6 +91,31 @@ import Testing
     #expect(throws: DataError(root + "/again.csv", "\(root)/timit/DR1/FAKS0/SA1.WAV is in \(root)/timit too: the corpora overlap")) {
       try CorpusReader.load([root + "/timit", root + "/again.csv"])
     }
-    #expect(throws: DataError("", "no corpus given")) { try CorpusReader.load([String]()) }
+    #expect(throws: DataError("the corpus list", "empty: no corpus given")) { try CorpusReader.load([String]()) }
+  }
+
+  @Test func severalCorporaOfOneLayoutKeepItAndEachMustHoldSomething() throws {
+    let root = scratch.folder("asrc-data")
+    for name in ["a", "b"] {
+      try TestAudio.writeWAV(root + "/\(name)/DR1/FAKS0/SA1.WAV", seconds: 1)
+      try TestAudio.write("0 16000 \(name)\n", to: root + "/\(name)/DR1/FAKS0/SA1.TXT")
+    }
+    try TestAudio.writeWAV(root + "/empty/DR1/FAKS0/SA1.WAV", seconds: 1)
+    let both = try CorpusReader.load([root + "/a", root + "/b"])
+    #expect(both.layout == .timit && both.utterances.map(\.text) == ["a", "b"])
+    #expect(throws: DataError(root + "/empty", "no utterances to read (1 skipped; the first: \(root)/empty/DR1/FAKS0/SA1.WAV: missing transcript (no SA1.TXT beside it))")) {
+      try CorpusReader.load([root + "/a", root + "/empty"])
+    }
+    // Another spelling of the same folder through a symbolic link is the same corpus.
+    try FileManager.default.createSymbolicLink(atPath: root + "/link-to-a", withDestinationPath: root + "/a")
+    #expect(throws: DataError(root + "/link-to-a", "given twice (also as \(root)/a)")) {
+      try CorpusReader.load([root + "/a", root + "/link-to-a"])
+    }
+  }
+
+  @Test func canonicalPathsAreAbsoluteAndResolved() {
+    let here = FileManager.default.currentDirectoryPath
+    #expect(CorpusReader.canonicalPath("some/corpus/./x/../TRAIN") == URL(fileURLWithPath: here + "/some/corpus/TRAIN").resolvingSymlinksInPath().path)
+    #expect(CorpusReader.canonicalPath("/a/b/") == "/a/b")
   }
 }
