@@ -369,31 +369,31 @@ def other_voices():
             for engine, voice, sex, code, region, f0 in OTHER_VOICES]
 
 
+def rotate_voices(part, split, voices, count, seed):
+    """(generator, voice, path) for each of `count` utterances of a part spoken by `voices` in
+    turn, shuffled once by the part's own seeded generator, which then draws each utterance's
+    choices."""
+    rng = random.Random(f"asrc-demo-corpus/{seed}/{part}/{split}")
+    voices = list(voices)
+    rng.shuffle(voices)
+    width = max(4, len(str(count)))
+    for index in range(count):
+        voice = voices[index % len(voices)]
+        yield rng, voice, os.path.join(part, split, voice["region"], voice["speaker"],
+                                       f"{NAME_PREFIX[part]}{index + 1:0{width}d}")
+
+
 def plan_other(count, seed):
     """digits-other/TEST: the digits grammar, each utterance a voice of OTHER_VOICES in turn
     (shuffled once), with its own rate and, where the voice takes one, pitch."""
-    rng = random.Random(f"asrc-demo-corpus/{seed}/digits-other/TEST")
-    voices = other_voices()
-    rng.shuffle(voices)
-    width = max(4, len(str(count)))
     utterances = []
-    for index in range(count):
-        voice = voices[index % len(voices)]
+    for rng, voice, path in rotate_voices("digits-other", "TEST", other_voices(), count, seed):
         text = make_digits(rng)
         stretch = round(rng.uniform(*OTHER_STRETCH), 3)
         f0 = rng.randint(*voice["f0"]) if voice["f0"] else None
-        utterances.append({
-            "part": "digits-other",
-            "split": "TEST",
-            "path": os.path.join("digits-other", "TEST", voice["region"], voice["speaker"],
-                                 f"{NAME_PREFIX['digits-other']}{index + 1:0{width}d}"),
-            "engine": voice["engine"],
-            "voice": voice["voice"],
-            "speaker": voice["speaker"],
-            "text": text,
-            "stretch": stretch,
-            "f0": f0,
-        })
+        utterances.append({"part": "digits-other", "split": "TEST", "path": path,
+                           "engine": voice["engine"], "voice": voice["voice"],
+                           "speaker": voice["speaker"], "text": text, "stretch": stretch, "f0": f0})
     return utterances
 
 
@@ -411,25 +411,13 @@ def accented_voices():
 def plan_accented(count, seed):
     """digits-accented/TRAIN: the digits grammar, each utterance a voice of ACCENTED_VOICES in turn
     (shuffled once), respelled for it, with its own rate."""
-    rng = random.Random(f"asrc-demo-corpus/{seed}/digits-accented/TRAIN")
-    voices = accented_voices()
-    rng.shuffle(voices)
-    width = max(4, len(str(count)))
     utterances = []
-    for index in range(count):
-        voice = voices[index % len(voices)]
+    for rng, voice, path in rotate_voices("digits-accented", "TRAIN", accented_voices(), count, seed):
         text = make_digits(rng)
-        utterances.append({
-            "part": "digits-accented",
-            "split": "TRAIN",
-            "path": os.path.join("digits-accented", "TRAIN", voice["region"], voice["speaker"],
-                                 f"{NAME_PREFIX['digits-accented']}{index + 1:0{width}d}"),
-            "voice": voice["voice"],
-            "speaker": voice["speaker"],
-            "text": text,
-            "spoken": " ".join(RESPELLINGS[voice["spelling"]][word] for word in text.split()),
-            "stretch": round(rng.uniform(*OTHER_STRETCH), 3),
-        })
+        utterances.append({"part": "digits-accented", "split": "TRAIN", "path": path,
+                           "voice": voice["voice"], "speaker": voice["speaker"], "text": text,
+                           "spoken": " ".join(RESPELLINGS[voice["spelling"]][word] for word in text.split()),
+                           "stretch": round(rng.uniform(*OTHER_STRETCH), 3)})
     return utterances
 
 
