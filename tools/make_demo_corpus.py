@@ -111,8 +111,9 @@ OTHER_STRETCH = (0.8, 1.25)
 # something near the English word: English with an Italian, Czech, Finnish, Catalan or Russian
 # accent, from voices made of human recordings (diphones, HTS, unit selection) where espeak-ng's
 # are formant rules. TRAIN only: it is what carries a model trained on espeak-ng over to
-# digits-other's voices (docs/architecture.md, "Other synthesizers"), and no voice, speaker or
-# language of digits-other is in it. (Festival voice, sex, speaker code, spelling, region.)
+# digits-other's voices (docs/architecture.md, "Other synthesizers: accented voices in
+# training"), and no voice, speaker or language of digits-other is in it.
+# (Festival voice, sex, speaker code, spelling, region.)
 ACCENTED_VOICES = [
     ("pc_diphone", "M", "ITPC", "it", "DR1"),
     ("lp_diphone", "F", "ITLP", "it", "DR1"),
@@ -348,6 +349,10 @@ def plan(parts, counts, seed, train_voices, test_voices):
                 })
             seen |= texts
     return utterances
+
+
+def festival_version():
+    return run_text(["festival", "--version"]).splitlines()[0].strip()
 
 
 def festival_voices():
@@ -675,7 +680,7 @@ def check_tools(parts):
 def other_parameters():
     """The versions and voices digits-other is made with, for corpus.json."""
     return {
-        "festival": run_text(["festival", "--version"]).splitlines()[0].strip(),
+        "festival": festival_version(),
         # flite --version prints its version and exits with status 1
         "flite": subprocess.run(["flite", "--version"], capture_output=True,
                                 text=True).stdout.strip().splitlines()[0].strip(),
@@ -692,7 +697,7 @@ PART_PARAMETERS = {"digits-other": {"festival", "flite", "other_voices"},
 def accented_parameters():
     """The versions and voices digits-accented is made with, for corpus.json."""
     return {
-        "festival": run_text(["festival", "--version"]).splitlines()[0].strip(),
+        "festival": festival_version(),
         "accented_voices": [f"festival:{v['voice']}" for v in accented_voices()],
         "accented_share": ACCENTED_SHARE,
         "accented_respellings": RESPELLINGS,
