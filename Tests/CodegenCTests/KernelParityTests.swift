@@ -50,6 +50,21 @@ import Testing
     }
   }
 
+  /// Enough (sample, group) items for the C backend to run them over the threads, each thread
+  /// summing into its own copy of the weight gradient (`ContractionEmitter`), on up to 4
+  /// threads; the variants above, with 2 samples, run their items in turn.
+  @Test(arguments: [DType.f32, .f64])
+  func conv1dManyItems(_ dtype: DType) throws {
+    for (index, groups) in [1, 2].enumerated() {
+      var graph = ParityGraph("conv1d", seed: UInt64(70 + index))
+      let x = graph.parameter("x", [17, 4, 13], dtype: dtype)
+      let w = graph.parameter("w", [4, 4 / groups, 3], dtype: dtype)
+      let y = try graph.builder.conv1d(x, w, nil, stride: 2, padding: 1, dilation: 1, groups: groups)
+      graph.output("y", y)
+      try Parity.check(try graph.withGradients(of: y), inputs: graph.inputs, parameters: graph.parameters, "conv1d \(dtype) 17 samples, groups \(groups)")
+    }
+  }
+
   @Test func normalizations() throws {
     for (index, groups) in [1, 2, 4].enumerated() {
       var graph = ParityGraph("group_norm", seed: UInt64(50 + index))
