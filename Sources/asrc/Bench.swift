@@ -206,7 +206,7 @@ struct TrainingBench: ParsableCommand {
           if checkpointing { print(try CheckpointReport(before: before, after: after, bindings: bindings).summary) }
         }
       let median = timings.seconds.sorted()[timings.seconds.count / 2]
-      print(String(format: "asrc training step, %@%@: %.3f s per audio-second (%@, batch %d × %.1f s%@, median of %d: %.2f s per step; peak RSS %.2f GiB)",
+      print(String(format: "asrc training step, %@%@: %.3f s per audio-second (%@, batch %d × %.1f s%@, median of %d: %.3f s per step; peak RSS %.2f GiB)",
         backend.displayName, precisionOption.lowPrecision.map { " \($0)" } ?? "", median / (seconds * Double(batch)), config, batch, seconds, freezeFeatureEncoder ? ", feature encoder frozen" : "",
         timings.seconds.count, median, Double(peakResidentBytes()) / 1_073_741_824) + (checkpointOptions.strategy.map { "; checkpoint=\($0)" } ?? "")
         + (passes.map { "; passes \($0)" } ?? ""))
