@@ -52,7 +52,7 @@ import Testing
 
   /// Enough (sample, group) items for the C backend to run them over the threads, each thread
   /// summing into its own copy of the weight gradient (`ContractionEmitter`), on up to 4
-  /// threads; the variants above, with 2 samples, run their items in turn.
+  /// threads; most variants above, with 2 samples, run their items in turn.
   @Test(arguments: [DType.f32, .f64])
   func conv1dManyItems(_ dtype: DType) throws {
     for (index, groups) in [1, 2].enumerated() {
