@@ -75,6 +75,7 @@ public final class Trainer {
     self.train = train
     self.evaluation = evaluation
     self.report = report
+    if let problem = arguments.frozenParameters.problem(parameterNames: model.weights.keys) { throw TrainingError.frozenParameters(problem) }
     guard !train.items.isEmpty else { throw UnusableDataError(data: train.corpus.root, purpose: "training", skipped: train.skipped) }
     if let evaluation, evaluation.items.isEmpty {
       throw UnusableDataError(data: evaluation.corpus.root, purpose: "evaluation", skipped: evaluation.skipped)
@@ -452,6 +453,8 @@ public enum TrainingError: Error, CustomStringConvertible {
   /// A compiled training step folder that is missing, malformed or does not fit the run.
   case compiledStep(String, String)
   case compiledStepNeedsC(String)
+  /// --freeze-param names nothing in the model, or nothing is left to train.
+  case frozenParameters(String)
 
   public var description: String {
     switch self {
@@ -462,6 +465,7 @@ public enum TrainingError: Error, CustomStringConvertible {
     case .checkpointInTheWay(let path): "\(path) belongs to another run: this run would save a checkpoint of the same step there (choose another --output-dir)"
     case .compiledStep(let path, let reason): "\(path): \(reason)"
     case .compiledStepNeedsC(let path): "--compiled \(path) runs the C backend's library; it cannot go with --backend interp"
+    case .frozenParameters(let problem): problem
     }
   }
 }

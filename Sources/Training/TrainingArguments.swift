@@ -1,4 +1,5 @@
 import Data
+import Models
 import Passes
 
 /// The Trainer's settings, named after Hugging Face TrainingArguments; defaults follow the
@@ -31,6 +32,12 @@ public struct TrainingArguments: Sendable, Codable, Equatable {
   public var loggingSteps = 500
   public var seed = 42
   public var freezeFeatureEncoder = false
+  /// Parameters, or modules by their dotted names, that training leaves as they are (ESPnet's
+  /// freeze_param; FrozenParameters); nil: none besides the feature encoder when it is frozen.
+  public var freezeParam: [String]?
+
+  /// What these arguments freeze.
+  public var frozenParameters: FrozenParameters { FrozenParameters(featureEncoder: freezeFeatureEncoder, prefixes: freezeParam ?? []) }
   /// Recompute activations in the backward instead of keeping them (the checkpoint pass,
   /// `checkpoint=layers`, as transformers' gradient_checkpointing checkpoints every layer).
   public var gradientCheckpointing = false
@@ -155,6 +162,7 @@ public struct TrainingArguments: Sendable, Codable, Equatable {
       if !condition { problems.append("--\(option) must be \(rule), not \(value)") }
     }
     if fp16 && bf16 { problems.append("--fp16 and --bf16 exclude each other: choose one") }
+    if let freezeParam, freezeParam.contains(where: \.isEmpty) { problems.append("--freeze-param must name a parameter or module, not be empty") }
     require(perDeviceTrainBatchSize > 0, "per-device-train-batch-size", "positive", perDeviceTrainBatchSize)
     require(perDeviceEvalBatchSize > 0, "per-device-eval-batch-size", "positive", perDeviceEvalBatchSize)
     require(learningRate > 0 && learningRate.isFinite, "learning-rate", "positive", learningRate)
@@ -211,7 +219,7 @@ public struct TrainingArguments: Sendable, Codable, Equatable {
     case learningRate = "learning_rate", weightDecay = "weight_decay", adamBeta1 = "adam_beta1", adamBeta2 = "adam_beta2", adamEpsilon = "adam_epsilon"
     case warmupSteps = "warmup_steps", warmupRatio = "warmup_ratio", lrSchedulerType = "lr_scheduler_type", maxGradNorm = "max_grad_norm", numTrainEpochs = "num_train_epochs"
     case maxSteps = "max_steps", groupByLength = "group_by_length", noShuffle = "no_shuffle", evalSteps = "eval_steps", saveSteps = "save_steps"
-    case saveTotalLimit = "save_total_limit", loggingSteps = "logging_steps", seed, freezeFeatureEncoder = "freeze_feature_encoder"
+    case saveTotalLimit = "save_total_limit", loggingSteps = "logging_steps", seed, freezeFeatureEncoder = "freeze_feature_encoder", freezeParam = "freeze_param"
     case gradientCheckpointing = "gradient_checkpointing", memoryBudget = "memory_budget", fp16, bf16
     case resumeFromCheckpoint = "resume_from_checkpoint", dataloaderNumWorkers = "dataloader_num_workers", padToMultipleOf = "pad_to_multiple_of"
     case minDurationSeconds = "min_duration_seconds", maxDurationSeconds = "max_duration_seconds"

@@ -6,23 +6,23 @@ import Passes
 
 /// Everything a training step's graph is built from: the model's configuration, whether its
 /// feature extractor passes an attention mask, and the training options that change the graph
-/// (a frozen feature encoder, mixed precision, gradient checkpointing). Two equal specs give the
+/// (frozen parameters, mixed precision, gradient checkpointing). Two equal specs give the
 /// same graph; `asrc compile --training` records its spec in `training_step.json` so that
 /// `asrc train --compiled` can check a step against the model folder and the options it is given.
 public struct TrainingStepSpec: Equatable, Sendable {
   public var configuration: Wav2Vec2Configuration
   public var usesAttentionMask: Bool
-  public var freezeFeatureEncoder: Bool
+  public var frozen: FrozenParameters
   public var precision: LowPrecision?
   public var checkpoint: CheckpointStrategy?
 
   public init(
-    configuration: Wav2Vec2Configuration, usesAttentionMask: Bool, freezeFeatureEncoder: Bool = false, precision: LowPrecision? = nil,
+    configuration: Wav2Vec2Configuration, usesAttentionMask: Bool, frozen: FrozenParameters = FrozenParameters(), precision: LowPrecision? = nil,
     checkpoint: CheckpointStrategy? = nil
   ) {
     self.configuration = configuration
     self.usesAttentionMask = usesAttentionMask
-    self.freezeFeatureEncoder = freezeFeatureEncoder
+    self.frozen = frozen
     self.precision = precision
     self.checkpoint = checkpoint
   }
@@ -31,12 +31,13 @@ public struct TrainingStepSpec: Equatable, Sendable {
   public init(model: ModelDirectory, arguments: TrainingArguments) {
     self.init(
       configuration: model.configuration, usesAttentionMask: model.featureExtractor.returnAttentionMask,
-      freezeFeatureEncoder: arguments.freezeFeatureEncoder, precision: arguments.lowPrecision, checkpoint: arguments.checkpointStrategy)
+      frozen: arguments.frozenParameters, precision: arguments.lowPrecision, checkpoint: arguments.checkpointStrategy)
   }
 
   /// "bf16, checkpointing layers, feature encoder frozen": the options, for reports.
   public var summary: String {
-    "\(precision?.rawValue ?? "fp32"), checkpointing \(checkpoint.map { "\($0)" } ?? "off"), feature encoder \(freezeFeatureEncoder ? "frozen" : "trained")"
+    let parameters = frozen.prefixes.isEmpty ? "" : ", frozen: \(frozen.prefixes.joined(separator: ", "))"
+    return "\(precision?.rawValue ?? "fp32"), checkpointing \(checkpoint.map { "\($0)" } ?? "off"), feature encoder \(frozen.featureEncoder ? "frozen" : "trained")\(parameters)"
   }
 
   /// The pass names that turn the forward graph into this step: the compiler's whole training
@@ -50,10 +51,7 @@ public struct TrainingStepSpec: Equatable, Sendable {
   }
 
   /// Parameters `autodiff` differentiates.
-  public var trainable: @Sendable (String) -> Bool {
-    let frozen = freezeFeatureEncoder
-    return { !(frozen && Wav2Vec2Configuration.isFeatureEncoderParameter($0)) }
-  }
+  public var trainable: @Sendable (String) -> Bool { frozen.trainable }
 
   /// The forward graph in training mode (dropout, SpecAugment and LayerDrop inputs).
   public func forwardGraph() throws -> Graph {
@@ -84,7 +82,8 @@ public struct TrainingStepSpec: Equatable, Sendable {
     [
       "config": Wav2Vec2ConfigFile.json(configuration),
       "uses_attention_mask": usesAttentionMask,
-      "freeze_feature_encoder": freezeFeatureEncoder,
+      "freeze_feature_encoder": frozen.featureEncoder,
+      "freeze_param": frozen.prefixes,
       "precision": precision?.rawValue ?? "fp32",
       "gradient_checkpointing": checkpoint.map { "\($0)" } ?? "none",
     ]
@@ -93,11 +92,17 @@ public struct TrainingStepSpec: Equatable, Sendable {
   public init(json: [String: Any], path: String) throws(FormatError) {
     guard let config = json["config"] as? [String: Any] else { throw FormatError(path, "no \"config\" object") }
     configuration = try Wav2Vec2ConfigFile.parse(config, path: path).configuration
-    guard let mask = json["uses_attention_mask"] as? Bool, let frozen = json["freeze_feature_encoder"] as? Bool else {
+    guard let mask = json["uses_attention_mask"] as? Bool, let frozenEncoder = json["freeze_feature_encoder"] as? Bool else {
       throw FormatError(path, "\"uses_attention_mask\" and \"freeze_feature_encoder\" must be true or false")
     }
     usesAttentionMask = mask
-    freezeFeatureEncoder = frozen
+    // Steps compiled before --freeze-param have no list: nothing else was frozen.
+    var prefixes: [String] = []
+    if let list = json["freeze_param"] {
+      guard let names = list as? [String] else { throw FormatError(path, "\"freeze_param\" must be a list of parameter or module names") }
+      prefixes = names
+    }
+    frozen = FrozenParameters(featureEncoder: frozenEncoder, prefixes: prefixes)
     switch json["precision"] as? String {
     case "fp32": precision = nil
     case let name? where LowPrecision(rawValue: name) != nil: precision = LowPrecision(rawValue: name)
@@ -126,7 +131,8 @@ public struct TrainingStepSpec: Equatable, Sendable {
       if compiled != given { lines.append("\(name): compiled for \(compiled), this run asks for \(given)") }
     }
     compare("attention mask (the feature extractor's return_attention_mask)", "\(usesAttentionMask)", "\(other.usesAttentionMask)")
-    compare("--freeze-feature-encoder", "\(freezeFeatureEncoder)", "\(other.freezeFeatureEncoder)")
+    compare("--freeze-feature-encoder", "\(frozen.featureEncoder)", "\(other.frozen.featureEncoder)")
+    compare("--freeze-param", frozen.prefixes.isEmpty ? "none" : frozen.prefixes.joined(separator: " "), other.frozen.prefixes.isEmpty ? "none" : other.frozen.prefixes.joined(separator: " "))
     compare("precision (--bf16, --fp16)", precision?.rawValue ?? "fp32", other.precision?.rawValue ?? "fp32")
     compare("gradient checkpointing", checkpoint.map { "\($0)" } ?? "none", other.checkpoint.map { "\($0)" } ?? "none")
     return lines

@@ -160,6 +160,8 @@ struct TrainingBench: ParsableCommand {
   @Option(help: "Run these passes (comma-separated) on the training graph after autodiff, e.g. fuse-reductions,fuse-epilogues,fuse-elementwise,dce.")
   var passes: String?
   @Flag(help: "Train without the feature encoder's parameters (the guide's freeze_feature_encoder()).") var freezeFeatureEncoder = false
+  @Option(help: ArgumentHelp("Train without this parameter or module, by its state-dict name (as asrc train); repeatable.", valueName: "NAME"))
+  var freezeParam: [String] = []
   @OptionGroup var backendOption: BackendOption
   @OptionGroup var checkpointOptions: CheckpointOptions
   @OptionGroup var precisionOption: PrecisionOption
@@ -180,6 +182,8 @@ struct TrainingBench: ParsableCommand {
         configuration: configuration, featureExtractor: settings, tokenizer: tokenizer,
         weights: Initializer.weights(for: evalGraph, config: configuration, seed: 0), graph: evalGraph)
       if let saveModel { try model.save(to: saveModel) }
+      let frozen = FrozenParameters(featureEncoder: freezeFeatureEncoder, prefixes: freezeParam)
+      if let problem = frozen.problem(parameterNames: model.weights.keys) { throw CommandFailure(problem) }
       var random = SeededRandom(seed: 1)
       let samples = Int(seconds * 16000)
       let frames = configuration.frameCount(samples: samples)
@@ -201,13 +205,13 @@ struct TrainingBench: ParsableCommand {
       let checkpointing = checkpointOptions.strategy != nil
       let timings = try TrainingStepBenchmark.run(
         model: model, batch: batch, samples: samples, labelLength: labelLength, steps: max(1, self.repeat), random: &random, profile: profile ? OpProfile() : nil,
-        passes: stepPasses, freezeFeatureEncoder: freezeFeatureEncoder, backend: backend,
+        passes: stepPasses, frozen: frozen, backend: backend,
         precision: precisionOption.lowPrecision(noting: backend)) { before, after in
           if checkpointing { print(try CheckpointReport(before: before, after: after, bindings: bindings).summary) }
         }
       let median = timings.seconds.sorted()[timings.seconds.count / 2]
       print(String(format: "asrc training step, %@%@: %.3f s per audio-second (%@, batch %d × %.1f s%@, median of %d: %.3f s per step; peak RSS %.2f GiB)",
-        backend.displayName, precisionOption.lowPrecision.map { " \($0)" } ?? "", median / (seconds * Double(batch)), config, batch, seconds, freezeFeatureEncoder ? ", feature encoder frozen" : "",
+        backend.displayName, precisionOption.lowPrecision.map { " \($0)" } ?? "", median / (seconds * Double(batch)), config, batch, seconds, frozen.isEmpty ? "" : ", frozen: \(frozen.summary)",
         timings.seconds.count, median, Double(peakResidentBytes()) / 1_073_741_824) + (checkpointOptions.strategy.map { "; checkpoint=\($0)" } ?? "")
         + (passes.map { "; passes \($0)" } ?? ""))
       if let report = timings.profile { print(report) }

@@ -33,6 +33,8 @@ struct Compile: ParsableCommand {
   var backend: Backend = .c
   @Flag(help: "Compile the training step: autodiff first, then the training pipeline.") var training = false
   @Flag(help: "With --training: no gradients for the convolutional feature encoder (as asrc train).") var freezeFeatureEncoder = false
+  @Option(help: ArgumentHelp("With --training: no gradients for this parameter or module, by its state-dict name (as asrc train); repeatable.", valueName: "NAME"))
+  var freezeParam: [String] = []
   @Flag(help: "With --training: bf16 mixed precision (the mixed-precision pass, as asrc train --bf16).") var bf16 = false
   @Flag(help: "With --training: fp16 mixed precision with loss scaling (scale-loss and mixed-precision, as asrc train --fp16).") var fp16 = false
   @OptionGroup var checkpointOptions: CheckpointOptions
@@ -60,11 +62,12 @@ struct Compile: ParsableCommand {
     guard output != nil else { throw ValidationError("give the output folder: -o OUTPUT_DIR") }
     for (flag, given) in [
       ("--freeze-feature-encoder", freezeFeatureEncoder), ("--bf16", bf16), ("--fp16", fp16),
-      ("--gradient-checkpointing", checkpointOptions.strategy != nil),
+      ("--gradient-checkpointing", checkpointOptions.strategy != nil), ("--freeze-param", !freezeParam.isEmpty),
     ] where given && !training {
       throw ValidationError("\(flag) needs --training")
     }
     if bf16 && fp16 { throw ValidationError("--bf16 and --fp16 exclude each other") }
+    if freezeParam.contains(where: \.isEmpty) { throw ValidationError("--freeze-param must name a parameter or module, not be empty") }
     if passes != nil && (bf16 || fp16 || checkpointOptions.strategy != nil) {
       throw ValidationError("--bf16, --fp16, --gradient-checkpointing and --memory-budget choose the training pipeline; with --passes, list scale-loss, mixed-precision=… and checkpoint=… yourself")
     }
@@ -233,10 +236,12 @@ struct Compile: ParsableCommand {
     }
   }
 
+  /// The parameters the training step leaves out of autodiff.
+  private var frozen: FrozenParameters { FrozenParameters(featureEncoder: freezeFeatureEncoder, prefixes: freezeParam) }
+
   private func resolve(_ names: [String], bindings: [String: Int]) throws(CommandFailure) -> [Pass] {
-    let frozen = freezeFeatureEncoder
     do {
-      return try Pipelines.passes(names, trainable: { !(frozen && Wav2Vec2Configuration.isFeatureEncoderParameter($0)) }, bindings: bindings)
+      return try Pipelines.passes(names, trainable: frozen.trainable, bindings: bindings)
     } catch {
       throw CommandFailure("--passes: \(error)")
     }
@@ -260,13 +265,18 @@ struct Compile: ParsableCommand {
   private func load(_ input: String) throws(CommandFailure) -> (Graph, [String: Tensor]?, TrainingStepSpec?, ModelDirectory?) {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory) else { throw CommandFailure("\(input): no such file or folder") }
-    guard isDirectory.boolValue else { return (try IRFile.load(input), nil, nil, nil) }
+    guard isDirectory.boolValue else {
+      let graph = try IRFile.load(input)
+      if training, let problem = frozen.problem(parameterNames: graph.parameters.map { graph.name(of: $0) }) { throw CommandFailure("\(input): \(problem)") }
+      return (graph, nil, nil, nil)
+    }
     let model: ModelDirectory
     do { model = try ModelDirectory.load(input) } catch { throw CommandFailure("\(error)") }
     for warning in model.warnings { warn(warning) }
     guard training else { return (model.graph, model.weights, nil, model) }
+    if let problem = frozen.problem(parameterNames: model.weights.keys) { throw CommandFailure("\(input): \(problem)") }
     let spec = TrainingStepSpec(
-      configuration: model.configuration, usesAttentionMask: model.featureExtractor.returnAttentionMask, freezeFeatureEncoder: freezeFeatureEncoder,
+      configuration: model.configuration, usesAttentionMask: model.featureExtractor.returnAttentionMask, frozen: frozen,
       precision: precision, checkpoint: checkpointOptions.strategy)
     do {
       // A custom --passes list makes a step of its own; only the default pipeline is the step asrc train builds.

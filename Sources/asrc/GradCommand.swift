@@ -19,6 +19,8 @@ struct Grad: ParsableCommand {
   @Option(help: "The transcript.") var text: String
   @Option(name: .shortAndLong, help: "The .safetensors file to write.") var output: String
   @Flag(help: "No gradients for the convolutional feature encoder (freeze_feature_encoder).") var freezeFeatureEncoder = false
+  @Option(help: ArgumentHelp("No gradients for this parameter or module, by its state-dict name (as asrc train); repeatable.", valueName: "NAME"))
+  var freezeParam: [String] = []
   @Option(help: "Also write the backward graph's IR here.") var dumpIR: String?
   @Option(
     help: ArgumentHelp(
@@ -35,7 +37,8 @@ struct Grad: ParsableCommand {
       if let dumpIR { try IRFile.checkWritable(dumpIR) }
       let recognizer = try loadRecognizer(model, backend: backendOption.backend)
       let directory = recognizer.model
-      let frozen = freezeFeatureEncoder
+      let frozen = FrozenParameters(featureEncoder: freezeFeatureEncoder, prefixes: freezeParam)
+      if let problem = frozen.problem(parameterNames: directory.weights.keys) { throw CommandFailure("\(model): \(problem)") }
       let samples = try recognizer.loadAudio(audio)
       let normalized = TextNormalizer().normalize(text, vocabulary: directory.tokenizer.characterSet)
       let (ids, unknown) = directory.tokenizer.encode(normalized)
@@ -45,7 +48,7 @@ struct Grad: ParsableCommand {
       let precision = precisionOption.lowPrecision(noting: backendOption.backend)
       // f16 gradients need loss scaling: the backward starts from loss × loss_scale.
       let scaled = precision == .fp16
-      let pass = autodiff(loss: scaled ? "scaled_loss" : "loss", trainable: { !(frozen && Wav2Vec2Configuration.isFeatureEncoderParameter($0)) })
+      let pass = autodiff(loss: scaled ? "scaled_loss" : "loss", trainable: frozen.trainable)
       var (graph, _) = try PassManager(passes: (scaled ? [scaleLoss] : []) + [pass] + (precision.map { [mixedPrecision($0)] } ?? [])).run(directory.graph)
       if let strategy = checkpointOptions.strategy {
         // Planned for this utterance: one row of its length.

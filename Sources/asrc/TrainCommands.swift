@@ -26,7 +26,7 @@ struct Train: ParsableCommand {
   @OptionGroup var backendOption: BackendOption
   @Option(
     help: ArgumentHelp(
-      "Train on the step `asrc compile MODEL_DIR --training -o STEP_DIR` wrote (its libmodel.so); it must fit --model and this run's --bf16, --fp16, --gradient-checkpointing and --freeze-feature-encoder. Without it, the C backend compiles the matching step itself (cached) and says where.",
+      "Train on the step `asrc compile MODEL_DIR --training -o STEP_DIR` wrote (its libmodel.so); it must fit --model and this run's --bf16, --fp16, --gradient-checkpointing, --freeze-feature-encoder and --freeze-param. Without it, the C backend compiles the matching step itself (cached) and says where.",
       valueName: "STEP_DIR"))
   var compiled: String?
   @Option(
@@ -65,6 +65,12 @@ struct Train: ParsableCommand {
   @Option(parsing: .unconditional, help: "Log the loss every this many steps, and after the last.") var loggingSteps = 500
   @Option(parsing: .unconditional, help: "Seed of every random choice: shuffling, dropout, SpecAugment, LayerDrop.") var seed = 42
   @Flag(help: "Do not train the convolutional feature encoder.") var freezeFeatureEncoder = false
+  @Option(
+    help: ArgumentHelp(
+      "Do not train this parameter, or the parameters of this module, by its state-dict name (ESPnet's --freeze_param); give it more than once for several.",
+      discussion: "wav2vec2.feature_extractor.conv_layers.0 freezes that convolution's weight and norm; autodiff then leaves out the backward work below the lowest trained parameter.",
+      valueName: "NAME"))
+  var freezeParam: [String] = []
   @OptionGroup var checkpointOptions: CheckpointOptions
   @OptionGroup(title: "Data augmentation (training clips only)") var augmentationOptions: AugmentationOptions
   @Flag(help: "Mixed precision with f16 products and dynamic loss scaling (GradScaler: 65536 at the start, halved and the step skipped on overflow, doubled after 2,000 clean steps).")
@@ -160,6 +166,7 @@ struct Train: ParsableCommand {
     arguments.loggingSteps = loggingSteps
     arguments.seed = seed
     arguments.freezeFeatureEncoder = freezeFeatureEncoder
+    arguments.freezeParam = freezeParam.isEmpty ? nil : freezeParam
     arguments.gradientCheckpointing = checkpointOptions.gradientCheckpointing || checkpointOptions.budgetBytes != nil
     arguments.memoryBudget = checkpointOptions.budgetBytes
     arguments.fp16 = fp16
@@ -242,6 +249,7 @@ struct Train: ParsableCommand {
   private func runTraining(_ arguments: TrainingArguments) throws {
     let directory = try ModelDirectory.load(model)
     for warning in directory.warnings { warn(warning) }
+    if let problem = arguments.frozenParameters.problem(parameterNames: directory.weights.keys) { throw CommandFailure("\(model): \(problem)") }
     // The compiled step is read and checked before the data: a step that does not fit costs nothing.
     let compiledStep = try compiled.map { path in
       let folder = try CompiledStepFolder(path: path)

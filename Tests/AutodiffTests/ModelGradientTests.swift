@@ -8,13 +8,16 @@ import Runtime
 import Testing
 
 /// Whole-model gradients against PyTorch autograd (tools/make_reference.py): a padded batch of
-/// three clips, both feature-encoder norms, with and without the feature encoder frozen.
+/// three clips, both feature-encoder norms, with and without the feature encoder frozen, and with
+/// the two lowest convolutions frozen (`--freeze-param`).
 @Suite struct ModelGradientTests {
   static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/reference")
   static let models = ["group_postln_evenpos", "layer_stable_oddpos", "layer_postln_evenpos"]
+  static let lowestTwo = FrozenParameters(prefixes: ["wav2vec2.feature_extractor.conv_layers.0", "wav2vec2.feature_extractor.conv_layers.1"])
 
-  @Test(arguments: models, [false, true])
-  func gradientsMatchAutograd(_ model: String, _ frozen: Bool) throws {
+  @Test(arguments: models, [FrozenParameters(), FrozenParameters(featureEncoder: true), lowestTwo])
+  func gradientsMatchAutograd(_ model: String, _ frozenParameters: FrozenParameters) throws {
+    let frozen = frozenParameters.featureEncoder
     let folder = Self.root.appendingPathComponent(model).path
     let directory = try ModelDirectory.load(folder)
     let recognizer = try Recognizer(model: directory)
@@ -25,15 +28,18 @@ import Testing
     var inputs = ["input_values": batch.inputValues, "labels": Tensor(labels.flatMap { $0.map(Int64.init) }, shape: [3, labels[0].count])]
     if let mask = batch.attentionMask { inputs["attention_mask"] = mask }
 
-    let pass = autodiff(trainable: { !(frozen && Wav2Vec2Configuration.isFeatureEncoderParameter($0)) })
+    let pass = autodiff(trainable: frozenParameters.trainable)
     let (graph, _) = try PassManager(passes: [pass]).run(directory.graph)
     let outputs = try Interpreter().run(graph, inputs: inputs, parameters: directory.weights)
+    // Freezing a parameter does not change the others' gradients: with --freeze-param the
+    // reference is PyTorch's full set less the frozen tensors.
     let reference = try Safetensors.read(folder + (frozen ? "/grads_frozen_feature_encoder.safetensors" : "/grads.safetensors"))
+      .filter { !frozenParameters.contains($0.key) }
 
     let ours = outputs.filter { $0.key.hasPrefix("grad.") }
     // ASRC_GRADIENT_DUMP=DIR keeps asrc's gradients for inspection next to PyTorch's.
     if let dump = ProcessInfo.processInfo.environment["ASRC_GRADIENT_DUMP"] {
-      try Safetensors.write(Dictionary(uniqueKeysWithValues: ours.map { (String($0.key.dropFirst(5)), $0.value) }), to: "\(dump)/\(model)\(frozen ? "_frozen" : "").safetensors")
+      try Safetensors.write(Dictionary(uniqueKeysWithValues: ours.map { (String($0.key.dropFirst(5)), $0.value) }), to: "\(dump)/\(model)_frozen_\(frozenParameters.summary).safetensors")
     }
     #expect(Set(ours.keys.map { String($0.dropFirst(5)) }) == Set(reference.keys), "\(model): gradient sets differ")
     // PyTorch's float32 gradients carry their own rounding error (up to ~1e-4 relative on the deep
@@ -61,19 +67,21 @@ import Testing
       worst = Swift.max(worst, versusExact)
       worstVersusFloat32 = Swift.max(worstVersusFloat32, versusTorch)
       torchWorst = Swift.max(torchWorst, torchError)
-      #expect(versusExact <= 1e-5, "\(model) frozen \(frozen): \(name) relative L2 error \(versusExact) against float64")
+      #expect(versusExact <= 1e-5, "\(model) frozen \(frozenParameters.summary): \(name) relative L2 error \(versusExact) against float64")
     }
     // The README's claim: asrc's worst tensor is closer to exact than PyTorch float32's worst.
-    #expect(worst < torchWorst, "\(model) frozen \(frozen): asrc's worst error \(worst) is not below PyTorch float32's \(torchWorst)")
-    print("model gradients \(model) frozen \(frozen): \(reference.count) tensors, worst relative L2 error \(worst) against float64 autograd, \(worstVersusFloat32) against float32 autograd")
-    // Frozen, no backward work reaches the feature encoder: only the positional convolution's
-    // gradients remain. Otherwise every convolution gets a weight gradient and all but the first
-    // (whose input is the audio) an input gradient.
+    #expect(worst < torchWorst, "\(model) frozen \(frozenParameters.summary): asrc's worst error \(worst) is not below PyTorch float32's \(torchWorst)")
+    print("model gradients \(model) frozen \(frozenParameters.summary): \(reference.count) tensors, worst relative L2 error \(worst) against float64 autograd, \(worstVersusFloat32) against float32 autograd")
+    // No backward work reaches below the lowest trained convolution. Every trained convolution
+    // gets a weight gradient, and all but the lowest of them an input gradient (the lowest's
+    // input is the audio or a frozen layer's output); the positional convolution gets both.
+    // Frozen, only the positional convolution's remain.
     let weightGradients = graph.nodes.filter { $0.op == .conv1dWeightGrad }.count
     let inputGradients = graph.nodes.filter { $0.op == .conv1dInputGrad }.count
     let layers = directory.configuration.convDim.count
-    #expect(weightGradients == (frozen ? 1 : layers + 1))
-    #expect(inputGradients == (frozen ? 1 : layers))
+    let trained = frozen ? 0 : (0..<layers).filter { !frozenParameters.contains("wav2vec2.feature_extractor.conv_layers.\($0).conv.weight") }.count
+    #expect(weightGradients == trained + 1)
+    #expect(inputGradients == Swift.max(trained - 1, 0) + 1)
   }
 
   /// The base configuration's backward graph verifies; its size goes in the notes.

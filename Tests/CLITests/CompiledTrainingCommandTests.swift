@@ -114,6 +114,18 @@ import Testing
     #expect(precision.error.contains("precision (--bf16, --fp16): compiled for fp32, this run asks for bf16"), "\(precision.error)")
     #expect(precision.error.contains("--freeze-feature-encoder: compiled for false, this run asks for true"), "\(precision.error)")
     #expect(!FileManager.default.fileExists(atPath: output))
+    let partly = try cli.asrc(trainOptions(step: step, output: output) + ["--freeze-param", "wav2vec2.feature_extractor.conv_layers.0"])
+    #expect(partly.status != 0)
+    #expect(partly.error.contains("--freeze-param: compiled for none, this run asks for wav2vec2.feature_extractor.conv_layers.0"), "\(partly.error)")
+    // A name that is no parameter or module of the model, to either command.
+    let misspelt = try cli.asrc(trainOptions(step: step, output: output) + ["--freeze-param", "wav2vec2.feature_extractor.conv_layer.0"])
+    #expect(misspelt.status != 0)
+    #expect(misspelt.error.contains("--freeze-param wav2vec2.feature_extractor.conv_layer.0: no parameter of the model"), "\(misspelt.error)")
+    let misspeltStep = scratch.path("asrc-misspelt-step")
+    let compileMisspelt = try cli.asrc("compile", model, "--training", "--freeze-param", "lm_head.bais", "-o", misspeltStep)
+    #expect(compileMisspelt.status != 0)
+    #expect(compileMisspelt.error.contains("--freeze-param lm_head.bais: no parameter of the model"), "\(compileMisspelt.error)")
+    #expect(!FileManager.default.fileExists(atPath: output))
 
     // The same weights under another configuration value.
     let other = scratch.folder("asrc-other-model")

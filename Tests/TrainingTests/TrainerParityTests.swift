@@ -432,11 +432,18 @@ extension Trainer.Outcome: Equatable {
   }
 
   /// --freeze-feature-encoder: the convolution stack does not move; everything else does.
-  @Test(arguments: Backend.allCases) func frozenFeatureEncoderStaysPut(backend: Backend) throws {
+  /// --freeze-param: the lowest convolution and the CTC head's bias (a module and a single
+  /// tensor) do not move; everything else does, the convolutions above the frozen one included.
+  @Test(arguments: Backend.allCases, [
+    FrozenParameters(featureEncoder: true),
+    FrozenParameters(prefixes: ["wav2vec2.feature_extractor.conv_layers.0", "lm_head.bias"]),
+  ])
+  func frozenParametersStayPut(backend: Backend, frozen: FrozenParameters) throws {
     let parity = TrainerParityTests()
     let output = scratch.path("asrc-frozen-\(backend)")
     var arguments = parity.arguments(output: output)
-    arguments.freezeFeatureEncoder = true
+    arguments.freezeFeatureEncoder = frozen.featureEncoder
+    arguments.freezeParam = frozen.prefixes
     arguments.maxSteps = 3
     let trainer = try parity.makeTrainer(arguments: arguments, backend: backend)
     #expect(try trainer.run() == .finished)
@@ -445,15 +452,29 @@ extension Trainer.Outcome: Equatable {
     var moved = 0
     for (name, tensor) in final {
       let before = try #require(initial[name], "\(name) not in the initial model").floats
-      if Wav2Vec2Configuration.isFeatureEncoderParameter(name) {
-        #expect(tensor.floats == before, "\(name) moved although the feature encoder is frozen")
+      if frozen.contains(name) {
+        #expect(tensor.floats == before, "\(name) moved although it is frozen (\(frozen.summary))")
       } else if tensor.floats != before {
         moved += 1
       }
     }
-    #expect(final.keys.contains { Wav2Vec2Configuration.isFeatureEncoderParameter($0) })
+    let frozenCount = final.keys.filter(frozen.contains).count
+    #expect(frozenCount >= (frozen.featureEncoder ? 2 : 3), "\(frozen.summary) froze \(frozenCount) tensors")
     // Every other tensor trains (steps 2 and 3 run at a non-zero learning rate).
-    #expect(moved == final.keys.filter { !Wav2Vec2Configuration.isFeatureEncoderParameter($0) }.count)
+    #expect(moved == final.keys.count - frozenCount)
+  }
+
+  /// A --freeze-param that names nothing in the model is refused before training (a typo would
+  /// otherwise freeze nothing); so is freezing every parameter.
+  @Test func freezingNothingOrEverythingIsRefused() throws {
+    let parity = TrainerParityTests()
+    var arguments = parity.arguments(output: scratch.path("asrc-frozen-refused"))
+    arguments.freezeParam = ["wav2vec2.feature_extractor.conv_layer.0"]
+    let misspelt = #expect(throws: TrainingError.self) { try parity.makeTrainer(arguments: arguments) }
+    #expect("\(misspelt.map { "\($0)" } ?? "")".contains("--freeze-param wav2vec2.feature_extractor.conv_layer.0: no parameter of the model"))
+    arguments.freezeParam = ["wav2vec2", "lm_head"]
+    let everything = #expect(throws: TrainingError.self) { try parity.makeTrainer(arguments: arguments) }
+    #expect("\(everything.map { "\($0)" } ?? "")".contains("there is nothing to train"))
   }
 
   /// A save killed half-way leaves a `.partial` folder, which never counts as a checkpoint.

@@ -1,0 +1,53 @@
+/// The parameters a training run leaves as they are: the whole convolutional feature encoder
+/// (the guide's `model.freeze_feature_encoder()`), and every parameter named by one of
+/// `prefixes`, matched as ESPnet's `--freeze_param` matches them: a prefix names a parameter
+/// or a module, so `wav2vec2.feature_extractor.conv_layers.1` freezes
+/// `wav2vec2.feature_extractor.conv_layers.1.conv.weight` but not `...conv_layers.10.conv.weight`.
+///
+/// Autodiff differentiates only what some trainable parameter depends on, so freezing the lowest
+/// convolutions also removes the backward work below the lowest trained one.
+public struct FrozenParameters: Equatable, Sendable {
+  public var featureEncoder: Bool
+  public var prefixes: [String]
+
+  public init(featureEncoder: Bool = false, prefixes: [String] = []) {
+    self.featureEncoder = featureEncoder
+    self.prefixes = prefixes
+  }
+
+  public var isEmpty: Bool { !featureEncoder && prefixes.isEmpty }
+
+  /// Whether training leaves `name` alone.
+  public func contains(_ name: String) -> Bool {
+    (featureEncoder && Wav2Vec2Configuration.isFeatureEncoderParameter(name)) || prefixes.contains { Self.prefix($0, names: name) }
+  }
+
+  /// The predicate `autodiff` takes: the parameters it differentiates.
+  public var trainable: @Sendable (String) -> Bool {
+    let frozen = self
+    return { !frozen.contains($0) }
+  }
+
+  /// Why these settings cannot train a model with these parameters, or nil: a prefix that names
+  /// no parameter (a misspelt one would otherwise freeze nothing, silently), or nothing left to train.
+  public func problem(parameterNames: some Collection<String>) -> String? {
+    let unmatched = prefixes.filter { prefix in !parameterNames.contains { Self.prefix(prefix, names: $0) } }
+    if !unmatched.isEmpty {
+      let example = parameterNames.sorted().first.map { " (parameters are named as in the state dict, such as \($0))" } ?? ""
+      return "--freeze-param \(unmatched.joined(separator: ", ")): no parameter of the model is, or is inside, \(unmatched.count == 1 ? "that name" : "those names")\(example)"
+    }
+    if !parameterNames.isEmpty && parameterNames.allSatisfy(contains) {
+      return "every parameter of the model is frozen (--freeze-feature-encoder, --freeze-param): there is nothing to train"
+    }
+    return nil
+  }
+
+  /// "feature encoder, wav2vec2.feature_extractor.conv_layers.0", or "none": for reports.
+  public var summary: String {
+    isEmpty ? "none" : ((featureEncoder ? ["feature encoder"] : []) + prefixes).joined(separator: ", ")
+  }
+
+  private static func prefix(_ prefix: String, names name: String) -> Bool {
+    name == prefix || name.hasPrefix(prefix.hasSuffix(".") ? prefix : prefix + ".")
+  }
+}
