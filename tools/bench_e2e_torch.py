@@ -14,8 +14,15 @@ corpus) on TEST and prints one line:
 trainer_state.json `elapsed_seconds` does; `train` leaves the evaluations out. Also prints
 utterances per second of training and writes the lines as JSON to --json.
 
+--freeze-param NAME (repeatable) sets requires_grad=False on that parameter or on every parameter
+of that module, matched as asrc's --freeze-param (and ESPnet's --freeze_param) match. When that
+freezes any of the feature encoder, its _requires_grad flag is cleared too, as
+freeze_feature_encoder() clears it: otherwise the encoder marks the audio as requiring a gradient
+and autograd works back through every convolution to it, frozen ones included.
+
 Usage: bench_e2e_torch.py --model demo-output/initial --corpus demo-corpus/digits [--steps N]
        [--batch 8] [--learning-rate 1e-3] [--warmup-steps 100] [--eval-steps 250] [--threads 2]
+       [--freeze-param NAME ...]
 """
 import argparse
 import glob
@@ -97,12 +104,14 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json")
+    parser.add_argument("--freeze-param", action="append", default=[])
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     transformers.logging.set_verbosity_error()
 
     processor = transformers.Wav2Vec2Processor.from_pretrained(args.model)
     model = transformers.Wav2Vec2ForCTC.from_pretrained(args.model)
+    freeze(model, args.freeze_param)
     train = Dataset(read_split(os.path.join(args.corpus, "TRAIN")), processor)
     test_pairs = read_split(os.path.join(args.corpus, "TEST"))
     test = Dataset(test_pairs, processor)
@@ -169,6 +178,21 @@ def main():
     if args.json:
         with open(args.json, "w") as handle:
             json.dump({"lines": lines, "seconds": total, "eval_seconds": clock["eval"]}, handle, indent=1)
+
+
+def freeze(model, names):
+    """requires_grad=False on each named parameter and on the parameters of each named module."""
+    def named(parameter, name):
+        return parameter == name or parameter.startswith(name if name.endswith(".") else name + ".")
+    parameters = dict(model.named_parameters())
+    for name in names:
+        matched = [key for key in parameters if named(key, name)]
+        if not matched:
+            raise SystemExit(f"--freeze-param {name}: no parameter of the model is, or is inside, that name")
+        for key in matched:
+            parameters[key].requires_grad = False
+    if any(not parameter.requires_grad for key, parameter in parameters.items() if key.startswith("wav2vec2.feature_extractor.")):
+        model.wav2vec2.feature_extractor._requires_grad = False
 
 
 if __name__ == "__main__":
