@@ -38,7 +38,7 @@ public enum Pipelines {
   public static func checkpointing(_ strategy: CheckpointStrategy) -> [String] { cleanup + ["checkpoint=\(strategy)"] }
 
   /// The passes of a pipeline by name; `autodiff` differentiates only the parameters
-  /// `trainable` accepts (`--freeze-feature-encoder`), from `scaled_loss` when `scale-loss`
+  /// `trainable` accepts (`--freeze-feature-encoder`, `--freeze-param`), from `scaled_loss` when `scale-loss`
   /// is in the pipeline.
   public static func passes(
     _ names: [String], trainable: @escaping @Sendable (String) -> Bool = { _ in true }, bindings: [String: Int] = CheckpointDefaults.bindings

@@ -7,19 +7,21 @@
 /// Autodiff differentiates only what some trainable parameter depends on, so freezing the lowest
 /// convolutions also removes the backward work below the lowest trained one.
 public struct FrozenParameters: Equatable, Sendable {
-  public var featureEncoder: Bool
-  public var prefixes: [String]
+  public let featureEncoder: Bool
+  /// The names as given, without a trailing dot, each once, sorted: two spellings of the same
+  /// set compare equal (a compiled step's check, a resumed run's).
+  public let prefixes: [String]
 
   public init(featureEncoder: Bool = false, prefixes: [String] = []) {
     self.featureEncoder = featureEncoder
-    self.prefixes = prefixes
+    self.prefixes = Set(prefixes.map { $0.hasSuffix(".") ? String($0.dropLast()) : $0 }).sorted()
   }
 
   public var isEmpty: Bool { !featureEncoder && prefixes.isEmpty }
 
   /// Whether training leaves `name` alone.
   public func contains(_ name: String) -> Bool {
-    (featureEncoder && Wav2Vec2Configuration.isFeatureEncoderParameter(name)) || prefixes.contains { Self.prefix($0, names: name) }
+    (featureEncoder && Wav2Vec2Configuration.isFeatureEncoderParameter(name)) || prefixes.contains { Self.prefix($0, covers: name) }
   }
 
   /// The predicate `autodiff` takes: the parameters it differentiates.
@@ -31,9 +33,9 @@ public struct FrozenParameters: Equatable, Sendable {
   /// Why these settings cannot train a model with these parameters, or nil: a prefix that names
   /// no parameter (a misspelt one would otherwise freeze nothing, silently), or nothing left to train.
   public func problem(parameterNames: some Collection<String>) -> String? {
-    let unmatched = prefixes.filter { prefix in !parameterNames.contains { Self.prefix(prefix, names: $0) } }
+    let unmatched = prefixes.filter { prefix in !parameterNames.contains { Self.prefix(prefix, covers: $0) } }
     if !unmatched.isEmpty {
-      let example = parameterNames.sorted().first.map { " (parameters are named as in the state dict, such as \($0))" } ?? ""
+      let example = parameterNames.min().map { " (parameters are named as in the state dict, such as \($0))" } ?? ""
       return "--freeze-param \(unmatched.joined(separator: ", ")): no parameter of the model is, or is inside, \(unmatched.count == 1 ? "that name" : "those names")\(example)"
     }
     if !parameterNames.isEmpty && parameterNames.allSatisfy(contains) {
@@ -47,7 +49,8 @@ public struct FrozenParameters: Equatable, Sendable {
     isEmpty ? "none" : ((featureEncoder ? ["feature encoder"] : []) + prefixes).joined(separator: ", ")
   }
 
-  private static func prefix(_ prefix: String, names name: String) -> Bool {
-    name == prefix || name.hasPrefix(prefix.hasSuffix(".") ? prefix : prefix + ".")
+  /// Whether `prefix` is `name` or a module `name` is inside.
+  private static func prefix(_ prefix: String, covers name: String) -> Bool {
+    name == prefix || name.hasPrefix(prefix + ".")
   }
 }

@@ -75,7 +75,7 @@ public final class Trainer {
     self.train = train
     self.evaluation = evaluation
     self.report = report
-    if let problem = arguments.frozenParameters.problem(parameterNames: model.weights.keys) { throw TrainingError.frozenParameters(problem) }
+    if let problem = try TrainingStepSpec(model: model, arguments: arguments).frozenParametersProblem() { throw TrainingError.frozenParameters(problem) }
     guard !train.items.isEmpty else { throw UnusableDataError(data: train.corpus.root, purpose: "training", skipped: train.skipped) }
     if let evaluation, evaluation.items.isEmpty {
       throw UnusableDataError(data: evaluation.corpus.root, purpose: "evaluation", skipped: evaluation.skipped)
@@ -170,6 +170,16 @@ public final class Trainer {
 
   /// Continues from a checkpoint folder written by an earlier run.
   public func resume(from path: String) throws {
+    let savedArguments = (try? Data(contentsOf: URL(fileURLWithPath: path + "/training_args.json"))).flatMap { try? JSONSerialization.jsonObject(with: $0) } as? [String: Any]
+    // A parameter that was frozen has no optimizer moments, and AdamW's bias correction at step
+    // N would make its first updates several times the learning rate; the Trainer refuses such
+    // a resume too (the optimizer's parameter groups no longer match).
+    if let savedArguments {
+      let saved = FrozenParameters(featureEncoder: savedArguments["freeze_feature_encoder"] as? Bool ?? false, prefixes: savedArguments["freeze_param"] as? [String] ?? [])
+      if saved != arguments.frozenParameters {
+        throw TrainingError.frozenParametersDiffer(checkpoint: path, saved: saved.summary, asked: arguments.frozenParameters.summary)
+      }
+    }
     let loaded = try Checkpoints.load(path, optimizer: arguments.freshOptimizer)
     // Resumed from the output folder, the run continues the one that saved its checkpoints there.
     let resumedFolder = URL(fileURLWithPath: path).standardizedFileURL.deletingLastPathComponent().path
@@ -191,8 +201,7 @@ public final class Trainer {
     state.bestGlobalStep = loaded.state.bestGlobalStep
     state.bestModelCheckpoint = loaded.state.bestModelCheckpoint.flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }
     // The same TensorBoard folder, so that the resumed run continues the same series.
-    let savedArguments = (try? Data(contentsOf: URL(fileURLWithPath: path + "/training_args.json"))).flatMap { try? JSONSerialization.jsonObject(with: $0) }
-    resumedLoggingDir = (savedArguments as? [String: Any])?["logging_dir"] as? String
+    resumedLoggingDir = savedArguments?["logging_dir"] as? String
     report("resumed from \(path) at step \(state.globalStep) (epoch \(state.epochIndex + 1), batch \(state.batchInEpoch))")
   }
 
@@ -455,6 +464,8 @@ public enum TrainingError: Error, CustomStringConvertible {
   case compiledStepNeedsC(String)
   /// --freeze-param names nothing in the model, or nothing is left to train.
   case frozenParameters(String)
+  /// A resumed run that freezes other parameters than the run that saved the checkpoint.
+  case frozenParametersDiffer(checkpoint: String, saved: String, asked: String)
 
   public var description: String {
     switch self {
@@ -466,6 +477,8 @@ public enum TrainingError: Error, CustomStringConvertible {
     case .compiledStep(let path, let reason): "\(path): \(reason)"
     case .compiledStepNeedsC(let path): "--compiled \(path) runs the C backend's library; it cannot go with --backend interp"
     case .frozenParameters(let problem): problem
+    case .frozenParametersDiffer(let checkpoint, let saved, let asked):
+      "\(checkpoint): the run that saved it froze \(saved), this run freezes \(asked) (--freeze-feature-encoder, --freeze-param must be as they were)"
     }
   }
 }

@@ -11,13 +11,13 @@ import Runtime
 public enum TrainingStepBenchmark {
   public static func run(
     model: ModelDirectory, batch: Int, samples: Int, labelLength: Int, steps: Int, random: inout SeededRandom, profile: OpProfile?,
-    passes: [Pass] = [], frozen: FrozenParameters = FrozenParameters(), backend: Backend = .interp, precision: LowPrecision? = nil,
+    passes: [Pass] = [], frozenParameters: FrozenParameters = FrozenParameters(), backend: Backend = .interp, precision: LowPrecision? = nil,
     built: (_ differentiated: Graph, _ final: Graph) throws -> Void = { _, _ in }
   ) throws -> (seconds: [Double], profile: String?) {
     let config = model.configuration
     let forward = try Wav2Vec2Graph.build(config, options: .init(usesAttentionMask: model.featureExtractor.returnAttentionMask, training: true))
     // `passes` run on the training graph (after autodiff), e.g. the fusion passes.
-    let trainable = frozen.trainable
+    let trainable = frozenParameters.trainable
     // Mixed precision as the trainer builds it; f16's loss scale is 1 here (timing only).
     let scaled = precision == .fp16
     let differentiated = try PassManager(

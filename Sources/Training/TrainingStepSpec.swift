@@ -12,17 +12,17 @@ import Passes
 public struct TrainingStepSpec: Equatable, Sendable {
   public var configuration: Wav2Vec2Configuration
   public var usesAttentionMask: Bool
-  public var frozen: FrozenParameters
+  public var frozenParameters: FrozenParameters
   public var precision: LowPrecision?
   public var checkpoint: CheckpointStrategy?
 
   public init(
-    configuration: Wav2Vec2Configuration, usesAttentionMask: Bool, frozen: FrozenParameters = FrozenParameters(), precision: LowPrecision? = nil,
+    configuration: Wav2Vec2Configuration, usesAttentionMask: Bool, frozenParameters: FrozenParameters = FrozenParameters(), precision: LowPrecision? = nil,
     checkpoint: CheckpointStrategy? = nil
   ) {
     self.configuration = configuration
     self.usesAttentionMask = usesAttentionMask
-    self.frozen = frozen
+    self.frozenParameters = frozenParameters
     self.precision = precision
     self.checkpoint = checkpoint
   }
@@ -31,13 +31,12 @@ public struct TrainingStepSpec: Equatable, Sendable {
   public init(model: ModelDirectory, arguments: TrainingArguments) {
     self.init(
       configuration: model.configuration, usesAttentionMask: model.featureExtractor.returnAttentionMask,
-      frozen: arguments.frozenParameters, precision: arguments.lowPrecision, checkpoint: arguments.checkpointStrategy)
+      frozenParameters: arguments.frozenParameters, precision: arguments.lowPrecision, checkpoint: arguments.checkpointStrategy)
   }
 
-  /// "bf16, checkpointing layers, feature encoder frozen": the options, for reports.
+  /// "bf16, checkpointing layers, frozen: feature encoder": the options, for reports.
   public var summary: String {
-    let parameters = frozen.prefixes.isEmpty ? "" : ", frozen: \(frozen.prefixes.joined(separator: ", "))"
-    return "\(precision?.rawValue ?? "fp32"), checkpointing \(checkpoint.map { "\($0)" } ?? "off"), feature encoder \(frozen.featureEncoder ? "frozen" : "trained")\(parameters)"
+    "\(precision?.rawValue ?? "fp32"), checkpointing \(checkpoint.map { "\($0)" } ?? "off"), frozen: \(frozenParameters.summary)"
   }
 
   /// The pass names that turn the forward graph into this step: the compiler's whole training
@@ -51,7 +50,15 @@ public struct TrainingStepSpec: Equatable, Sendable {
   }
 
   /// Parameters `autodiff` differentiates.
-  public var trainable: @Sendable (String) -> Bool { frozen.trainable }
+  public var trainable: @Sendable (String) -> Bool { frozenParameters.trainable }
+
+  /// Why the frozen parameters cannot go with this step (a name that is none of its graph's
+  /// parameters nor a module of them, or nothing left to train), or nil.
+  public func frozenParametersProblem() throws -> String? {
+    guard !frozenParameters.isEmpty else { return nil }
+    let graph = try forwardGraph()
+    return frozenParameters.problem(parameterNames: graph.parameters.map { graph.name(of: $0) })
+  }
 
   /// The forward graph in training mode (dropout, SpecAugment and LayerDrop inputs).
   public func forwardGraph() throws -> Graph {
@@ -82,8 +89,8 @@ public struct TrainingStepSpec: Equatable, Sendable {
     [
       "config": Wav2Vec2ConfigFile.json(configuration),
       "uses_attention_mask": usesAttentionMask,
-      "freeze_feature_encoder": frozen.featureEncoder,
-      "freeze_param": frozen.prefixes,
+      "freeze_feature_encoder": frozenParameters.featureEncoder,
+      "freeze_param": frozenParameters.prefixes,
       "precision": precision?.rawValue ?? "fp32",
       "gradient_checkpointing": checkpoint.map { "\($0)" } ?? "none",
     ]
@@ -102,7 +109,7 @@ public struct TrainingStepSpec: Equatable, Sendable {
       guard let names = list as? [String] else { throw FormatError(path, "\"freeze_param\" must be a list of parameter or module names") }
       prefixes = names
     }
-    frozen = FrozenParameters(featureEncoder: frozenEncoder, prefixes: prefixes)
+    frozenParameters = FrozenParameters(featureEncoder: frozenEncoder, prefixes: prefixes)
     switch json["precision"] as? String {
     case "fp32": precision = nil
     case let name? where LowPrecision(rawValue: name) != nil: precision = LowPrecision(rawValue: name)
@@ -131,8 +138,9 @@ public struct TrainingStepSpec: Equatable, Sendable {
       if compiled != given { lines.append("\(name): compiled for \(compiled), this run asks for \(given)") }
     }
     compare("attention mask (the feature extractor's return_attention_mask)", "\(usesAttentionMask)", "\(other.usesAttentionMask)")
-    compare("--freeze-feature-encoder", "\(frozen.featureEncoder)", "\(other.frozen.featureEncoder)")
-    compare("--freeze-param", frozen.prefixes.isEmpty ? "none" : frozen.prefixes.joined(separator: " "), other.frozen.prefixes.isEmpty ? "none" : other.frozen.prefixes.joined(separator: " "))
+    compare("--freeze-feature-encoder", "\(frozenParameters.featureEncoder)", "\(other.frozenParameters.featureEncoder)")
+    func names(_ frozen: FrozenParameters) -> String { frozen.prefixes.isEmpty ? "none" : frozen.prefixes.joined(separator: ", ") }
+    compare("--freeze-param", names(frozenParameters), names(other.frozenParameters))
     compare("precision (--bf16, --fp16)", precision?.rawValue ?? "fp32", other.precision?.rawValue ?? "fp32")
     compare("gradient checkpointing", checkpoint.map { "\($0)" } ?? "none", other.checkpoint.map { "\($0)" } ?? "none")
     return lines

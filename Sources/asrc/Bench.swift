@@ -168,6 +168,7 @@ struct TrainingBench: ParsableCommand {
 
   func validate() throws {
     if profile && backendOption.backend == .c { throw ValidationError("--profile times the interpreter's ops; use it with --backend interp") }
+    if freezeParam.contains(where: \.isEmpty) { throw ValidationError("--freeze-param must name a parameter or module, not be empty") }
   }
 
   func run() throws {
@@ -205,7 +206,7 @@ struct TrainingBench: ParsableCommand {
       let checkpointing = checkpointOptions.strategy != nil
       let timings = try TrainingStepBenchmark.run(
         model: model, batch: batch, samples: samples, labelLength: labelLength, steps: max(1, self.repeat), random: &random, profile: profile ? OpProfile() : nil,
-        passes: stepPasses, frozen: frozen, backend: backend,
+        passes: stepPasses, frozenParameters: frozen, backend: backend,
         precision: precisionOption.lowPrecision(noting: backend)) { before, after in
           if checkpointing { print(try CheckpointReport(before: before, after: after, bindings: bindings).summary) }
         }

@@ -274,16 +274,20 @@ struct Compile: ParsableCommand {
     do { model = try ModelDirectory.load(input) } catch { throw CommandFailure("\(error)") }
     for warning in model.warnings { warn(warning) }
     guard training else { return (model.graph, model.weights, nil, model) }
-    if let problem = frozen.problem(parameterNames: model.weights.keys) { throw CommandFailure("\(input): \(problem)") }
     let spec = TrainingStepSpec(
-      configuration: model.configuration, usesAttentionMask: model.featureExtractor.returnAttentionMask, frozen: frozen,
+      configuration: model.configuration, usesAttentionMask: model.featureExtractor.returnAttentionMask, frozenParameters: frozen,
       precision: precision, checkpoint: checkpointOptions.strategy)
+    let graph: Graph
+    let frozenProblem: String?
     do {
-      // A custom --passes list makes a step of its own; only the default pipeline is the step asrc train builds.
-      return (try spec.forwardGraph(), model.weights, passes == nil && backend == .c ? spec : nil, model)
+      graph = try spec.forwardGraph()
+      frozenProblem = frozen.problem(parameterNames: graph.parameters.map { graph.name(of: $0) })
     } catch {
       throw CommandFailure("\(input): cannot build the training graph: \(error)")
     }
+    if let frozenProblem { throw CommandFailure("\(input): \(frozenProblem)") }
+    // A custom --passes list makes a step of its own; only the default pipeline is the step asrc train builds.
+    return (graph, model.weights, passes == nil && backend == .c ? spec : nil, model)
   }
 
   private func runCheck(_ stages: [CompileStage], weights: [String: Tensor]?, sizes: ShapeBindings) throws {

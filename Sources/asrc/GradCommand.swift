@@ -31,6 +31,10 @@ struct Grad: ParsableCommand {
   @OptionGroup var checkpointOptions: CheckpointOptions
   @OptionGroup var precisionOption: PrecisionOption
 
+  func validate() throws {
+    if freezeParam.contains(where: \.isEmpty) { throw ValidationError("--freeze-param must name a parameter or module, not be empty") }
+  }
+
   func run() throws {
     try reportingFailures {
       try IRFile.checkWritable(output)
@@ -38,7 +42,7 @@ struct Grad: ParsableCommand {
       let recognizer = try loadRecognizer(model, backend: backendOption.backend)
       let directory = recognizer.model
       let frozen = FrozenParameters(featureEncoder: freezeFeatureEncoder, prefixes: freezeParam)
-      if let problem = frozen.problem(parameterNames: directory.weights.keys) { throw CommandFailure("\(model): \(problem)") }
+      if let problem = frozen.problem(parameterNames: directory.graph.parameters.map { directory.graph.name(of: $0) }) { throw CommandFailure("\(model): \(problem)") }
       let samples = try recognizer.loadAudio(audio)
       let normalized = TextNormalizer().normalize(text, vocabulary: directory.tokenizer.characterSet)
       let (ids, unknown) = directory.tokenizer.encode(normalized)

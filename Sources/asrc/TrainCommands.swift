@@ -249,7 +249,7 @@ struct Train: ParsableCommand {
   private func runTraining(_ arguments: TrainingArguments) throws {
     let directory = try ModelDirectory.load(model)
     for warning in directory.warnings { warn(warning) }
-    if let problem = arguments.frozenParameters.problem(parameterNames: directory.weights.keys) { throw CommandFailure("\(model): \(problem)") }
+    if let problem = try TrainingStepSpec(model: directory, arguments: arguments).frozenParametersProblem() { throw CommandFailure("\(model): \(problem)") }
     // The compiled step is read and checked before the data: a step that does not fit costs nothing.
     let compiledStep = try compiled.map { path in
       let folder = try CompiledStepFolder(path: path)

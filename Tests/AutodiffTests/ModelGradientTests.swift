@@ -39,7 +39,7 @@ import Testing
     let ours = outputs.filter { $0.key.hasPrefix("grad.") }
     // ASRC_GRADIENT_DUMP=DIR keeps asrc's gradients for inspection next to PyTorch's.
     if let dump = ProcessInfo.processInfo.environment["ASRC_GRADIENT_DUMP"] {
-      try Safetensors.write(Dictionary(uniqueKeysWithValues: ours.map { (String($0.key.dropFirst(5)), $0.value) }), to: "\(dump)/\(model)_frozen_\(frozenParameters.summary).safetensors")
+      try Safetensors.write(Dictionary(uniqueKeysWithValues: ours.map { (String($0.key.dropFirst(5)), $0.value) }), to: "\(dump)/\(model)\(frozenParameters.isEmpty ? "" : "_frozen_" + frozenParameters.summary.replacingOccurrences(of: ", ", with: "+").replacingOccurrences(of: " ", with: "_")).safetensors")
     }
     #expect(Set(ours.keys.map { String($0.dropFirst(5)) }) == Set(reference.keys), "\(model): gradient sets differ")
     // PyTorch's float32 gradients carry their own rounding error (up to ~1e-4 relative on the deep

@@ -125,6 +125,7 @@ import Testing
     let compileMisspelt = try cli.asrc("compile", model, "--training", "--freeze-param", "lm_head.bais", "-o", misspeltStep)
     #expect(compileMisspelt.status != 0)
     #expect(compileMisspelt.error.contains("--freeze-param lm_head.bais: no parameter of the model"), "\(compileMisspelt.error)")
+    #expect(!FileManager.default.fileExists(atPath: misspeltStep))
     #expect(!FileManager.default.fileExists(atPath: output))
 
     // The same weights under another configuration value.

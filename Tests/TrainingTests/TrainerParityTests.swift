@@ -477,6 +477,30 @@ extension Trainer.Outcome: Equatable {
     #expect("\(everything.map { "\($0)" } ?? "")".contains("there is nothing to train"))
   }
 
+  /// A resumed run must freeze what the run that saved the checkpoint froze: a parameter that
+  /// was frozen has no optimizer moments. The same names in another order and spelling are the
+  /// same set.
+  @Test func resumingWithOtherFrozenParametersIsRefused() throws {
+    let parity = TrainerParityTests()
+    var arguments = parity.arguments(output: scratch.path("asrc-frozen-resume"))
+    arguments.freezeParam = ["wav2vec2.feature_extractor.conv_layers.0", "lm_head.bias"]
+    arguments.maxSteps = 3
+    let first = try parity.makeTrainer(arguments: arguments)
+    first.stopAfterStep = 2
+    guard case .interrupted(let checkpoint) = try first.run() else {
+      Issue.record("the run was not interrupted")
+      return
+    }
+    var other = arguments
+    other.freezeParam = ["lm_head.bias"]
+    let refused = #expect(throws: TrainingError.self) { try parity.makeTrainer(arguments: other).resume(from: checkpoint) }
+    #expect("\(refused.map { "\($0)" } ?? "")".contains("the run that saved it froze lm_head.bias, wav2vec2.feature_extractor.conv_layers.0, this run freezes lm_head.bias"))
+    other.freezeParam = ["lm_head.bias", "wav2vec2.feature_extractor.conv_layers.0."]
+    let resumed = try parity.makeTrainer(arguments: other)
+    try resumed.resume(from: checkpoint)
+    #expect(try resumed.run() == .finished)
+  }
+
   /// A save killed half-way leaves a `.partial` folder, which never counts as a checkpoint.
   @Test func partialCheckpointsAreIgnored() throws {
     let folder = scratch.path("asrc-partial")
