@@ -13,9 +13,14 @@ public struct FrozenParameters: Equatable, Sendable {
   public let prefixes: [String]
 
   public init(featureEncoder: Bool = false, prefixes: [String] = []) {
-    self.featureEncoder = featureEncoder
-    self.prefixes = Set(prefixes.map { $0.hasSuffix(".") ? String($0.dropLast()) : $0 }).sorted()
+    var names = Set(prefixes.map { $0.hasSuffix(".") ? String($0.dropLast()) : $0 })
+    // The feature encoder's module by name is the flag by another spelling.
+    self.featureEncoder = names.remove(Self.featureEncoderModule) != nil || featureEncoder
+    self.prefixes = names.sorted()
   }
+
+  /// The module `freeze_feature_encoder()` freezes.
+  static let featureEncoderModule = "wav2vec2.feature_extractor"
 
   public var isEmpty: Bool { !featureEncoder && prefixes.isEmpty }
 

@@ -295,6 +295,6 @@ public enum ModelError: Error, CustomStringConvertible {
 extension Wav2Vec2Configuration {
   /// Parameters `freeze_feature_encoder` leaves out of training: the convolution stack.
   public static func isFeatureEncoderParameter(_ name: String) -> Bool {
-    name.hasPrefix("wav2vec2.feature_extractor.")
+    name.hasPrefix(FrozenParameters.featureEncoderModule + ".")
   }
 }

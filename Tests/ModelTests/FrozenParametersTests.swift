@@ -23,6 +23,8 @@ import Testing
     let frozen = FrozenParameters(featureEncoder: true, prefixes: ["lm_head.bias"])
     #expect(names.filter { !frozen.trainable($0) } == names.filter { $0.hasPrefix("wav2vec2.feature_extractor.") } + ["lm_head.bias"])
     #expect(frozen.summary == "feature encoder, lm_head.bias")
+    // The module by name is the flag.
+    #expect(FrozenParameters(prefixes: ["wav2vec2.feature_extractor", "lm_head.bias"]) == frozen)
     #expect(FrozenParameters().summary == "none")
   }
 
