@@ -192,7 +192,7 @@ struct TrainingBench: ParsableCommand {
       if let passes {
         // The step builds and fuses its own graph; this run only reports what the passes do.
         let training = try Wav2Vec2Graph.build(configuration, options: .init(usesAttentionMask: settings.returnAttentionMask, training: true))
-        let differentiated = try PassManager(passes: [autodiff()]).run(training).graph
+        let differentiated = try PassManager(passes: [autodiff(trainable: frozen.trainable)]).run(training).graph
         _ = try runPasses(passes, on: differentiated, bindings: ["B": batch, "S": samples, "L": labelLength])
       }
       let bindings = ["B": batch, "S": samples, "L": labelLength]
