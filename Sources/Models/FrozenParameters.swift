@@ -22,6 +22,9 @@ public struct FrozenParameters: Equatable, Sendable {
   /// The module `freeze_feature_encoder()` freezes.
   static let featureEncoderModule = "wav2vec2.feature_extractor"
 
+  /// What an empty `--freeze-param` is told: it names no parameter.
+  public static let emptyNameProblem = "--freeze-param must name a parameter or module, not be empty"
+
   public var isEmpty: Bool { !featureEncoder && prefixes.isEmpty }
 
   /// Whether training leaves `name` alone.

@@ -162,7 +162,7 @@ public struct TrainingArguments: Sendable, Codable, Equatable {
       if !condition { problems.append("--\(option) must be \(rule), not \(value)") }
     }
     if fp16 && bf16 { problems.append("--fp16 and --bf16 exclude each other: choose one") }
-    if let freezeParam, freezeParam.contains(where: \.isEmpty) { problems.append("--freeze-param must name a parameter or module, not be empty") }
+    if let freezeParam, freezeParam.contains(where: \.isEmpty) { problems.append(FrozenParameters.emptyNameProblem) }
     require(perDeviceTrainBatchSize > 0, "per-device-train-batch-size", "positive", perDeviceTrainBatchSize)
     require(perDeviceEvalBatchSize > 0, "per-device-eval-batch-size", "positive", perDeviceEvalBatchSize)
     require(learningRate > 0 && learningRate.isFinite, "learning-rate", "positive", learningRate)

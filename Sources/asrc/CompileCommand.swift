@@ -67,7 +67,7 @@ struct Compile: ParsableCommand {
       throw ValidationError("\(flag) needs --training")
     }
     if bf16 && fp16 { throw ValidationError("--bf16 and --fp16 exclude each other") }
-    if freezeParam.contains(where: \.isEmpty) { throw ValidationError("--freeze-param must name a parameter or module, not be empty") }
+    if freezeParam.contains(where: \.isEmpty) { throw ValidationError(FrozenParameters.emptyNameProblem) }
     if passes != nil && (bf16 || fp16 || checkpointOptions.strategy != nil) {
       throw ValidationError("--bf16, --fp16, --gradient-checkpointing and --memory-budget choose the training pipeline; with --passes, list scale-loss, mixed-precision=… and checkpoint=… yourself")
     }

@@ -32,7 +32,7 @@ struct Grad: ParsableCommand {
   @OptionGroup var precisionOption: PrecisionOption
 
   func validate() throws {
-    if freezeParam.contains(where: \.isEmpty) { throw ValidationError("--freeze-param must name a parameter or module, not be empty") }
+    if freezeParam.contains(where: \.isEmpty) { throw ValidationError(FrozenParameters.emptyNameProblem) }
   }
 
   func run() throws {

@@ -126,6 +126,8 @@ import Testing
     #expect(compileMisspelt.status != 0)
     #expect(compileMisspelt.error.contains("--freeze-param lm_head.bais: no parameter of the model"), "\(compileMisspelt.error)")
     #expect(!FileManager.default.fileExists(atPath: misspeltStep))
+    let empty = try cli.asrc(trainOptions(step: step, output: output) + ["--freeze-param", ""])
+    #expect(empty.status != 0 && empty.error.contains("--freeze-param must name a parameter or module, not be empty"), "\(empty.error)")
     #expect(!FileManager.default.fileExists(atPath: output))
 
     // The same weights under another configuration value.
