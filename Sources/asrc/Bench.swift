@@ -183,15 +183,16 @@ struct TrainingBench: ParsableCommand {
         configuration: configuration, featureExtractor: settings, tokenizer: tokenizer,
         weights: Initializer.weights(for: evalGraph, config: configuration, seed: 0), graph: evalGraph)
       if let saveModel { try model.save(to: saveModel) }
+      // Checked against the training graph's parameters, as asrc train checks them.
+      let training = try Wav2Vec2Graph.build(configuration, options: .init(usesAttentionMask: settings.returnAttentionMask, training: true))
       let frozen = FrozenParameters(featureEncoder: freezeFeatureEncoder, prefixes: freezeParam)
-      if let problem = frozen.problem(parameterNames: model.weights.keys) { throw CommandFailure(problem) }
+      if let problem = frozen.problem(parameterNames: training.parameters.map { training.name(of: $0) }) { throw CommandFailure("--config \(config): \(problem)") }
       var random = SeededRandom(seed: 1)
       let samples = Int(seconds * 16000)
       let frames = configuration.frameCount(samples: samples)
       let labelLength = max(1, frames / 4)
       if let passes {
         // The step builds and fuses its own graph; this run only reports what the passes do.
-        let training = try Wav2Vec2Graph.build(configuration, options: .init(usesAttentionMask: settings.returnAttentionMask, training: true))
         let differentiated = try PassManager(passes: [autodiff(trainable: frozen.trainable)]).run(training).graph
         _ = try runPasses(passes, on: differentiated, bindings: ["B": batch, "S": samples, "L": labelLength])
       }
