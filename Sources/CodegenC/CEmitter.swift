@@ -129,6 +129,11 @@ public enum CEmitter {
     if allValues.contains(where: { CNames.isHalf(graph.type(of: $0).dtype) }) { code += HalfPrelude.conversions }
     if allNodes.contains(where: { ContractionEmitter.ops.contains($0.op) && CNames.isHalf(graph.type(of: $0.result).dtype) }) { code += HalfPrelude.gemm }
     if allNodes.contains(where: { ContractionEmitter.runsOnOneDNNConvolution($0, graph.type(of: $0.result).dtype) }) { code += HalfConvolutionPrelude.code }
+    let runsOnFloatConvolution = { (node: Node) in
+      node.op == .conv1d
+        && ContractionEmitter.runsOnOneDNNForwardConvolution(node, input: graph.type(of: node.operands[0]), weight: graph.type(of: node.operands[1]))
+    }
+    if allNodes.contains(where: runsOnFloatConvolution) { code += FloatConvolutionPrelude.code }
     let ops = Set(allNodes.map(\.op))
     if ops.contains(.dropoutMask) { code += LossEmitter.mixPrelude }
     if ops.contains(.ctcLoss) || ops.contains(.ctcLossGrad) { code += LossEmitter.ctcPrelude }

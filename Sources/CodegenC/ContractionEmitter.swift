@@ -2,12 +2,19 @@ import IR
 
 /// matmul, linear and conv1d with their gradient ops, through the prelude's row-major GEMMs
 /// (`asrc_sgemm` on oneDNN, `asrc_dgemm` on OpenBLAS; batched heads in one oneDNN matmul);
-/// conv1d as im2col + GEMM per sample and group, the interpreter's algorithm. On f16 and bf16
+/// conv1d as im2col + GEMM per sample and group, the interpreter's algorithm (f32 convolutions
+/// with few taps per output directly, `DirectConvolutionEmitter`). On f16 and bf16
 /// the operands stay half and the half GEMM (`HalfPrelude.gemm`) sums in f32 into an f32
 /// scratch result, rounded to the half dtype once at the end, as the interpreter rounds its
 /// widened GEMM.
 enum ContractionEmitter {
   static let ops: Set<Op> = [.matmul, .linear, .linearWeightGrad, .conv1d, .conv1dInputGrad, .conv1dWeightGrad]
+
+  /// f32 convolutions with more taps than the direct loops take try oneDNN's convolution first
+  /// (`FloatConvolutionPrelude`), falling back to im2col + GEMM when it declines.
+  static func runsOnOneDNNForwardConvolution(_ node: Node, input: TensorType, weight: TensorType) -> Bool {
+    node.op == .conv1d && input.dtype == .f32 && weight.dtype == .f32 && !DirectConvolutionEmitter.applies(to: node, input: input, weight: weight)
+  }
 
   /// The bf16 input gradients of ungrouped convolutions try oneDNN's convolution first
   /// (`HalfConvolutionPrelude`), falling back to im2col + GEMM when it cannot run them.
@@ -159,8 +166,17 @@ enum ContractionEmitter {
       }
       """
     switch node.op {
+    case .conv1d where DirectConvolutionEmitter.applies(to: node, input: operands[0].type, weight: operands[1].type):
+      DirectConvolutionEmitter.emit(
+        node, input: x, weight: operands[1].pointer, bias: operands.count > 2 ? operands[2].pointer : nil, result: result.pointer, w, context)
     case .conv1d:
       let (weight, y) = (operands[1].pointer, result.pointer)
+      let onOneDNN = runsOnOneDNNForwardConvolution(node, input: operands[0].type, weight: operands[1].type)
+      if onOneDNN {
+        let bias = operands.count > 2 ? operands[2].pointer : "NULL"
+        w.open(
+          "if (asrc_conv1d_f32(batch, channels, length, filters, kernel, out_length, stride, padding, dilation, groups, \(x), \(weight), \(bias), \(y)))")
+      }
       openItemLoop(allocateColumns: allocateColumns, gemm: gemm, w)
       for line in im2col.split(separator: "\n") { w.line(String(line)) }
       w.line("\(type) *out = \(y) + (n * filters + group * filters_per_group) * out_length;")
@@ -174,6 +190,7 @@ enum ContractionEmitter {
         w.line("for (int64_t f = 0; f < filters_per_group; f++) for (int64_t t = 0; t < out_length; t++) out[f * out_length + t] += \(bias);")
       }
       closeItemLoop(node, w, context)
+      if onOneDNN { w.close() }
     case .conv1dInputGrad:
       // Each item writes its own rows of dx. The col2im loop runs over the output positions
       // that land inside the input, with no test per element, so that it vectorises; it was

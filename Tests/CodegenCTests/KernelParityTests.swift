@@ -1,3 +1,4 @@
+import CodegenC
 import IR
 import Passes
 import Runtime
@@ -31,6 +32,8 @@ import Testing
     }
   }
 
+  /// With 4 channels and kernel 3 the f32 convolutions take `DirectConvolutionEmitter`'s loops
+  /// and the f64 ones im2col + GEMM.
   @Test(arguments: [DType.f32, .f64])
   func conv1dVariants(_ dtype: DType) throws {
     let variants: [(stride: Int, padding: Int, dilation: Int, groups: Int, bias: Bool)] = [
@@ -47,6 +50,42 @@ import Testing
       let y = try graph.builder.conv1d(x, w, b, stride: v.stride, padding: v.padding, dilation: v.dilation, groups: v.groups)
       graph.output("y", y)
       try Parity.check(try graph.withGradients(of: y), inputs: graph.inputs, parameters: graph.parameters, "conv1d \(dtype) \(v)")
+    }
+  }
+
+  /// The feature encoder's first convolution in small: one channel of samples, kernel 10,
+  /// stride 5, over lengths whose outputs (9 to 16 positions) end in every remainder of an
+  /// 8-lane vector (the direct loops' tails), with and without a bias.
+  @Test func conv1dOverSamples() throws {
+    for (index, length) in [50, 56, 60, 67, 70, 78, 80, 89].enumerated() {
+      var graph = ParityGraph("conv1d", seed: UInt64(80 + index))
+      let x = graph.parameter("x", [3, 1, length])
+      let w = graph.parameter("w", [8, 1, 10])
+      let b = index.isMultiple(of: 2) ? graph.parameter("b", [8]) : nil
+      let y = try graph.builder.conv1d(x, w, b, stride: 5, padding: 0, dilation: 1, groups: 1)
+      graph.output("y", y)
+      let program = try graph.withGradients(of: y)
+      #expect(try CEmitter.emit(program).code.contains("direct convolution"), "length \(length): the direct loops were not used")
+      try Parity.check(program, inputs: graph.inputs, parameters: graph.parameters, "conv1d over \(length) samples")
+    }
+  }
+
+  /// More taps per output (12 channels × kernel 3) than the direct loops take: f32 runs on
+  /// oneDNN's convolution (`FloatConvolutionPrelude`), for the stride, padding, groups and bias
+  /// variants. oneDNN 2.6 has no direct kernel for the last two (it offers its own im2col), so
+  /// they take the emitted im2col fallback.
+  @Test func conv1dOnOneDNN() throws {
+    let variants: [(stride: Int, padding: Int, groups: Int, bias: Bool)] = [(1, 0, 1, false), (2, 1, 1, true), (3, 4, 1, true), (2, 1, 2, false)]
+    for (index, v) in variants.enumerated() {
+      var graph = ParityGraph("conv1d", seed: UInt64(90 + index))
+      let x = graph.parameter("x", [3, 12 * v.groups, 13])
+      let w = graph.parameter("w", [6, 12, 3])
+      let b = v.bias ? graph.parameter("b", [6]) : nil
+      let y = try graph.builder.conv1d(x, w, b, stride: v.stride, padding: v.padding, dilation: 1, groups: v.groups)
+      graph.output("y", y)
+      let program = try graph.withGradients(of: y)
+      #expect(try CEmitter.emit(program).code.contains("if (asrc_conv1d_f32("), "\(v): 36 taps did not go to oneDNN")
+      try Parity.check(program, inputs: graph.inputs, parameters: graph.parameters, "conv1d on oneDNN \(v)")
     }
   }
 
