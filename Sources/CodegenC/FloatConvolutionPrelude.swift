@@ -1,17 +1,18 @@
 /// The f32 forward convolution on oneDNN's direct (jit) kernels, for the C backend's conv1d
 /// with more taps than `DirectConvolutionEmitter` takes: the feature encoder's convolutions
 /// after the first, and the positional one. im2col + GEMM copies each item's input `kernel`
-/// times into columns and then multiplies; oneDNN's kernel reads the input in place, in its
-/// blocked layout (channels in blocks of 8 on AVX2, 16 on AVX-512), so the cost beside the
-/// product is two layout reorders of input and output.
+/// times into columns and then multiplies; oneDNN's direct kernel needs no columns. It runs on
+/// blocked copies (channels in blocks of 8 on AVX2, 16 on AVX-512), so the cost beside the
+/// product is reordering input and output.
 ///
-/// One call runs the whole batch on oneDNN's threads (the OpenMP pool the step shares), under
-/// the lock that already serialises the step's other oneDNN primitives (its scratchpad is the
-/// library's, shared between primitives). Primitives and their reorders are kept per shape, the
-/// least recently used replaced first; making one for a new clip length takes about 0.1 ms.
-/// The blocked copies live in buffers kept between calls. A nonzero return (no jit kernel for
-/// the shape, memory short, called inside a parallel region) leaves the emitter's im2col path
-/// to compute the result; a shape that has no kernel is remembered and declined at once.
+/// One call runs the batch on oneDNN's threads (the OpenMP pool the step shares), in groups of
+/// items whose blocked copies stay under 64 MiB, under the lock that already serialises the
+/// step's other oneDNN primitives (its scratchpad is the library's, shared between primitives).
+/// Primitives and their reorders are kept per shape, the least recently used replaced first;
+/// making one for a new clip length takes about 0.1 ms. The blocked copies live in buffers
+/// kept between calls. A nonzero return (no jit kernel for the shape, memory short, called
+/// inside a parallel region) leaves the emitter's im2col path to compute the result; a shape
+/// that has no kernel is remembered and declined at once.
 ///
 /// Each output sums its taps in oneDNN's order, not the GEMM's: the results differ from the
 /// im2col path's in the last bits (within 1e-6 relative on the demo's second convolution).
@@ -95,8 +96,8 @@ enum FloatConvolutionPrelude {
       return asrc_conv_buffers[index];
     }
 
-    /* y = conv1d(x, w) (+ bias): 0 when done; nonzero when the im2col path must compute it. */
-    static int asrc_conv1d_f32(int64_t batch, int64_t channels, int64_t length, int64_t filters, int64_t kernel, int64_t out_length, int64_t stride,
+    /* One call of the primitive for `batch` items: 0 when done. */
+    static int asrc_conv1d_f32_items(int64_t batch, int64_t channels, int64_t length, int64_t filters, int64_t kernel, int64_t out_length, int64_t stride,
                                int64_t padding, int64_t dilation, int64_t groups, const float *x, const float *w, const float *bias, float *y) {
       if (omp_in_parallel() || batch <= 0 || out_length <= 0 || length <= 0) return -1;
       const int64_t key[11] = {batch, channels, length, filters, kernel, out_length, stride, padding, dilation, groups, bias != NULL};
@@ -148,6 +149,27 @@ enum FloatConvolutionPrelude {
       if (bias_memory) dnnl_memory_destroy(bias_memory);
       pthread_mutex_unlock(&asrc_dnnl_lock);
       return ok ? 0 : -1;
+    }
+
+    /* The blocked copies of one call's input and output stay under this many bytes: the items
+       go through in groups (one at a time when a single item is larger, as for the base model's
+       second convolution at 10 s, 98 MB), so the kept buffers add at most about as much memory
+       as an item's im2col columns on one thread would. */
+    #define ASRC_CONV_CALL_BYTES (INT64_C(64) << 20)
+
+    /* y = conv1d(x, w) (+ bias): 0 when done; nonzero when the im2col path must compute it
+       (all of y: a group of items that failed after others were done is computed again). */
+    static int asrc_conv1d_f32(int64_t batch, int64_t channels, int64_t length, int64_t filters, int64_t kernel, int64_t out_length, int64_t stride,
+                               int64_t padding, int64_t dilation, int64_t groups, const float *x, const float *w, const float *bias, float *y) {
+      const int64_t item_bytes = (channels * length + filters * out_length) * (int64_t)sizeof(float);
+      const int64_t per_call = item_bytes > 0 && item_bytes < ASRC_CONV_CALL_BYTES ? ASRC_CONV_CALL_BYTES / item_bytes : 1;
+      for (int64_t first = 0; first < batch; first += per_call) {
+        const int64_t items = batch - first < per_call ? batch - first : per_call;
+        if (asrc_conv1d_f32_items(items, channels, length, filters, kernel, out_length, stride, padding, dilation, groups, x + first * channels * length, w,
+                                  bias, y + first * filters * out_length))
+          return -1;
+      }
+      return batch > 0 ? 0 : -1;
     }
 
     """

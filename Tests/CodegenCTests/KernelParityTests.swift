@@ -89,6 +89,17 @@ import Testing
     }
   }
 
+  /// Items too large for one oneDNN call (each 29 MB of blocked input and output against
+  /// `FloatConvolutionPrelude`'s 64 MiB a call): three go through in a group of two and one.
+  @Test func conv1dOnOneDNNInGroupsOfItems() throws {
+    var graph = ParityGraph("conv1d", seed: 95)
+    let x = graph.parameter("x", [3, 16, 300_000])
+    let w = graph.parameter("w", [16, 16, 3])
+    let y = try graph.builder.conv1d(x, w, graph.parameter("b", [16]), stride: 2, padding: 0, dilation: 1, groups: 1)
+    graph.output("y", y)
+    try Parity.check(try graph.graph(), inputs: graph.inputs, parameters: graph.parameters, "conv1d in groups of items")
+  }
+
   /// Enough (sample, group) items for the C backend to run them over the threads, each thread
   /// summing into its own copy of the weight gradient (`ContractionEmitter`), on up to 4
   /// threads; most variants above, with 2 samples, run their items in turn.
