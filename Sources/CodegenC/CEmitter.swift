@@ -128,7 +128,7 @@ public enum CEmitter {
     let allValues = graph.inputs + graph.parameters + allNodes.flatMap { $0.operands + $0.results + ($0.region?.arguments ?? []) }
     if allValues.contains(where: { CNames.isHalf(graph.type(of: $0).dtype) }) { code += HalfPrelude.conversions }
     if allNodes.contains(where: { ContractionEmitter.ops.contains($0.op) && CNames.isHalf(graph.type(of: $0.result).dtype) }) { code += HalfPrelude.gemm }
-    if allNodes.contains(where: { ContractionEmitter.runsOnOneDNNConvolution($0, graph.type(of: $0.result).dtype) }) { code += HalfConvolutionPrelude.code }
+    if allNodes.contains(where: { ContractionEmitter.runsOnOneDNNHalfInputGradient($0, graph.type(of: $0.result).dtype) }) { code += HalfConvolutionPrelude.code }
     let runsOnFloatConvolution = { (node: Node) in
       node.op == .conv1d
         && ContractionEmitter.runsOnOneDNNForwardConvolution(node, input: graph.type(of: node.operands[0]), weight: graph.type(of: node.operands[1]))

@@ -2,8 +2,9 @@ import IR
 
 /// matmul, linear and conv1d with their gradient ops, through the prelude's row-major GEMMs
 /// (`asrc_sgemm` on oneDNN, `asrc_dgemm` on OpenBLAS; batched heads in one oneDNN matmul);
-/// conv1d as im2col + GEMM per sample and group, the interpreter's algorithm (f32 convolutions
-/// with few taps per output directly, `DirectConvolutionEmitter`). On f16 and bf16
+/// conv1d as im2col + GEMM per sample and group, the interpreter's algorithm (f32 forward
+/// convolutions with few taps per output by direct loops, `DirectConvolutionEmitter`, and the
+/// others on oneDNN's convolution first, `FloatConvolutionPrelude`). On f16 and bf16
 /// the operands stay half and the half GEMM (`HalfPrelude.gemm`) sums in f32 into an f32
 /// scratch result, rounded to the half dtype once at the end, as the interpreter rounds its
 /// widened GEMM.
@@ -18,7 +19,7 @@ enum ContractionEmitter {
 
   /// The bf16 input gradients of ungrouped convolutions try oneDNN's convolution first
   /// (`HalfConvolutionPrelude`), falling back to im2col + GEMM when it cannot run them.
-  static func runsOnOneDNNConvolution(_ node: Node, _ dtype: DType) -> Bool {
+  static func runsOnOneDNNHalfInputGradient(_ node: Node, _ dtype: DType) -> Bool {
     node.op == .conv1dInputGrad && dtype == .bf16 && (try? node.attributes.int("groups")) == 1
   }
 
@@ -26,7 +27,7 @@ enum ContractionEmitter {
     _ node: Node, operands: [CTensor], result final: CTensor, scratch: (TensorType, String) -> CTensor, _ w: CWriter, _ context: EmitContext
   ) throws {
     let dtype = final.type.dtype
-    if runsOnOneDNNConvolution(node, dtype) {
+    if runsOnOneDNNHalfInputGradient(node, dtype) {
       let dy = context.dims(operands[0].type), weight = context.dims(operands[1].type), dx = context.dims(final.type)
       let attributes = node.attributes
       let geometry = [dy[0], dx[1], dx[2], weight[0], weight[2], dy[2]].joined(separator: ", ")

@@ -5,10 +5,12 @@ import IR
 /// convolution (1 channel, kernel 10, stride 5 over the raw samples).
 ///
 /// A GEMM with 10 as its inner dimension runs far below the machine's rate: on 2 AVX2 cores
-/// the demo's first convolution (6 × 2 s clips) took 12 ms a step through oneDNN (5 ms on one
-/// thread), the direct loops below 3 ms. Each output row sums its taps in the GEMM's order,
-/// channel by channel and tap by tap, one multiply-add each from zero, then adds the bias as
-/// the GEMM path does; on that machine the results equal oneDNN's bit for bit.
+/// the demo's first convolution (6 × 2 s clips) took 8–12 ms a step through oneDNN's threaded
+/// sgemm (5 ms on one thread), the direct loops 3.8–4.1 ms. Each output row sums its taps in
+/// the GEMM's order, channel by channel and tap by tap, one multiply-add each from zero, then
+/// adds the bias as the GEMM path does. On that machine the results equal oneDNN's bit for bit
+/// except in the last output column when the output length leaves 1 by 8 (oneDNN's tail kernel
+/// sums in another order).
 ///
 /// Strided input makes the taps of neighbouring outputs `stride` elements apart, which does
 /// not vectorise. So the padded input is first split into `stride` phases: phase r holds
@@ -20,9 +22,10 @@ import IR
 ///     phases[n, c, r, j] = x[n, c, j·stride + r - padding]  (0 outside the input)
 ///     y[n, f, t] = Σ_c Σ_k w[f, c, k] · phases[n, g·cpg + c, (k·d) mod stride, t + (k·d) / stride]
 enum DirectConvolutionEmitter {
-  /// Up to this many products per output element the direct loops beat the GEMM. The feature
-  /// encoder's other convolutions sum 128 × 3 = 384 and the positional one 24 × 64 (small
-  /// model) and stay GEMMs, which reach 85-135 GFLOP/s there.
+  /// Up to this many products per output element the direct loops beat the GEMM. The small
+  /// model's other feature-encoder convolutions sum 128 × 3 or 128 × 2 products and the
+  /// positional one 24 × 64; those run faster as matrix products (`FloatConvolutionPrelude`,
+  /// else im2col + GEMM).
   static let maximumTaps = 32
 
   /// Whether `node` takes the direct loops: a conv1d of f32 input and weight (half ones go
@@ -43,7 +46,7 @@ enum DirectConvolutionEmitter {
     w.line("const int64_t reach = ((kernel - 1) * dilation) / stride, phase_length = out_length + reach;")
     w.line("const int64_t phases_count = batch * channels * stride * phase_length;")
     w.line("float *phases = (float *)asrc_scratch(phases_count * (int64_t)sizeof(float));")
-    w.line("if (!phases) { status = asrc_fail(ctx, \"out of memory for the input phases of %s\", \"\(name)\"); goto done; }")
+    w.line("if (!phases && phases_count > 0) { status = asrc_fail(ctx, \"out of memory for the input phases of %s\", \"\(name)\"); goto done; }")
     w.line("#pragma omp parallel for if(phases_count >= ASRC_PARALLEL_MIN)")
     w.open("for (int64_t row = 0; row < batch * channels; row++)")
     w.line("const float *restrict source = \(input) + row * length;")

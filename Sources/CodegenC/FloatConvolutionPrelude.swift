@@ -2,17 +2,22 @@
 /// with more taps than `DirectConvolutionEmitter` takes: the feature encoder's convolutions
 /// after the first, and the positional one. im2col + GEMM copies each item's input `kernel`
 /// times into columns and then multiplies; oneDNN's direct kernel needs no columns. It runs on
-/// blocked copies (channels in blocks of 8 on AVX2, 16 on AVX-512), so the cost beside the
-/// product is reordering input and output.
+/// blocked copies (channels in blocks of 8 on AVX2), so the cost beside the product is
+/// reordering input and output.
 ///
 /// One call runs the batch on oneDNN's threads (the OpenMP pool the step shares), in groups of
 /// items whose blocked copies stay under 64 MiB, under the lock that already serialises the
 /// step's other oneDNN primitives (its scratchpad is the library's, shared between primitives).
 /// Primitives and their reorders are kept per shape, the least recently used replaced first;
 /// making one for a new clip length takes about 0.1 ms. The blocked copies live in buffers
-/// kept between calls. A nonzero return (no jit kernel for the shape, memory short, called
-/// inside a parallel region) leaves the emitter's im2col path to compute the result; a shape
-/// that has no kernel is remembered and declined at once.
+/// kept between calls: at most the larger of 64 MiB and one item's copies, beside the im2col
+/// columns the gradients keep. A nonzero return (no direct kernel for the shape, memory
+/// short, called inside a parallel region) leaves the emitter's im2col path to compute all of
+/// the result; a shape that has no direct kernel is remembered and declined at once.
+///
+/// The primitive is planned for `forward_training`, as the step uses it. The direct kernels
+/// were measured on AVX2 only (`aBc8b`, `jit:avx2`); on AVX-512 oneDNN picks wider blocks, and
+/// any implementation but its im2col (`gemm`) and reference code is taken.
 ///
 /// Each output sums its taps in oneDNN's order, not the GEMM's: the results differ from the
 /// im2col path's in the last bits (within 1e-6 relative on the demo's second convolution).
@@ -23,6 +28,7 @@ enum FloatConvolutionPrelude {
       dnnl_primitive_t primitive; /* NULL: no jit kernel for this shape; the im2col path runs it */
       dnnl_primitive_t reorders[3]; /* input, weights into the kernel's layouts; output out of it (NULL: same layout) */
       dnnl_memory_desc_t plain[3], blocked[3], bias;
+      int known; /* 0: making the entry failed before oneDNN chose an implementation */
       uint64_t last_use;
     } asrc_conv_entry;
 
@@ -62,11 +68,18 @@ enum FloatConvolutionPrelude {
                dnnl_memory_desc_init_by_tag(&any[1], weight_rank, weight_dims, dnnl_f32, dnnl_format_tag_any) == dnnl_success &&
                dnnl_memory_desc_init_by_tag(&any[2], 3, dst_dims, dnnl_f32, dnnl_format_tag_any) == dnnl_success &&
                dnnl_dilated_convolution_forward_desc_init(&desc, dnnl_forward_training, dnnl_convolution_direct, &any[0], &any[1], key[10] ? &entry->bias : NULL,
-                                                          &any[2], strides, dilation, padding, padding_right) == dnnl_success &&
-               dnnl_primitive_desc_create(&primitive_desc, &desc, NULL, asrc_dnnl_engine, NULL) == dnnl_success;
+                                                          &any[2], strides, dilation, padding, padding_right) == dnnl_success;
+      const dnnl_status_t planned = ok ? dnnl_primitive_desc_create(&primitive_desc, &desc, NULL, asrc_dnnl_engine, NULL) : dnnl_runtime_error;
+      if (planned == dnnl_unimplemented) entry->known = 1; /* no implementation at all */
+      ok = planned == dnnl_success;
+      /* Only a direct kernel pays for the reorders: oneDNN's own im2col ("gemm:jit", which 2.6
+         takes for grouped convolutions on AVX2) and its reference code stay with ours. */
       const char *implementation = NULL;
-      if (ok) ok = dnnl_primitive_desc_query(primitive_desc, dnnl_query_impl_info_str, 0, &implementation) == dnnl_success && implementation &&
-                   strncmp(implementation, "jit:", 4) == 0;
+      if (ok) {
+        ok = dnnl_primitive_desc_query(primitive_desc, dnnl_query_impl_info_str, 0, &implementation) == dnnl_success && implementation &&
+             !strstr(implementation, "gemm") && !strstr(implementation, "ref");
+        entry->known = 1; /* a kernel or none, for good: the shape need not be asked again */
+      }
       const dnnl_query_t queries[3] = {dnnl_query_src_md, dnnl_query_weights_md, dnnl_query_dst_md};
       for (int i = 0; ok && i < 3; i++) {
         entry->blocked[i] = *dnnl_primitive_desc_query_md(primitive_desc, queries[i], 0);
@@ -84,6 +97,9 @@ enum FloatConvolutionPrelude {
         memset(entry->reorders, 0, sizeof entry->reorders);
         entry->primitive = NULL;
       }
+      /* Any other failure (memory short, a reorder refused) is not remembered: the entry
+         matches no shape and goes first. */
+      if (!entry->known) entry->key[0] = -1;
     }
 
     /* A kept buffer of at least `size` bytes (grown, never shrunk); NULL when memory is short. */
@@ -98,7 +114,7 @@ enum FloatConvolutionPrelude {
 
     /* One call of the primitive for `batch` items: 0 when done. */
     static int asrc_conv1d_f32_items(int64_t batch, int64_t channels, int64_t length, int64_t filters, int64_t kernel, int64_t out_length, int64_t stride,
-                               int64_t padding, int64_t dilation, int64_t groups, const float *x, const float *w, const float *bias, float *y) {
+                                     int64_t padding, int64_t dilation, int64_t groups, const float *x, const float *w, const float *bias, float *y) {
       if (omp_in_parallel() || batch <= 0 || out_length <= 0 || length <= 0) return -1;
       const int64_t key[11] = {batch, channels, length, filters, kernel, out_length, stride, padding, dilation, groups, bias != NULL};
       pthread_mutex_lock(&asrc_dnnl_lock);
@@ -117,8 +133,8 @@ enum FloatConvolutionPrelude {
         }
         asrc_conv_make(key, entry);
       }
+      if (entry) entry->last_use = entry->known ? ++asrc_conv_clock : 0;
       ok = ok && entry->primitive;
-      if (ok) entry->last_use = ++asrc_conv_clock;
       void *plain[3] = {(void *)x, (void *)w, y}, *handles[3];
       dnnl_memory_t plain_memories[3] = {NULL, NULL, NULL}, blocked_memories[3] = {NULL, NULL, NULL}, bias_memory = NULL;
       for (int i = 0; ok && i < 3; i++) {
@@ -152,16 +168,17 @@ enum FloatConvolutionPrelude {
     }
 
     /* The blocked copies of one call's input and output stay under this many bytes: the items
-       go through in groups (one at a time when a single item is larger, as for the base model's
-       second convolution at 10 s, 98 MB), so the kept buffers add at most about as much memory
-       as an item's im2col columns on one thread would. */
+       go through in groups, one at a time when a single item is larger (the base model's second
+       convolution at 10 s, 98 MB). So the kept buffers add at most the larger of this and one
+       item's copies to the library's memory, beside the im2col columns the gradients keep. */
     #define ASRC_CONV_CALL_BYTES (INT64_C(64) << 20)
 
     /* y = conv1d(x, w) (+ bias): 0 when done; nonzero when the im2col path must compute it
        (all of y: a group of items that failed after others were done is computed again). */
     static int asrc_conv1d_f32(int64_t batch, int64_t channels, int64_t length, int64_t filters, int64_t kernel, int64_t out_length, int64_t stride,
                                int64_t padding, int64_t dilation, int64_t groups, const float *x, const float *w, const float *bias, float *y) {
-      const int64_t item_bytes = (channels * length + filters * out_length) * (int64_t)sizeof(float);
+      /* Blocked layouts pad the channels to their block (8 or 16): counted at 16. */
+      const int64_t item_bytes = ((channels + 15) / 16 * 16 * length + (filters + 15) / 16 * 16 * out_length) * (int64_t)sizeof(float);
       const int64_t per_call = item_bytes > 0 && item_bytes < ASRC_CONV_CALL_BYTES ? ASRC_CONV_CALL_BYTES / item_bytes : 1;
       for (int64_t first = 0; first < batch; first += per_call) {
         const int64_t items = batch - first < per_call ? batch - first : per_call;

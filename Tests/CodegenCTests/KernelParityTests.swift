@@ -70,21 +70,25 @@ import Testing
     }
   }
 
-  /// More taps per output (12 channels × kernel 3) than the direct loops take: f32 runs on
-  /// oneDNN's convolution (`FloatConvolutionPrelude`), for the stride, padding, groups and bias
-  /// variants. oneDNN 2.6 has no direct kernel for the last two (it offers its own im2col), so
-  /// they take the emitted im2col fallback.
+  /// More taps per output (12 or 16 channels a group × kernel 3) than the direct loops take:
+  /// f32 goes to oneDNN's convolution (`FloatConvolutionPrelude`). On an AVX2 machine, run with
+  /// ONEDNN_VERBOSE=1, the first four variants (stride, padding, dilation 2, 2 groups of 16
+  /// with a bias) ran on `jit:avx2`; oneDNN 2.6 offered only its own im2col for the last two
+  /// (stride 3 with padding 4; 2 groups of 12), which therefore take the emitted fallback.
   @Test func conv1dOnOneDNN() throws {
-    let variants: [(stride: Int, padding: Int, groups: Int, bias: Bool)] = [(1, 0, 1, false), (2, 1, 1, true), (3, 4, 1, true), (2, 1, 2, false)]
+    let variants: [(stride: Int, padding: Int, dilation: Int, groups: Int, perGroup: Int, bias: Bool)] = [
+      (1, 0, 1, 1, 12, false), (2, 1, 1, 1, 12, true), (1, 2, 2, 1, 12, true), (2, 1, 1, 2, 16, true), (3, 4, 1, 1, 12, true), (2, 1, 1, 2, 12, false),
+    ]
     for (index, v) in variants.enumerated() {
       var graph = ParityGraph("conv1d", seed: UInt64(90 + index))
-      let x = graph.parameter("x", [3, 12 * v.groups, 13])
-      let w = graph.parameter("w", [6, 12, 3])
-      let b = v.bias ? graph.parameter("b", [6]) : nil
-      let y = try graph.builder.conv1d(x, w, b, stride: v.stride, padding: v.padding, dilation: 1, groups: v.groups)
+      let filters = v.groups * (v.perGroup == 16 ? 8 : 3)
+      let x = graph.parameter("x", [3, v.perGroup * v.groups, 13])
+      let w = graph.parameter("w", [filters, v.perGroup, 3])
+      let b = v.bias ? graph.parameter("b", [filters]) : nil
+      let y = try graph.builder.conv1d(x, w, b, stride: v.stride, padding: v.padding, dilation: v.dilation, groups: v.groups)
       graph.output("y", y)
       let program = try graph.withGradients(of: y)
-      #expect(try CEmitter.emit(program).code.contains("if (asrc_conv1d_f32("), "\(v): 36 taps did not go to oneDNN")
+      #expect(try CEmitter.emit(program).code.contains("if (asrc_conv1d_f32("), "\(v): \(v.perGroup * 3) taps did not go to oneDNN")
       try Parity.check(program, inputs: graph.inputs, parameters: graph.parameters, "conv1d on oneDNN \(v)")
     }
   }
