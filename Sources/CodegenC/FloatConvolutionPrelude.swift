@@ -25,7 +25,7 @@ enum FloatConvolutionPrelude {
   static let code = """
     typedef struct {
       int64_t key[11];
-      dnnl_primitive_t primitive; /* NULL: no jit kernel for this shape; the im2col path runs it */
+      dnnl_primitive_t primitive; /* NULL: no direct kernel for this shape; the im2col path runs it */
       dnnl_primitive_t reorders[3]; /* input, weights into the kernel's layouts; output out of it (NULL: same layout) */
       dnnl_memory_desc_t plain[3], blocked[3], bias;
       int known; /* 0: making the entry failed before oneDNN chose an implementation */
