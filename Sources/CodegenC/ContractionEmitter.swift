@@ -81,6 +81,9 @@ enum ContractionEmitter {
       w.open("")
       w.line("const int64_t out_features = \(wSizes[0]), in_features = \(wSizes[1]);")
       w.line("const int64_t rows = in_features == 0 ? 0 : \(context.count(x.type)) / in_features;")
+      // The bias fills the output before the GEMM adds to it (the interpreter's order). The
+      // fill is a copy as large as the output, so it runs on every thread, not the caller's alone.
+      if operands.count > 2 { w.line("#pragma omp parallel for if(rows * out_features >= ASRC_PARALLEL_MIN)") }
       if operands.count > 2 && gemm.isHalf {
         w.line("for (int64_t r = 0; r < rows; r++) for (int64_t j = 0; j < out_features; j++) \(y)[r * out_features + j] = \(CNames.widen(dtype))(\(operands[2].pointer)[j]);")
       } else if operands.count > 2 {
