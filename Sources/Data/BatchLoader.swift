@@ -33,10 +33,7 @@ public final class BatchLoader: @unchecked Sendable {
     self.prefetch = Swift.max(1, prefetch)
     self.cache = cache
     self.augment = augment
-    let thread = Thread { [weak self] in
-      IdleThreadPriority.lowerCurrentThread()
-      self?.produce()
-    }
+    let thread = Thread { [weak self] in self?.produce() }
     thread.name = "asrc batch loader"
     thread.start()
   }

@@ -115,32 +115,4 @@ import Testing
     #expect(batches.map(\.items.count) == [1, 0, 1])
     #expect(batches[1].skipped.count == 1 && batches[1].skipped[0].path.hasSuffix("b.wav"))
   }
-  /// The loader decodes in Linux's idle scheduling class, so that it never preempts a step's
-  /// compute threads (IdleThreadPriority); the augment stage runs on the loader's thread.
-  @Test func loaderRunsInTheIdleSchedulingClass() throws {
-    #if os(Linux)
-    let root = scratch.folder("asrc-data")
-    try TestAudio.writeWAV(root + "/a.wav", seconds: 1)
-    try TestAudio.write("path,text\na.wav,abc\n", to: root + "/d.csv")
-    let dataset = Dataset.prepare(try CorpusReader.load(root + "/d.csv"), tokenizer: tokenizer(), model: config)
-    let policy = PolicySeen()
-    let loader = BatchLoader(
-      dataset: dataset, collator: Collator(featureExtractor: FeatureExtractor(settings: .init())), batches: [[0]],
-      augment: { _, samples in
-        policy.record(sched_getscheduler(0))
-        return samples
-      })
-    #expect(try #require(loader.next()).items.count == 1)
-    #expect(policy.value == 5, "SCHED_IDLE is 5; the loader's thread had policy \(String(describing: policy.value))")
-    #expect(sched_getscheduler(0) == 0, "the calling thread keeps SCHED_OTHER")
-    #endif
-  }
-}
-
-/// The scheduling policy the loader's thread reported.
-private final class PolicySeen: @unchecked Sendable {
-  private let lock = NSLock()
-  private var seen: Int32?
-  func record(_ policy: Int32) { lock.withLock { seen = policy } }
-  var value: Int32? { lock.withLock { seen } }
 }
