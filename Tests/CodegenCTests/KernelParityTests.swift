@@ -32,6 +32,18 @@ import Testing
     }
   }
 
+  /// Output large enough (40,960 elements) that the bias fill before the GEMM runs on every
+  /// thread (ASRC_PARALLEL_MIN), with its gradients.
+  @Test func linearWithBiasOnEveryThread() throws {
+    var graph = ParityGraph("linear_wide", seed: 34)
+    let x = graph.parameter("x", [2, 512, 8])
+    let w = graph.parameter("w", [40, 8])
+    let b = graph.parameter("b", [40])
+    let y = try graph.builder.linear(x, w, b)
+    graph.output("y", y)
+    try Parity.check(try graph.withGradients(of: y), inputs: graph.inputs, parameters: graph.parameters, "linear [2, 512, 8] x [40, 8] with bias")
+  }
+
   /// With 4 channels and kernel 3 the f32 convolutions take `DirectConvolutionEmitter`'s loops
   /// and the f64 ones im2col + GEMM.
   @Test(arguments: [DType.f32, .f64])
