@@ -48,7 +48,9 @@ import Testing
 
   @Test(arguments: halves)
   func linearVariants(_ dtype: DType) throws {
-    for (index, (shape, features, bias)) in [([2, 3], [4, 3], true), ([2, 2, 3], [4, 3], false), ([3], [4, 3], true), ([2, 1, 2, 3], [4, 3], true), ([3, 50, 64], [96, 64], true)].enumerated() {
+    for (index, (shape, features, bias)) in [([2, 3], [4, 3], true), ([2, 2, 3], [4, 3], false), ([3], [4, 3], true), ([2, 1, 2, 3], [4, 3], true), ([3, 50, 64], [96, 64], true),
+      // 40,960 outputs: the bias fill runs on every thread (ASRC_PARALLEL_MIN).
+      ([2, 512, 8], [40, 8], true)].enumerated() {
       var graph = ParityGraph("linear_half", seed: UInt64(30 + index))
       let x = graph.parameter("x", shape, dtype: dtype)
       let w = graph.parameter("w", features, dtype: dtype)
